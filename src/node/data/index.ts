@@ -1,0 +1,26 @@
+// Public API of the Node image data pipeline.
+export { decodeImage, jpegInfo, ImageDecodeError, type RgbImage, type JpegInfo } from './decode.js';
+export {
+  imageToChw,
+  resizeAffine,
+  sampleAffine,
+  composeAffine,
+  channelNorm,
+  type Affine,
+  type ChannelNorm,
+  type ResizeMode,
+  type ResizeOptions,
+  type Triple,
+} from './transform.js';
+export { randomAffine, mulberry32, mixSeed, type AugmentOptions } from './augment.js';
+export {
+  imageDataset,
+  imageDatasetFromFiles,
+  ImageDataset,
+  type ImageDatasetOptions,
+  type SplitOptions,
+  type SplitDatasets,
+  type Batch,
+  type BatchOptions,
+} from './dataset.js';
+export type { SkippedFile } from './pipeline.js';
