@@ -142,15 +142,14 @@ export function parseSafetensors(
     throw invalid(`the header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (!isPlainObject(header)) throw invalid('the header is not a JSON object');
-  const entries = header as Record<string, unknown>;
 
   const metadata: Record<string, string> = {};
-  const rawMetadata = entries[METADATA_KEY];
+  const rawMetadata = header[METADATA_KEY];
   if (rawMetadata !== undefined) {
     if (!isPlainObject(rawMetadata)) throw invalid(`"${METADATA_KEY}" is not an object`);
-    for (const [key, value] of Object.entries(rawMetadata as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(rawMetadata)) {
       if (typeof value !== 'string') throw invalid(`metadata "${key}" is not a string`);
-      metadata[key] = value as string;
+      metadata[key] = value;
     }
   }
 
@@ -158,10 +157,10 @@ export function parseSafetensors(
   const dataLength = bytes.length - dataStart;
   const spans: { name: string; begin: number; end: number }[] = [];
   const tensors = new Map<string, STTensor>();
-  for (const [name, entry] of Object.entries(entries)) {
+  for (const [name, entry] of Object.entries(header)) {
     if (name === METADATA_KEY) continue;
     if (!isPlainObject(entry)) throw invalid(`the entry of tensor "${name}" is not an object`);
-    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    const { dtype, shape, data_offsets: offsets } = entry;
     if (!isDtype(dtype)) throw invalid(`tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
       throw invalid(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
@@ -169,19 +168,19 @@ export function parseSafetensors(
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
       throw invalid(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
     }
-    const dims = shape as number[];
+    const dims: number[] = shape;
     const [begin, end] = offsets as [number, number];
     if (end < begin) throw invalid(`tensor "${name}" has data_offsets [${begin}, ${end}] that end before they begin`);
-    const expected = numelOf(dims) * DTYPE_SIZE[dtype as STDtype];
+    const expected = numelOf(dims) * DTYPE_SIZE[dtype];
     if (end - begin !== expected) {
-      throw invalid(`tensor "${name}" (${String(dtype)} [${dims.join(', ')}]) needs ${expected} bytes but its data_offsets [${begin}, ${end}] span ${end - begin}`);
+      throw invalid(`tensor "${name}" (${dtype} [${dims.join(', ')}]) needs ${expected} bytes but its data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
     if (end > dataLength) {
       throw invalid(`the data is truncated: tensor "${name}" ends at byte ${end} of the data but the data section has only ${dataLength} bytes`);
     }
     spans.push({ name, begin, end });
     tensors.set(name, {
-      dtype: dtype as STDtype,
+      dtype,
       shape: [...dims],
       data: bytes.subarray(dataStart + begin, dataStart + end),
     });
