@@ -18,7 +18,7 @@ export class CSVLogger extends Callback {
   readonly filename: string;
   readonly separator: string;
   readonly append: boolean;
-  /** Columns after `epoch`, fixed by the first epoch's logs and sorted by name, as Keras. */
+  /** Columns after `epoch`: the first epoch's log names sorted, as Keras, or an appended file's. */
   private keys: string[] | undefined;
   private writeHeader = true;
 
@@ -33,9 +33,13 @@ export class CSVLogger extends Callback {
     this.keys = undefined;
     this.writeHeader = true;
     if (this.append) {
-      // An existing non-empty file already has its header.
+      // A resumed run keeps the existing file's columns, so its rows stay aligned with the header.
       const existing = await readFile(this.filename, 'utf8').catch(() => '');
-      this.writeHeader = existing.length === 0;
+      const header = existing.split('\n', 1)[0] ?? '';
+      if (header !== '') {
+        this.keys = header.split(this.separator).slice(1);
+        this.writeHeader = false;
+      }
     } else {
       await writeFile(this.filename, '');
     }
