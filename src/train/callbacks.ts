@@ -86,18 +86,24 @@ export class LambdaCallback extends Callback {
   }
 }
 
-const ALIASES: Record<string, string> = {
-  acc: 'accuracy',
-  accuracy: 'acc',
-  val_acc: 'val_accuracy',
-  val_accuracy: 'val_acc',
-};
+const ALIASES = new Map([
+  ['acc', 'accuracy'],
+  ['accuracy', 'acc'],
+  ['val_acc', 'val_accuracy'],
+  ['val_accuracy', 'val_acc'],
+]);
 
-/** Finds `name` (or its alias: `acc` ≡ `accuracy`, `val_acc` ≡ `val_accuracy`) in `logs`. */
+/** The other spelling of a metric name (`acc` ↔ `accuracy`, `val_acc` ↔ `val_accuracy`), if any. */
+export function metricAlias(name: string): string | undefined {
+  return ALIASES.get(name);
+}
+
+/** Finds `name` (or its alias) in `logs`. */
 export function findMetric(logs: Logs, name: string): number | undefined {
-  if (name in logs) return logs[name];
-  const alias = ALIASES[name];
-  return alias !== undefined && alias in logs ? logs[alias] : undefined;
+  // hasOwn, not `in`: a metric called 'toString' must not find Object.prototype's.
+  if (Object.hasOwn(logs, name)) return logs[name];
+  const alias = ALIASES.get(name);
+  return alias !== undefined && Object.hasOwn(logs, alias) ? logs[alias] : undefined;
 }
 
 /**
