@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// Node entry to the GPU: Dawn's Node bindings (npm `webgpu`). Node-only.
+
+import { create, globals } from 'webgpu';
+import { Device, setDevice, getDevice, hasDevice } from '../tensor/device.js';
+
+let installed = false;
+
+export interface NodeDeviceOptions {
+  /** extra Dawn toggles, e.g. 'enable-dawn-features=disable_robustness' */
+  dawnFlags?: string[];
+  powerPreference?: GPUPowerPreference;
+  /** make it the default device for tensor constructors (default true) */
+  setDefault?: boolean;
+}
+
+/**
+ * Creates a device through dawn.node and (by default) makes it the default device.
+ * Timestamps are not quantised, so benchmarks get nanosecond resolution. Call
+ * `destroyDevice()` (or `device.destroy()`) at the end: dawn.node keeps a core busy otherwise.
+ */
+export async function initDevice(opts: NodeDeviceOptions = {}): Promise<Device> {
+  if (!installed) {
+    // GPUBufferUsage and friends for code that expects the browser's globals
+    Object.assign(globalThis, globals);
+    installed = true;
+  }
+  const flags = ['disable-dawn-features=timestamp_quantization', ...(opts.dawnFlags ?? [])];
+  const gpu = create(flags) as unknown as GPU;
+  const d = await Device.create(gpu, { powerPreference: opts.powerPreference });
+  if (opts.setDefault !== false) setDevice(d);
+  return d;
+}
+
+/** Destroys the default device, if any. */
+export function destroyDevice(): void {
+  if (hasDevice()) {
+    getDevice().destroy();
+    setDevice(null);
+  }
+}

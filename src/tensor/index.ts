@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// The tensor core: device runtime, Tensor, autograd and the ops. No Node imports here.
+
+import { backward } from './autograd.js';
+import { fill_ } from './ops/elementwise.js';
+import { setPoisonHook, Tensor } from './tensor.js';
+
+export { Device, BufferPool, getDevice, setDevice, hasDevice, NO_ADAPTER_HELP } from './device.js';
+export type { DeviceInfo, DeviceStats, Binding, Params } from './device.js';
+export { Tensor, Storage, tidy, keep, noGrad, record, setPoison, sizeOf, stridesOf, fmtShape, gradState } from './tensor.js';
+export type { DType, Shape, GradNode } from './tensor.js';
+export { backward } from './autograd.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';
+export type { MatmulOptions, MatmulVersion, Gemm, Choice } from './ops/matmul.js';
+export { permute, transpose } from './ops/shape.js';
+
+declare module './tensor.js' {
+  interface Tensor {
+    /** Back-propagates from this tensor (a scalar loss, or pass `grad`). */
+    backward(grad?: Tensor): void;
+  }
+}
+
+Tensor.prototype.backward = function (this: Tensor, grad?: Tensor): void {
+  backward(this, grad);
+};
+
+// Poisoned outputs (tests) are filled with NaN by the fill kernel.
+setPoisonHook((t) => {
+  fill_(t, NaN);
+});

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+// Matrix multiplication: C = op(A)·op(B) (+ bias, ReLU), batched, with transposed operands
+// read through strides. Versions (src/kernels/wgsl/matmul/): 01_naive, 02_register_blocked,
+// 03_vec4; `selectMatmul` picks one and can say why. Operands larger than one storage
+// binding (AlexNet's fc6 weight is 151 MB, lavapipe binds at most 128 MiB) are split into
+// blocks along M, N or K; K blocks accumulate into C.
+
+import type { Device } from '../device.js';
+import { fmtShape, record, Tensor } from '../tensor.js';
+import { reluBackward } from './elementwise.js';
+import { sum } from './reduce.js';
+import { assertFloat, assertSameDevice, sameShape } from './util.js';
+
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4';
+export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
+  naive: 'matmul/01_naive.wgsl',
+  blocked: 'matmul/02_register_blocked.wgsl',
+  vec4: 'matmul/03_vec4.wgsl',
+};
+
+/** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */
+export interface Gemm {
+  m: number; n: number; k: number; batch: number;
+  a: Tensor; aOff: number; aSm: number; aSk: number; aSb: number;
+  b: Tensor; bOff: number; bSk: number; bSn: number; bSb: number;
+  c: Tensor; cOff: number; cSm: number; cSb: number;
+  alpha: number;
+  accumulate: boolean;
+  bias: Tensor | null;
+  relu: boolean;
+}
+
+export interface Choice<V> {
+  version: V;
+  why: string;
+}
+
+function vec4Ok(g: Gemm): string | null {
+  const ta = g.aSm === 1 && g.aSk !== 1;
+  const tb = g.bSk === 1 && g.bSn !== 1;
+  if (ta && tb) return 'both operands transposed';
+  if (g.n % 4 || g.cSm % 4 || g.cOff % 4 || g.cSb % 4) return `N=${g.n} or C's layout is not a multiple of 4`;
+  if (g.n < 4) return `N=${g.n} < 4`;
+  if (!ta && (g.k % 4 || g.aSm % 4 || g.aOff % 4 || g.aSb % 4 || g.aSk !== 1)) return `K=${g.k} or A's rows are not a multiple of 4`;
+  if (ta && (g.m % 4 || g.m < 4 || g.aSk % 4 || g.aOff % 4 || g.aSb % 4)) return `M=${g.m} is not a multiple of 4 for Aᵀ`;
+  if (!tb && (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4)) return `B's rows are not a multiple of 4`;
+  if (tb && (g.k % 4 || g.bSn % 4 || g.bOff % 4 || g.bSb % 4)) return `K=${g.k} is not a multiple of 4 for Bᵀ`;
+  return null;
+}
+
+/**
+ * Picks the matmul version for a problem on a device, with the reason. 03_vec4 whenever
+ * the layout allows vec4 loads, else 02_register_blocked; 01_naive only for tiny outputs
+ * where a 4x4 block per invocation would leave most of the GPU idle.
+ */
+export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, _device?: Device): Choice<MatmulVersion> {
+  const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
+  const outputs = g.m * g.n * g.batch;
+  if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
+  const bad = vec4Ok(full);
+  if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
+  return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
+}
+
+/** Records one GEMM dispatch; the operands must each fit one binding. */
+function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
+  // Bind each operand from an aligned element offset just below its first used element.
+  const alignElems = d.alignment / 4;
+  const span = (t: Tensor, off: number, last: number) => {
+    const start = Math.floor(off / alignElems) * alignElems;
+    return { binding: { buffer: t.buffer, offset: start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
+  };
+  const aLast = g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (g.k - 1) * g.aSk;
+  const bLast = g.bOff + (g.batch - 1) * g.bSb + (g.k - 1) * g.bSk + (g.n - 1) * g.bSn;
+  const cLast = g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + (g.n - 1);
+  const A = span(g.a, g.aOff, aLast);
+  const B = span(g.b, g.bOff, bLast);
+  const C = span(g.c, g.cOff, cLast);
+  const bias = g.bias ? { buffer: g.bias.buffer, offset: 0, size: g.bias.byteLength } : { buffer: g.c.buffer, offset: 0, size: 16 };
+  const params = [
+    { u: g.m }, { u: g.n }, { u: g.k }, { u: g.batch },
+    { u: g.aSm }, { u: g.aSk }, { u: g.bSk }, { u: g.bSn },
+    { u: g.cSm }, { u: g.aSb }, { u: g.bSb }, { u: g.cSb },
+    { u: A.rel }, { u: B.rel }, { u: C.rel }, { f: g.alpha },
+  ];
+  const constants: Record<string, number> = {
+    ACCUMULATE: g.accumulate ? 1 : 0,
+    EPILOGUE: g.bias ? (g.relu ? 2 : 1) : 0,
+  };
+  let wg: [number, number, number];
+  if (version === 'naive') {
+    wg = [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch];
+  } else {
+    wg = [Math.ceil(g.n / 32), Math.ceil(g.m / 32), g.batch];
+    if (version === 'vec4') {
+      constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
+      constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
+    }
+  }
+  if (g.relu && !g.bias) throw new Error('matmul: the ReLU epilogue needs a bias');
+  d.dispatch(MATMUL_KERNELS[version], [A.binding, B.binding, bias, C.binding], params, wg, constants);
+}
+
+function spanBytes(off: number, last: number): number {
+  return (last - off + 1) * 4;
+}
+
+/**
+ * Runs a GEMM, splitting it into blocks when an operand is larger than one storage binding.
+ * Splits happen at multiples of 64 so every block keeps the 4-alignment vec4 needs.
+ */
+export function gemm(g: Gemm, version?: MatmulVersion): void {
+  const d = g.c.device;
+  const limit = d.maxBinding;
+  const aBytes = spanBytes(g.aOff, g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (g.k - 1) * g.aSk);
+  const bBytes = spanBytes(g.bOff, g.bOff + (g.batch - 1) * g.bSb + (g.k - 1) * g.bSk + (g.n - 1) * g.bSn);
+  const cBytes = spanBytes(g.cOff, g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + (g.n - 1));
+  // alignment slack: a block may start up to one alignment unit before its first element
+  const fits = (bytes: number) => bytes + d.alignment <= limit;
+  if (fits(aBytes) && fits(bBytes) && fits(cBytes)) {
+    dispatchGemm(d, g, version ?? selectMatmul(g, d).version);
+    return;
+  }
+  const half = (x: number) => Math.max(64, Math.ceil(x / 2 / 64) * 64);
+  if (g.batch > 1) {
+    const b1 = Math.ceil(g.batch / 2);
+    gemm({ ...g, batch: b1 }, version);
+    gemm({ ...g, batch: g.batch - b1, aOff: g.aOff + b1 * g.aSb, bOff: g.bOff + b1 * g.bSb, cOff: g.cOff + b1 * g.cSb }, version);
+    return;
+  }
+  // Split the dimension that shrinks the largest operand most: C (and A or B) along M or N,
+  // or A and B along K, accumulating the second K block into the first.
+  const mSpan = Math.max((g.m - 1) * g.aSm * 4, (g.m - 1) * g.cSm * 4);
+  const nSpan = Math.max((g.n - 1) * g.bSn * 4, (g.n - 1) * 4);
+  const kSpan = Math.max((g.k - 1) * g.aSk * 4, (g.k - 1) * g.bSk * 4);
+  const best = Math.max(g.m > 64 ? mSpan : -1, g.n > 64 ? nSpan : -1, g.k > 64 ? kSpan : -1);
+  if (best < 0) throw new Error(`matmul: a ${g.m}x${g.n}x${g.k} block still exceeds ${limit} bytes per binding`);
+  if (best === mSpan && g.m > 64) {
+    const m1 = half(g.m);
+    gemm({ ...g, m: m1 }, version);
+    gemm({ ...g, m: g.m - m1, aOff: g.aOff + m1 * g.aSm, cOff: g.cOff + m1 * g.cSm }, version);
+  } else if (best === nSpan && g.n > 64) {
+    const n1 = half(g.n);
+    const b1 = g.bias ? biasSlice(g.bias, 0, n1) : null;
+    const b2 = g.bias ? biasSlice(g.bias, n1, g.n - n1) : null;
+    gemm({ ...g, n: n1, bias: b1 }, version);
+    gemm({ ...g, n: g.n - n1, bOff: g.bOff + n1 * g.bSn, cOff: g.cOff + n1, bias: b2 }, version);
+    // safe to free now: later work that reuses the buffers is recorded after these reads
+    b1?.dispose();
+    b2?.dispose();
+  } else {
+    const k1 = half(g.k);
+    // epilogue (bias, ReLU) only after the last K block, when the sum is complete
+    gemm({ ...g, k: k1, bias: null, relu: false }, version);
+    gemm({ ...g, k: g.k - k1, aOff: g.aOff + k1 * g.aSk, bOff: g.bOff + k1 * g.bSk, accumulate: true }, version);
+  }
+}
+
+/** A view of bias[start, start+n) as its own tensor handle (copies n floats). */
+function biasSlice(bias: Tensor, start: number, n: number): Tensor {
+  const d = bias.device;
+  const t = Tensor.empty([n], 'float32', d);
+  d.copy(bias.buffer, start * 4, t.buffer, 0, n * 4);
+  return t;
+}
+
+// ---- the op --------------------------------------------------------------------------------
+
+export interface MatmulOptions {
+  /** use Aᵀ: A is stored as [..., K, M] */
+  transA?: boolean;
+  /** use Bᵀ: B is stored as [..., N, K] (a Linear layer's weight) */
+  transB?: boolean;
+  /** added to every row of the result: [N] */
+  bias?: Tensor;
+  /** ReLU after the bias (needs bias) */
+  relu?: boolean;
+  /** force a version instead of `selectMatmul` */
+  version?: MatmulVersion;
+}
+
+/**
+ * C = op(A)·op(B) [+ bias] [ReLU]. A: [M, K] or [batch..., M, K]; B: [K, N] or
+ * [batch..., K, N] with the same batch dims (either transposed per the options).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  assertFloat('matmul', a, b);
+  const d = assertSameDevice('matmul', a, b);
+  const { transA = false, transB = false, bias, relu = false } = opts;
+  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  if (!sameShape(batchA, batchB)) {
+    throw new Error(`matmul: batch dimensions differ: ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const m = transA ? ac : ar;
+  const k = transA ? ar : ac;
+  const kb = transB ? bc : br;
+  const n = transB ? br : bc;
+  if (k !== kb) {
+    throw new Error(`matmul: inner dimensions differ: ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''} · ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) {
+    throw new Error(`matmul: bias ${fmtShape(bias.shape)} does not match ${n} output columns`);
+  }
+  if (relu && !bias) throw new Error('matmul: relu: true needs a bias');
+  const batch = batchA.reduce((x, y) => x * y, 1);
+  const c = Tensor.empty([...batchA, m, n], 'float32', d);
+  if (c.size > 0) {
+    if (k === 0) throw new Error(`matmul: K = 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)})`);
+    gemm({
+      m, n, k, batch,
+      a, aOff: 0, aSm: transA ? 1 : ac, aSk: transA ? ac : 1, aSb: ar * ac,
+      b, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc,
+      c, cOff: 0, cSm: n, cSb: m * n,
+      alpha: 1, accumulate: false, bias: bias ?? null, relu,
+    }, opts.version);
+  }
+  const inputs = bias ? [a, b, bias] : [a, b];
+  return record(c, 'matmul', inputs, (gc) => {
+    const g = relu ? reluBackward(gc, c) : gc;
+    const ga = !a.requiresGrad ? null
+      : transA ? matmul(b, g, { transA: transB, transB: true }) // (op(B)·dCᵀ) stored as [K, M]
+        : matmul(g, b, { transB: !transB });                      // dC·op(B)ᵀ
+    const gb = !b.requiresGrad ? null
+      : transB ? matmul(g, a, { transA: true, transB: transA })  // (dCᵀ·op(A)) stored as [N, K]
+        : matmul(a, g, { transA: !transA });                      // op(A)ᵀ·dC
+    const out: Array<Tensor | null> = [ga, gb];
+    if (bias) out.push(bias.requiresGrad ? sum(g.reshape([batch * m, n]), 0) : null);
+    if (g !== gc) g.dispose();
+    return out;
+  });
+}
+
+/** Swaps the last two axes (a copy). */
+export { transpose } from './shape.js';

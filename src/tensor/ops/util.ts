@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Small helpers shared by the ops: dispatch grids, binding ranges, shape checks.
+
+import type { Binding, Device } from '../device.js';
+import { fmtShape, type Shape, type Tensor } from '../tensor.js';
+
+/** A 2-D grid of workgroups covering `n` invocations (one dimension holds at most 65535). */
+export function grid(n: number, perWorkgroup = 256): [number, number] {
+  const groups = Math.max(1, Math.ceil(n / perWorkgroup));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x)];
+}
+
+/** A 2-D grid with exactly one workgroup per item (for one-workgroup-per-output kernels). */
+export function grid1(items: number): [number, number] {
+  const x = Math.min(Math.max(1, items), 65535);
+  return [x, Math.ceil(Math.max(1, items) / x)];
+}
+
+/** The whole tensor as a binding (exactly its bytes, not the pooled buffer's bucket). */
+export function bind(t: Tensor): Binding {
+  return { buffer: t.buffer, offset: 0, size: Math.max(4, t.byteLength) };
+}
+
+/** Elements per chunk so a range of them fits one storage binding and starts aligned. */
+export function chunkElements(device: Device, itemsPerRow = 1): number {
+  const alignElems = device.alignment / 4;
+  const maxElems = Math.floor(device.maxBinding / 4);
+  const rows = Math.floor(maxElems / itemsPerRow);
+  let n = rows * itemsPerRow;
+  n -= n % (alignElems * itemsPerRow);
+  if (n <= 0) throw new Error(`a row of ${itemsPerRow} elements does not fit one storage binding`);
+  return n;
+}
+
+/**
+ * Splits [0, n) into ranges that fit one storage binding, each starting at an offset the
+ * device accepts. Tensors under the limit (almost all) get one range.
+ */
+export function* flatChunks(device: Device, n: number): Generator<[start: number, count: number]> {
+  if (n * 4 <= device.maxBinding) {
+    yield [0, n];
+    return;
+  }
+  const step = chunkElements(device);
+  for (let s = 0; s < n; s += step) yield [s, Math.min(step, n - s)];
+}
+
+export function range(t: Tensor, start: number, count: number): Binding {
+  return { buffer: t.buffer, offset: start * 4, size: Math.max(4, count * 4) };
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function assertFloat(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.dtype !== 'float32') throw new Error(`${op}: expected float32, got ${t.dtype} tensor ${fmtShape(t.shape)}`);
+  }
+}
+
+export function assertSameDevice(op: string, ...ts: Tensor[]): Device {
+  const d = ts[0]!.device;
+  for (const t of ts) if (t.device !== d) throw new Error(`${op}: tensors live on different devices`);
+  return d;
+}
+
+/** Normalises a possibly negative axis, with an error naming the op. */
+export function normAxis(op: string, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** Packs up to 8 dims into the `array<vec4u, 2>` uniform layout used by several kernels. */
+export function pack8(values: readonly number[], rank: number): { u: number }[] {
+  const out: { u: number }[] = [];
+  for (let i = 0; i < 8; i++) out.push({ u: i < rank ? values[i]! : 1 });
+  return out;
+}

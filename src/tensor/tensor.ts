@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+// Tensor: a shape, a dtype and a GPU buffer (shared by reshaped views, reference counted),
+// plus the autograd fields. Every tensor is contiguous and row-major (NCHW for images);
+// ops that need another order (transpose, permute) write a new tensor, and matmul reads
+// transposed operands through strides instead of copying.
+
+import { Device, getDevice } from './device.js';
+
+export type DType = 'float32' | 'int32' | 'uint32';
+export type Shape = readonly number[];
+
+/** A pooled GPU buffer shared by a tensor and its reshaped views. */
+export class Storage {
+  refs = 1;
+  constructor(
+    readonly device: Device,
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) this.device.release(this.buffer);
+  }
+}
+
+/** An autograd graph node: how to push the output's gradient back to the inputs. */
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  /** returns one gradient (or null) per input; runs with grad recording off */
+  backward: (grad: Tensor) => Array<Tensor | null>;
+}
+
+let nextId = 1;
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkShape(shape: Shape, what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape ${fmtShape(shape)}`);
+  }
+}
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  /** set by `requiresGrad_()` on leaves, or by ops on outputs of tracked inputs */
+  requiresGrad = false;
+  /** accumulated gradient of a leaf after `backward()` */
+  grad: Tensor | null = null;
+  /** the op that produced this tensor (null for leaves) */
+  node: GradNode | null = null;
+  /** optional name, used in error messages and by layers */
+  name?: string;
+  private _storage: Storage | null;
+
+  constructor(storage: Storage, shape: Shape, dtype: DType = 'float32') {
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = sizeOf(shape);
+    trackInScope(this);
+  }
+
+  get storage(): Storage {
+    if (!this._storage) throw new Error(`tensor ${this.name ?? '#' + this.id} ${fmtShape(this.shape)} was disposed`);
+    return this._storage;
+  }
+
+  get buffer(): GPUBuffer {
+    return this.storage.buffer;
+  }
+
+  get device(): Device {
+    return this.storage.device;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get strides(): number[] {
+    return stridesOf(this.shape);
+  }
+
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** bytes of data (4 per element for every dtype we have) */
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  // ---- creation -----------------------------------------------------------------------
+
+  /** A tensor with undefined contents (or NaN when the device poisons new outputs). */
+  static empty(shape: Shape, dtype: DType = 'float32', device: Device = getDevice()): Tensor {
+    checkShape(shape, 'empty');
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    const t = new Tensor(new Storage(device, device.acquire(bytes), bytes), shape, dtype);
+    if (poisonHook && poisonOutputs) poisonHook(t);
+    return t;
+  }
+
+  /** Uploads data from the CPU. Float arrays become float32, Int32Array int32, Uint32Array uint32. */
+  static fromArray(
+    data: ArrayLike<number> | Float32Array | Int32Array | Uint32Array,
+    shape?: Shape,
+    dtype?: DType,
+    device: Device = getDevice(),
+  ): Tensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint32Array ? 'uint32' : 'float32');
+    const sh = shape ?? [data.length];
+    if (sizeOf(sh) !== data.length) {
+      throw new Error(`fromArray: ${data.length} values do not fill shape ${fmtShape(sh)}`);
+    }
+    const typed =
+      dt === 'float32'
+        ? data instanceof Float32Array ? data : Float32Array.from(data)
+        : dt === 'int32'
+          ? data instanceof Int32Array ? data : Int32Array.from(data)
+          : data instanceof Uint32Array ? data : Uint32Array.from(data);
+    const bytes = Math.max(4, typed.byteLength);
+    const t = new Tensor(new Storage(device, device.acquire(bytes), bytes), sh, dt);
+    device.upload(t.buffer, typed);
+    return t;
+  }
+
+  // ---- reading back -------------------------------------------------------------------
+
+  /** Copies the data to the CPU (waits for the GPU). */
+  async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
+    const raw = await this.device.read(this.buffer, 0, this.byteLength);
+    if (this.dtype === 'int32') return new Int32Array(raw);
+    if (this.dtype === 'uint32') return new Uint32Array(raw);
+    return new Float32Array(raw);
+  }
+
+  /** float32 data (throws for integer tensors, so callers never misread indices) */
+  async data(): Promise<Float32Array> {
+    if (this.dtype !== 'float32') throw new Error(`data(): tensor is ${this.dtype}; use toArray()`);
+    return (await this.toArray()) as Float32Array;
+  }
+
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements, shape ${fmtShape(this.shape)}`);
+    return (await this.toArray())[0]!;
+  }
+
+  // ---- views --------------------------------------------------------------------------
+
+  /** Same data, new shape (one dimension may be -1). Shares the buffer; keeps the graph. */
+  reshape(shape: Shape): Tensor {
+    const sh = [...shape];
+    const neg = sh.indexOf(-1);
+    if (neg >= 0) {
+      const rest = sizeOf(sh.filter((_, i) => i !== neg));
+      sh[neg] = rest === 0 ? 0 : this.size / rest;
+    }
+    if (sizeOf(sh) !== this.size || sh.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new Error(`reshape: cannot view ${fmtShape(this.shape)} (${this.size} elements) as ${fmtShape(shape)}`);
+    }
+    const out = new Tensor(this.storage.retain(), sh, this.dtype);
+    if (this.requiresGrad && gradState.enabled) {
+      const inShape = this.shape;
+      out.requiresGrad = true;
+      out.node = { op: 'reshape', inputs: [this], backward: (g) => [g.reshape(inShape)] };
+    }
+    return out;
+  }
+
+  /** A second handle on the same buffer, without graph (used by autograd). */
+  alias(): Tensor {
+    return new Tensor(this.storage.retain(), this.shape, this.dtype);
+  }
+
+  /** Detached view: same data, no graph. */
+  detach(): Tensor {
+    return this.alias();
+  }
+
+  // ---- autograd -----------------------------------------------------------------------
+
+  /** Marks a leaf as a parameter whose gradient `backward()` accumulates. */
+  requiresGrad_(flag = true): this {
+    if (this.node) throw new Error('requiresGrad_: only leaf tensors can be marked (this one was computed)');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Frees the buffer (views keep it alive until they are freed too). Idempotent. */
+  dispose(): void {
+    if (this._storage) {
+      this._storage.release();
+      this._storage = null;
+      this.node = null;
+      untrack(this);
+    }
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+// ---- grad mode -----------------------------------------------------------------------------
+
+export const gradState = { enabled: true };
+
+/** Runs fn with gradient recording off (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradState.enabled;
+  gradState.enabled = false;
+  try {
+    return fn();
+  } finally {
+    gradState.enabled = prev;
+  }
+}
+
+/** Attaches a graph node to `out` when any input needs a gradient and recording is on. */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+  if (gradState.enabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, backward };
+  }
+  return out;
+}
+
+// ---- poisoning (tests) ---------------------------------------------------------------------
+
+let poisonOutputs = false;
+let poisonHook: ((t: Tensor) => void) | null = null;
+
+/**
+ * When on, every new tensor from `Tensor.empty` is filled with NaN before any kernel writes
+ * it, so a kernel that forgets an element is caught by the tests. Off by default.
+ */
+export function setPoison(on: boolean): void {
+  poisonOutputs = on;
+}
+
+export function setPoisonHook(h: (t: Tensor) => void): void {
+  poisonHook = h;
+}
+
+// ---- scopes --------------------------------------------------------------------------------
+
+const scopes: Set<Tensor>[] = [];
+
+function trackInScope(t: Tensor): void {
+  const s = scopes[scopes.length - 1];
+  if (s) s.add(t);
+}
+
+function untrack(t: Tensor): void {
+  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i]!.delete(t)) return;
+}
+
+/** Removes a tensor from every open scope so `tidy` will not free it. */
+export function keep<T extends Tensor | null | undefined>(t: T): T {
+  if (t) untrack(t);
+  return t;
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
+  if (depth > 4 || v === null || typeof v !== 'object') return;
+  if (v instanceof Tensor) {
+    out.add(v);
+    return;
+  }
+  if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+}
+
+function closeScope(scope: Set<Tensor>, result: unknown): void {
+  const idx = scopes.lastIndexOf(scope);
+  if (idx >= 0) scopes.splice(idx, 1);
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+}
+
+/**
+ * Runs fn and frees every tensor it created, except those it returns (in a tensor, an array
+ * or a plain object) and those passed to `keep()`. Like tf.tidy. fn may be async; scopes
+ * nest, but two async scopes must not run interleaved.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    closeScope(scope, undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (r) => {
+        closeScope(scope, r);
+        return r;
+      },
+      (e) => {
+        closeScope(scope, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  closeScope(scope, result);
+  return result;
+}
