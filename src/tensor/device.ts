@@ -151,6 +151,8 @@ export class Device {
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
   private arena: GPUBuffer;
+  /** A 256-byte storage buffer to bind where a kernel's optional input is absent. */
+  readonly dummy: GPUBuffer;
   private arenaCpu = new Uint8Array(ARENA_BYTES);
   private arenaUsed = 0;
   private errors: string[] = [];
@@ -176,6 +178,7 @@ export class Device {
     this.features = features;
     this.pool = new BufferPool(gpu);
     this.arena = gpu.createBuffer({ size: ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE });
     gpu.addEventListener('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.errors.push(err.message);
@@ -221,8 +224,20 @@ export class Device {
     }, [gpu, adapter]);
   }
 
+  private bindingLimitOverride = 0;
+
+  /** Bytes one storage binding may cover; larger tensors are processed in chunks. */
   get maxBinding(): number {
-    return this.limits.maxStorageBufferBindingSize;
+    const real = this.limits.maxStorageBufferBindingSize;
+    return this.bindingLimitOverride > 0 ? Math.min(real, this.bindingLimitOverride) : real;
+  }
+
+  /**
+   * Pretends the binding limit is `bytes` (0 restores the adapter's), so tests can check the
+   * chunked paths that AlexNet's 151 MB fc6 weight takes on lavapipe with small tensors.
+   */
+  setBindingLimitForTesting(bytes: number): void {
+    this.bindingLimitOverride = bytes;
   }
 
   get alignment(): number {
@@ -496,6 +511,7 @@ export class Device {
     this.pass = null;
     this.pool.destroyAll();
     this.arena.destroy();
+    this.dummy.destroy();
     this.querySet?.destroy();
     this.gpu.destroy();
   }

@@ -76,7 +76,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   const A = span(g.a, g.aOff, aLast);
   const B = span(g.b, g.bOff, bLast);
   const C = span(g.c, g.cOff, cLast);
-  const bias = g.bias ? { buffer: g.bias.buffer, offset: 0, size: g.bias.byteLength } : { buffer: g.c.buffer, offset: 0, size: 16 };
+  const bias = g.bias ? { buffer: g.bias.buffer, offset: 0, size: g.bias.byteLength } : { buffer: d.dummy, offset: 0, size: 16 };
   const params = [
     { u: g.m }, { u: g.n }, { u: g.k }, { u: g.batch },
     { u: g.aSm }, { u: g.aSk }, { u: g.bSk }, { u: g.bSn },

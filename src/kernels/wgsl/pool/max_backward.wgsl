@@ -1,0 +1,52 @@
+// pool/max_backward.wgsl — dx of max pooling, as a GATHER (no atomics):
+//           dx[p, ih, iw] = sum of dy[p, oh, ow] over the windows (oh, ow) that contain
+//           (ih, iw) AND whose saved argmax is this element.
+//
+// Math:     window (oh, ow) covers ih iff oh*SH - PH <= ih < oh*SH - PH + KH, i.e.
+//           ceil((ih + PH - KH + 1) / SH) <= oh <= floor((ih + PH) / SH), clipped to [0, OH);
+//           the same for iw. The argmax comes from max_forward.wgsl, so ties resolve exactly
+//           as in the forward pass.
+// Layout:   dy and arg [planes, OH, OW]; dx [planes, H, W]; contiguous.
+// Threads:  one invocation per INPUT element, 256 per workgroup, 2-D grid.
+// Work:     at most ceil(KH/SH) * ceil(KW/SW) windows per invocation (4 for 3x3 stride 2).
+// Memory:   none. Bounds: i >= planes*H*W returns.
+
+struct Params {
+  planes: u32, H: u32, W: u32, OH: u32,
+  OW: u32, KH: u32, KW: u32, SH: u32,
+  SW: u32, PH: u32, PW: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> arg: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+// first and one-past-last output index whose window covers input index `i`
+fn cover(i: u32, K: u32, S: u32, P: u32, O: u32) -> vec2u {
+  let hi = (i + P) / S + 1u;                       // windows starting at or before i
+  let first = i32(i + P) - i32(K) + 1;             // may be negative: i32
+  var lo = 0u;
+  if (first > 0) { lo = (u32(first) + S - 1u) / S; }
+  return vec2u(lo, min(hi, O));
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.planes * p.H * p.W) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let plane = i / (p.W * p.H);
+  let me = i32(ih * p.W + iw);
+  let rows = cover(ih, p.KH, p.SH, p.PH, p.OH);
+  let cols = cover(iw, p.KW, p.SW, p.PW, p.OW);
+  var acc = 0.0;
+  for (var oh = rows.x; oh < rows.y; oh++) {
+    for (var ow = cols.x; ow < cols.y; ow++) {
+      let o = (plane * p.OH + oh) * p.OW + ow;
+      if (arg[o] == me) { acc += dy[o]; }
+    }
+  }
+  dx[i] = acc;
+}

@@ -1,0 +1,52 @@
+// pool/max_forward.wgsl — max pooling: y[p, oh, ow] = max over the KH x KW window, and the
+//                         flat index (ih * W + iw) of the element that won, for the backward.
+//
+// Math:     window of (oh, ow): ih = oh*SH - PH + kh, iw = ow*SW - PW + kw, kh < KH, kw < KW.
+//           Padding counts as -inf (it never wins). Ties: the FIRST maximum in row-major
+//           window order wins (strict >), as in PyTorch; a NaN wins and propagates.
+// Layout:   x [planes, H, W], y and arg [planes, OH, OW], contiguous (planes = N * C of NCHW).
+// Threads:  one invocation per output element, 256 per workgroup, 2-D grid
+//           (i = gid.x + gid.y * nwg.x * 256).
+// Work:     KH * KW loads per invocation. Memory: no workgroup memory.
+// Bounds:   i >= planes*OH*OW returns; window taps outside [0,H) x [0,W) are skipped
+//           (ih, iw are i32 because they go negative in the padding).
+// The host guarantees PH <= KH/2 and PW <= KW/2, so every window holds a real element.
+
+struct Params {
+  planes: u32, H: u32, W: u32, OH: u32,
+  OW: u32, KH: u32, KW: u32, SH: u32,
+  SW: u32, PH: u32, PW: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<i32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.planes * p.OH * p.OW) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let plane = i / (p.OW * p.OH);
+  let base = plane * p.H * p.W;
+  var best = 0.0;      // only read once best_at >= 0: padding never wins (acts as -inf)
+  var best_at = -1;
+  for (var kh = 0u; kh < p.KH; kh++) {
+    let ih = i32(oh * p.SH + kh) - i32(p.PH);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.KW; kw++) {
+      let iw = i32(ow * p.SW + kw) - i32(p.PW);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      let at = ih * i32(p.W) + iw;
+      let v = x[base + u32(at)];
+      if (v > best || (v != v && best == best) || best_at < 0) {
+        best = v;
+        best_at = at;
+      }
+    }
+  }
+  y[i] = best;
+  arg[i] = best_at;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { gpu } from '../helpers/gpu.js';
+import { checkOp } from '../helpers/op.js';
+import { expectClose, randomArray } from '../helpers/check.js';
+import { matmulRef } from '../reference/matmul.js';
+import * as T from '../../src/tensor/index.js';
+import type { MatmulVersion } from '../../src/tensor/index.js';
+
+const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4'];
+
+// [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
+const sizes: [number, number, number][] = [
+  [1, 4, 4], [3, 17, 5], [17, 8, 12], [65, 36, 20], [33, 129, 64], [129, 68, 3],
+];
+
+function vec4Allowed(m: number, n: number, k: number, ta: boolean, tb: boolean): boolean {
+  if (ta && tb) return false;
+  if (n % 4 || n < 4) return false;
+  if (!ta && k % 4) return false;
+  if (ta && (m % 4 || m < 4)) return false;
+  if (tb && k % 4) return false;
+  return true;
+}
+
+describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
+  for (const version of versions) {
+    for (const [m, n, k] of sizes) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+        if (version === 'vec4' && !vec4Allowed(m, n, k, ta, tb)) continue;
+        const name = `${version} m=${m} n=${n} k=${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
+        it(name, async () => {
+          const aShape = ta ? [k, m] : [m, k];
+          const bShape = tb ? [n, k] : [k, n];
+          await checkOp({
+            name, shapes: [aShape, bShape],
+            gpu: (a, b) => T.matmul(a, b, { transA: ta, transB: tb, version }),
+            ref: (a, b) => matmulRef(a, b, 1, m, n, k, { transA: ta, transB: tb }),
+            grad: m * n * k < 5000, // finite differences are O(size²): small cases only
+            atol: 1e-4,
+          });
+        });
+      }
+    }
+  }
+
+  it('bias + ReLU epilogue, every version, with gradients', async () => {
+    for (const version of versions) {
+      const [m, n, k] = [6, 8, 12];
+      await checkOp({
+        name: `${version} bias relu`, shapes: [[m, k], [n, k], [n]],
+        gpu: (a, b, c) => T.matmul(a, b, { transB: true, bias: c, relu: true, version }),
+        ref: (a, b, c) => matmulRef(a, b, 1, m, n, k, { transB: true, bias: c, relu: true }),
+      });
+    }
+  });
+
+  it('batched matmul', async () => {
+    const [z, m, n, k] = [3, 5, 8, 4];
+    await checkOp({
+      name: 'batched', shapes: [[z, m, k], [z, k, n]],
+      gpu: (a, b) => T.matmul(a, b),
+      ref: (a, b) => matmulRef(a, b, z, m, n, k),
+    });
+  });
+
+  it('selectMatmul explains its choice', () => {
+    expect(T.selectMatmul({ m: 1024, n: 1024, k: 1024, batch: 1 }).version).toBe('vec4');
+    const odd = T.selectMatmul({ m: 100, n: 10, k: 37, batch: 1 });
+    expect(odd.version).toBe('blocked');
+    expect(odd.why).toMatch(/N=10/);
+    expect(T.selectMatmul({ m: 2, n: 3, k: 100, batch: 1 }).version).toBe('naive');
+  });
+
+  it('shape errors name the op and both shapes, before any dispatch', () => {
+    const a = T.zeros([3, 4]);
+    const b = T.zeros([5, 6]);
+    const bias = T.zeros([7]);
+    const c = T.zeros([4, 6]);
+    const d3 = T.zeros([2, 3, 4]);
+    const e3 = T.zeros([3, 4, 5]);
+    const before = gpu!.stats.dispatches;
+    expect(() => T.matmul(a, b)).toThrow('matmul: inner dimensions differ: [3, 4] · [5, 6] (4 vs 5)');
+    expect(() => T.matmul(a, c, { bias })).toThrow(/bias \[7\] does not match 6/);
+    expect(() => T.matmul(d3, e3)).toThrow(/batch dimensions differ/);
+    expect(gpu!.stats.dispatches).toBe(before);
+  });
+
+  it('large random problem: vec4 matches the reference at 1e-4', async () => {
+    const [m, n, k] = [96, 132, 260];
+    const a = randomArray(m * k, 5);
+    const b = randomArray(k * n, 6);
+    const c = await T.matmul(T.Tensor.fromArray(Float32Array.from(a), [m, k]), T.Tensor.fromArray(Float32Array.from(b), [k, n]), { version: 'vec4' }).data();
+    expectClose(c, matmulRef(Float64Array.from(Float32Array.from(a)), Float64Array.from(Float32Array.from(b)), 1, m, n, k), { atol: 1e-4 });
+  });
+});
