@@ -107,7 +107,7 @@ function spanBytes(off: number, last: number): number {
 
 /**
  * Runs a GEMM, splitting it into blocks when an operand is larger than one storage binding.
- * Splits happen at multiples of 64 so every block keeps the 4-alignment vec4 needs.
+ * Splits happen at multiples of 4 so every block keeps the alignment vec4 needs.
  */
 export function gemm(g: Gemm, version?: MatmulVersion): void {
   const d = g.c.device;
@@ -121,7 +121,9 @@ export function gemm(g: Gemm, version?: MatmulVersion): void {
     dispatchGemm(d, g, version ?? selectMatmul(g, d).version);
     return;
   }
-  const half = (x: number) => Math.max(64, Math.ceil(x / 2 / 64) * 64);
+  // halves stay multiples of 4 so vec4 offsets stay aligned (binding offsets are aligned
+  // down in dispatchGemm and the remainder travels as an element offset)
+  const half = (x: number) => Math.max(4, Math.ceil(x / 2 / 4) * 4);
   if (g.batch > 1) {
     const b1 = Math.ceil(g.batch / 2);
     gemm({ ...g, batch: b1 }, version);
@@ -133,13 +135,13 @@ export function gemm(g: Gemm, version?: MatmulVersion): void {
   const mSpan = Math.max((g.m - 1) * g.aSm * 4, (g.m - 1) * g.cSm * 4);
   const nSpan = Math.max((g.n - 1) * g.bSn * 4, (g.n - 1) * 4);
   const kSpan = Math.max((g.k - 1) * g.aSk * 4, (g.k - 1) * g.bSk * 4);
-  const best = Math.max(g.m > 64 ? mSpan : -1, g.n > 64 ? nSpan : -1, g.k > 64 ? kSpan : -1);
+  const best = Math.max(g.m > 4 ? mSpan : -1, g.n > 4 ? nSpan : -1, g.k > 4 ? kSpan : -1);
   if (best < 0) throw new Error(`matmul: a ${g.m}x${g.n}x${g.k} block still exceeds ${limit} bytes per binding`);
-  if (best === mSpan && g.m > 64) {
+  if (best === mSpan && g.m > 4) {
     const m1 = half(g.m);
     gemm({ ...g, m: m1 }, version);
     gemm({ ...g, m: g.m - m1, aOff: g.aOff + m1 * g.aSm, cOff: g.cOff + m1 * g.cSm }, version);
-  } else if (best === nSpan && g.n > 64) {
+  } else if (best === nSpan && g.n > 4) {
     const n1 = half(g.n);
     const b1 = g.bias ? biasSlice(g.bias, 0, n1) : null;
     const b2 = g.bias ? biasSlice(g.bias, n1, g.n - n1) : null;

@@ -5,7 +5,7 @@
 // Legend: N batch, C channels, H W input size, OH OW output size, KH KW window,
 // SH SW stride, PH PW padding. Every kernel sees the image as [planes = N*C, H, W].
 
-import { fmtShape, record, Tensor } from '../tensor.js';
+import { fmtShape, gradState, record, Tensor } from '../tensor.js';
 import { assertFloat, bind, grid } from './util.js';
 
 export interface PoolOptions {
@@ -88,17 +88,18 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const y = Tensor.empty([N, C, g.OH, g.OW], 'float32', d);
   const arg = Tensor.empty([N, C, g.OH, g.OW], 'int32', d);
   d.dispatch('pool/max_forward.wgsl', [bind(x), bind(y), bind(arg)], packPool(g), grid(y.size));
-  if (!(x.requiresGrad && record(y, 'maxPool2d', [x], () => []).requiresGrad)) {
+  if (!(gradState.enabled && x.requiresGrad)) {
     arg.dispose();
     return y;
   }
-  // dx[i] = sum of dy over the windows whose argmax is i
-  y.node!.backward = (dy) => {
+  // dx[i] = sum of dy over the windows whose saved argmax is i. `arg` lives in the caller's
+  // tidy scope (like every saved tensor) and is freed early once the backward has used it.
+  return record(y, 'maxPool2d', [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
     d.dispatch('pool/max_backward.wgsl', [bind(dy), bind(arg), bind(dx)], packPool(g), grid(dx.size));
+    arg.dispose();
     return [dx];
-  };
-  return y;
+  });
 }
 
 // ---- average -----------------------------------------------------------------------------
