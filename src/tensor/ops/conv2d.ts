@@ -20,6 +20,9 @@ import { assertFloat, assertSameDevice, grid } from './util.js';
 export type ConvVersion = 'naive';
 export type DgradVersion = 'naive';
 export type WgradVersion = 'naive';
+export const CONV_VERSIONS: readonly ConvVersion[] = ['naive'];
+export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive'];
+export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive'];
 
 export const CONV_KERNELS = {
   naive: 'conv2d/01_naive.wgsl',
@@ -189,10 +192,11 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const y = Tensor.empty([s.n, s.k, s.oh, s.ow], 'float32', d);
   forwardInto(y, x, w, bias, s, relu, version);
   const inputs = bias ? [x, w, bias] : [x, w];
+  const hyper = { stride: [s.sh, s.sw] as [number, number], padding: [s.ph, s.pw] as [number, number], dilation: [s.dh, s.dw] as [number, number], groups: s.groups };
   return record(y, 'conv2d', inputs, (gy) => {
     const g = relu ? reluBackward(gy, y) : gy;
-    const dx = x.requiresGrad ? conv2dBackwardData(g, w, x.shape, opts) : null;
-    const dw = w.requiresGrad ? conv2dBackwardWeight(x, g, w.shape, opts) : null;
+    const dx = x.requiresGrad ? conv2dBackwardData(g, w, x.shape, hyper) : null;
+    const dw = w.requiresGrad ? conv2dBackwardWeight(x, g, w.shape, hyper) : null;
     const out: Array<Tensor | null> = [dx, dw];
     if (bias) out.push(bias.requiresGrad ? sum(g, [0, 2, 3]) : null);
     if (g !== gy) g.dispose();
@@ -202,12 +206,13 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
 
 // ---- gradients ---------------------------------------------------------------------------
 
-export interface ConvBackwardOptions extends Omit<Conv2dOptions, 'relu' | 'version'> {
-  version?: string;
+export interface ConvBackwardOptions<V> extends Omit<Conv2dOptions, 'relu' | 'version'> {
+  /** force a version instead of the selector's choice */
+  version?: V;
 }
 
 /** dx = the gradient of conv2d with respect to its input, given dy and w. */
-export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: ConvBackwardOptions = {}): Tensor {
+export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: ConvBackwardOptions<DgradVersion> = {}): Tensor {
   const s = convShape(xShape, w.shape, opts);
   checkDy('conv2dBackwardData', dy, s);
   const d = assertSameDevice('conv2dBackwardData', dy, w);
@@ -221,7 +226,7 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
 }
 
 /** dw = the gradient of conv2d with respect to its weight, given x and dy. */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: ConvBackwardOptions = {}): Tensor {
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: ConvBackwardOptions<WgradVersion> = {}): Tensor {
   const s = convShape(x.shape, wShape, opts);
   checkDy('conv2dBackwardWeight', dy, s);
   const d = assertSameDevice('conv2dBackwardWeight', x, dy);

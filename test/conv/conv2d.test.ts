@@ -1,0 +1,188 @@
+// conv2d: every forward, data-gradient and weight-gradient version against the float64
+// reference, on shapes that are not tile multiples (AlexNet's hyper-parameters, reduced,
+// plus some it does not use), finite-difference checks through autograd, bad input, and
+// the batch-chunk planner.
+import { describe, expect, it } from 'vitest';
+import { gpu } from '../helpers/gpu.js';
+import { checkOp } from '../helpers/op.js';
+import { expectClose, product, randomArray } from '../helpers/check.js';
+import { Tensor, tidy } from '../../src/tensor/index.js';
+import {
+  conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, selectConv2d, explainConv2d,
+  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
+} from '../../src/tensor/ops/conv2d.js';
+import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
+
+interface Case { name: string; x: number[]; w: number[]; opts: Conv2dOptions }
+export const CASES: Case[] = [
+  { name: 'conv1-like k11 s4 p0', x: [1, 3, 35, 35], w: [8, 3, 11, 11], opts: { stride: 4 } },
+  { name: 'conv2-like k5 p2 g2', x: [2, 6, 9, 10], w: [10, 3, 5, 5], opts: { padding: 2, groups: 2 } },
+  { name: 'conv3-like k3 p1', x: [2, 7, 7, 6], w: [9, 7, 3, 3], opts: { padding: 1 } },
+  { name: 'conv4-like k3 p1 g2', x: [1, 10, 6, 7], w: [6, 5, 3, 3], opts: { padding: 1, groups: 2 } },
+  { name: 'dilation 2', x: [2, 3, 11, 9], w: [5, 3, 3, 3], opts: { dilation: 2, padding: 1 } },
+  { name: 'stride (2,1) padding (0,2)', x: [2, 4, 9, 8], w: [7, 4, 3, 2], opts: { stride: [2, 1], padding: [0, 2] } },
+  { name: 'groups 3, stride (1,2)', x: [1, 9, 5, 6], w: [6, 3, 2, 3], opts: { groups: 3, stride: [1, 2] } },
+  { name: '1x1, 17 channels', x: [3, 5, 4, 4], w: [17, 5, 1, 1], opts: {} },
+];
+
+const f32 = (n: number, seed: number) => Float32Array.from(randomArray(n, seed));
+
+describe.skipIf(!gpu)('conv2d against the float64 reference', () => {
+  for (const c of CASES) {
+    const s = convShape(c.x, c.w, c.opts);
+    const x = f32(product(c.x), 1);
+    const w = f32(product(c.w), 2);
+    const b = f32(c.w[0]!, 3);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 4);
+    const yRef = conv2dRef(s, x, w, b, true);
+    const dxRef = conv2dDataGradRef(s, dy, w);
+    const dwRef = conv2dWeightGradRef(s, x, dy);
+
+    for (const version of CONV_VERSIONS) {
+      it(`forward ${version}: ${c.name}`, async () => {
+        const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version }).data());
+        expectClose(y, yRef, { atol: 1e-4, rtol: 1e-4, name: `${version} ${c.name}` });
+      });
+    }
+    for (const version of DGRAD_VERSIONS) {
+      it(`data gradient ${version}: ${c.name}`, async () => {
+        const dx = await tidy(() => conv2dBackwardData(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), Tensor.fromArray(w, c.w), c.x, { ...c.opts, version }).data());
+        expectClose(dx, dxRef, { atol: 1e-4, rtol: 1e-4, name: `dgrad ${version} ${c.name}` });
+      });
+    }
+    for (const version of WGRAD_VERSIONS) {
+      it(`weight gradient ${version}: ${c.name}`, async () => {
+        const dw = await tidy(() => conv2dBackwardWeight(Tensor.fromArray(x, c.x), Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), c.w, { ...c.opts, version }).data());
+        expectClose(dw, dwRef, { atol: 1e-4, rtol: 1e-4, name: `wgrad ${version} ${c.name}` });
+      });
+    }
+  }
+});
+
+describe.skipIf(!gpu)('conv2d gradients by finite differences (autograd)', () => {
+  const small: Case[] = [
+    { name: 'k3 p1 g2 + bias + relu', x: [2, 4, 5, 4], w: [4, 2, 3, 3], opts: { padding: 1, groups: 2, relu: true } },
+    { name: 'k3 s2 p(1,0) d(1,2)', x: [1, 3, 7, 8], w: [5, 3, 3, 2], opts: { stride: 2, padding: [1, 0], dilation: [1, 2] } },
+  ];
+  for (const c of small) {
+    for (const version of CONV_VERSIONS) {
+      it(`${c.name} (${version})`, async () => {
+        const s = convShape(c.x, c.w, c.opts);
+        await checkOp({
+          name: c.name,
+          shapes: [c.x, c.w, [s.k]],
+          gpu: (x, w, b) => conv2d(x, w, b!, { ...c.opts, version }),
+          ref: (x, w, b) => conv2dRef(s, x, w, b, c.opts.relu ?? false),
+          gradAtol: 2e-4,
+        });
+      });
+    }
+  }
+});
+
+describe.skipIf(!gpu)('conv2d bad input throws before any dispatch', () => {
+  const bad: Array<[string, number[], number[], Conv2dOptions, RegExp]> = [
+    ['rank 3 input', [3, 8, 8], [4, 3, 3, 3], {}, /rank 4/],
+    ['rank 2 weight', [1, 3, 8, 8], [4, 27], {}, /rank 4/],
+    ['channels not divisible by groups', [1, 5, 8, 8], [4, 2, 3, 3], { groups: 2 }, /divide by groups/],
+    ['outputs not divisible by groups', [1, 4, 8, 8], [5, 2, 3, 3], { groups: 2 }, /divide by groups/],
+    ['weight/input channel mismatch', [1, 4, 8, 8], [6, 3, 3, 3], {}, /input channels/],
+    ['kernel larger than padded input', [1, 3, 4, 4], [2, 3, 7, 7], { padding: 1 }, /larger than the padded input/],
+  ];
+  for (const [name, xs, ws, opts, re] of bad) {
+    it(name, () => {
+      const x = Tensor.fromArray(new Float32Array(product(xs)), xs);
+      const w = Tensor.fromArray(new Float32Array(product(ws)), ws);
+      const before = gpu!.stats.dispatches;
+      expect(() => conv2d(x, w, null, opts)).toThrow(re);
+      expect(() => conv2d(x, w, null, opts)).toThrow(/conv2d.*\[/);
+      expect(gpu!.stats.dispatches).toBe(before);
+      x.dispose();
+      w.dispose();
+    });
+  }
+  it('a bias of the wrong length', () => {
+    const x = Tensor.fromArray(new Float32Array(48), [1, 3, 4, 4]);
+    const w = Tensor.fromArray(new Float32Array(54), [2, 3, 3, 3]);
+    const b = Tensor.fromArray(new Float32Array(3), [3]);
+    const before = gpu!.stats.dispatches;
+    expect(() => conv2d(x, w, b)).toThrow(/conv2d: bias \[3\]/);
+    expect(gpu!.stats.dispatches).toBe(before);
+    for (const t of [x, w, b]) t.dispose();
+  });
+});
+
+describe('conv2d batch chunks (pure planner)', () => {
+  it('keeps one chunk when everything fits', () => {
+    expect(planBatchChunks(8, [1000, 2000], 1 << 20, 256)).toEqual([[0, 8]]);
+  });
+  it('splits a batch-128 conv1 output (149 MB) under 128 MiB', () => {
+    const s = convShape([128, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+    const perImage = [s.c * s.h * s.w * 4, s.k * s.oh * s.ow * 4];
+    const chunks = planBatchChunks(s.n, perImage, 128 * 2 ** 20, 256);
+    expect(chunks.length).toBe(2);
+    expect(chunks.reduce((a, [, n]) => a + n, 0)).toBe(128);
+    for (const [, n] of chunks) expect(n * Math.max(...perImage) + 256).toBeLessThanOrEqual(128 * 2 ** 20);
+  });
+  it('covers the batch exactly with a small artificial limit', () => {
+    const chunks = planBatchChunks(13, [400, 1000], 3300, 256);
+    expect(chunks.length).toBe(5); // (3300 - 256) / 1000 = 3 images per chunk
+    let next = 0;
+    for (const [s0, n] of chunks) {
+      expect(s0).toBe(next);
+      expect(n * 1000 + 256).toBeLessThanOrEqual(3300);
+      next += n;
+    }
+    expect(next).toBe(13);
+  });
+  it('throws when one image does not fit', () => {
+    expect(() => planBatchChunks(2, [5000], 4096, 256)).toThrow(/conv2d: one image/);
+  });
+});
+
+describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => {
+  it('gives the same result split over the batch (artificial 8 KiB limit)', async () => {
+    const c = CASES[2]!;
+    const xs = [5, ...c.x.slice(1)];
+    const s = convShape(xs, c.w, c.opts);
+    const x = f32(product(xs), 11);
+    const w = f32(product(c.w), 12);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 13);
+    const d = gpu!;
+    const limits = d.limits;
+    // pretend the device binds at most 2 images' worth of activations
+    const fake = Math.max(s.c * s.h * s.w, s.k * s.oh * s.ow) * 4 * 2 + d.alignment;
+    Object.defineProperty(d, 'maxBinding', { get: () => fake, configurable: true });
+    try {
+      const out = await tidy(async () => {
+        const X = Tensor.fromArray(x, xs);
+        const W = Tensor.fromArray(w, c.w);
+        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+        const before = d.stats.dispatches;
+        const results = [];
+        for (const v of CONV_VERSIONS) results.push(await conv2d(X, W, null, { ...c.opts, version: v }).data());
+        for (const v of DGRAD_VERSIONS) results.push(await conv2dBackwardData(DY, W, xs, { ...c.opts, version: v }).data());
+        for (const v of WGRAD_VERSIONS) results.push(await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: v }).data());
+        return { results, dispatched: d.stats.dispatches - before };
+      });
+      const refs = [
+        ...CONV_VERSIONS.map(() => conv2dRef(s, x, w, null)),
+        ...DGRAD_VERSIONS.map(() => conv2dDataGradRef(s, dy, w)),
+        ...WGRAD_VERSIONS.map(() => conv2dWeightGradRef(s, x, dy)),
+      ];
+      out.results.forEach((r, i) => expectClose(r, refs[i]!, { atol: 1e-4, name: `chunked result ${i}` }));
+      expect(limits).toBe(d.limits);
+    } finally {
+      delete (d as unknown as Record<string, unknown>).maxBinding;
+    }
+  });
+});
+
+describe.skipIf(!gpu)('conv2d version selection', () => {
+  it('explains its choice in a sentence', () => {
+    const s: ConvShape = convShape([8, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
+    const c = selectConv2d(s, gpu!);
+    expect(CONV_VERSIONS).toContain(c.version);
+    expect(explainConv2d(s, gpu!)).toMatch(/\w+ \w+/);
+  });
+});
