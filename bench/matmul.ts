@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// Matmul benchmark: GFLOP/s of every version on square sizes and AlexNet's fc shapes, with
+// the max relative error against a float64 CPU reference in the same row.
+//   npm run bench -- matmul [--json] [--quick]
+import { Tensor, gemm, selectMatmul, type MatmulVersion } from '../src/tensor/index.js';
+import type { Device } from '../src/tensor/device.js';
+import { randomFloats, timeGpu, type BenchRow } from './common.js';
+
+interface Case {
+  name: string;
+  m: number;
+  n: number;
+  k: number;
+  /** B stored as [N, K] (a Linear layer's weight): y = x·Wᵀ */
+  transB: boolean;
+}
+
+export function matmulCases(quick = false): Case[] {
+  const cases: Case[] = [
+    { name: '256³', m: 256, n: 256, k: 256, transB: false },
+    { name: '1024³', m: 1024, n: 1024, k: 1024, transB: false },
+  ];
+  if (!quick) cases.push({ name: '2048³', m: 2048, n: 2048, k: 2048, transB: false });
+  for (const b of quick ? [8] : [8, 128]) {
+    cases.push(
+      { name: `fc6 b${b} (x·Wᵀ)`, m: b, n: 4096, k: 9216, transB: true },
+      { name: `fc7 b${b} (x·Wᵀ)`, m: b, n: 4096, k: 4096, transB: true },
+      { name: `fc8 b${b} (x·Wᵀ)`, m: b, n: 1000, k: 4096, transB: true },
+    );
+  }
+  return cases;
+}
+
+/** Max relative error on a sample of rows (a full float64 reference of 2048³ takes minutes). */
+function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Case): number {
+  const rows = Math.min(cs.m, 16);
+  let worst = 0;
+  for (let r = 0; r < rows; r++) {
+    const i = Math.floor((r * cs.m) / rows);
+    for (let j = 0; j < cs.n; j++) {
+      let s = 0;
+      for (let p = 0; p < cs.k; p++) {
+        s += a[i * cs.k + p]! * (cs.transB ? b[j * cs.k + p]! : b[p * cs.n + j]!);
+      }
+      // relative to the size of the terms, so near-zero sums do not blow up the ratio
+      const scale = Math.max(Math.abs(s), Math.sqrt(cs.k) * 0.1);
+      worst = Math.max(worst, Math.abs(c[i * cs.n + j]! - s) / scale);
+    }
+  }
+  return worst;
+}
+
+export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersion[] } = {}): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const versions = opts.versions ?? ['naive', 'blocked', 'vec4'];
+  for (const cs of matmulCases(opts.quick)) {
+    const aData = randomFloats(cs.m * cs.k, 1);
+    const bData = randomFloats(cs.k * cs.n, 2);
+    const a = Tensor.fromArray(aData, [cs.m, cs.k], 'float32', device);
+    const b = Tensor.fromArray(bData, cs.transB ? [cs.n, cs.k] : [cs.k, cs.n], 'float32', device);
+    const c = Tensor.empty([cs.m, cs.n], 'float32', device);
+    const flops = 2 * cs.m * cs.n * cs.k;
+    const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm: cs.k, aSk: 1, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 });
+    for (const version of versions) {
+      const shape = `${cs.m}x${cs.n}x${cs.k}`;
+      if (version === 'naive' && flops > 2.2e9) {
+        rows.push({ bench: `matmul ${cs.name}`, shape, version, ms: NaN, gflops: NaN, maxRelError: null, note: 'skipped: naive is too slow at this size' });
+        continue;
+      }
+      const record = () =>
+        gemm({
+          m: cs.m, n: cs.n, k: cs.k, batch: 1,
+          a, aOff: 0, aSm: cs.k, aSk: 1, aSb: 0,
+          b, bOff: 0, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1, bSb: 0,
+          c, cOff: 0, cSm: cs.n, cSb: 0,
+          alpha: 1, accumulate: false, bias: null, relu: false,
+        }, version);
+      const runs = flops > 5e9 ? 3 : 5;
+      const ms = await timeGpu(device, record, version === 'naive' ? 1 : runs, 1);
+      const out = await c.data();
+      const err = sampledError(aData, bData, out, cs);
+      const chunked = b.byteLength > device.maxBinding ? 'B split (> 1 binding); ' : '';
+      rows.push({
+        bench: `matmul ${cs.name}`, shape, version, ms, gflops: flops / ms / 1e6, maxRelError: err,
+        note: chunked + (auto.version === version ? 'default' : ''),
+      });
+    }
+    a.dispose();
+    b.dispose();
+    c.dispose();
+  }
+  return rows;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One-step set-up on a fresh Debian 12 machine with Node and npm: npm dependencies, build,
+# and a software Vulkan driver (Mesa lavapipe) when WebGPU finds no adapter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build --silent
+
+if ! node scripts/probe-adapter.mjs; then
+  echo "setup: no WebGPU adapter; installing Mesa lavapipe (software Vulkan)"
+  bash scripts/install-lavapipe.sh
+  node scripts/probe-adapter.mjs || {
+    echo "setup: still no WebGPU adapter after installing lavapipe" >&2
+    exit 1
+  }
+fi
