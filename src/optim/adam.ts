@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Adam and AdamW with bias correction and AMSGrad: PyTorch's torch.optim.Adam / AdamW.
+// Kernel: src/kernels/wgsl/optim/adam.wgsl (the bias corrections are computed here in float64).
+
+import { flatChunks, grid, range } from '../tensor/ops/util.js';
+import type { Tensor } from '../tensor/index.js';
+import { Optimizer, type Params } from './optimizer.js';
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
+
+export class Adam extends Optimizer {
+  protected readonly kind: string = 'Adam';
+  protected readonly decoupled: boolean = false;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+
+  constructor(params: Params, opts: AdamOptions = {}) {
+    super(params, opts.lr ?? 1e-3);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.amsgrad = opts.amsgrad ?? false;
+  }
+
+  get hyper() {
+    return { lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
+  }
+
+  protected setHyper(h: Record<string, number | boolean | number[]>): void {
+    this.lr = Number(h.lr ?? this.lr);
+    if (Array.isArray(h.betas)) this.betas = [h.betas[0]!, h.betas[1]!];
+    this.eps = Number(h.eps ?? this.eps);
+    this.weightDecay = Number(h.weightDecay ?? this.weightDecay);
+    this.amsgrad = Boolean(h.amsgrad ?? this.amsgrad);
+  }
+
+  protected update(i: number, p: Tensor, g: Tensor): void {
+    const d = p.device;
+    const [b1, b2] = this.betas;
+    const t = this.steps[i]!;
+    const stepSize = this.lr / (1 - b1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const m = this.buffer(i, 'exp_avg');
+    const v = this.buffer(i, 'exp_avg_sq');
+    const vmax = this.amsgrad ? this.buffer(i, 'max_exp_avg_sq') : this.scratch(d);
+    for (const [s, n] of flatChunks(d, p.size)) {
+      d.dispatch('optim/adam.wgsl',
+        [range(g, s, n), range(p, s, n), range(m, s, n), range(v, s, n), this.amsgrad ? range(vmax, s, n) : range(vmax, 0, 4)],
+        [{ u: n }, { f: this.lr }, { f: b1 }, { f: b2 }, { f: this.eps }, { f: this.weightDecay }, { f: stepSize }, { f: bc2Sqrt }],
+        grid(n), { AMSGRAD: this.amsgrad ? 1 : 0, DECOUPLED: this.decoupled ? 1 : 0 });
+    }
+  }
+}
+
+/** Adam with decoupled weight decay (Loshchilov & Hutter): p ← p·(1 − lr·wd) before the Adam step. Default wd 0.01. */
+export class AdamW extends Adam {
+  protected override readonly kind: string = 'AdamW';
+  protected override readonly decoupled: boolean = true;
+
+  constructor(params: Params, opts: AdamOptions = {}) {
+    super(params, { weightDecay: 0.01, ...opts });
+  }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// SGD with momentum, dampening, Nesterov and (coupled) weight decay: PyTorch's torch.optim.SGD.
+// Kernel: src/kernels/wgsl/optim/sgd.wgsl.
+
+import { flatChunks, grid, range } from '../tensor/ops/util.js';
+import type { Tensor } from '../tensor/index.js';
+import { Optimizer, type Params } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+export class SGD extends Optimizer {
+  protected readonly kind = 'SGD';
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+
+  constructor(params: Params, opts: SGDOptions) {
+    super(params, opts.lr);
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    this.weightDecay = opts.weightDecay ?? 0;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new Error('SGD: Nesterov momentum requires a momentum and zero dampening');
+    }
+  }
+
+  get hyper() {
+    return { lr: this.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+
+  protected setHyper(h: Record<string, number | boolean | number[]>): void {
+    this.lr = Number(h.lr ?? this.lr);
+    this.momentum = Number(h.momentum ?? this.momentum);
+    this.dampening = Number(h.dampening ?? this.dampening);
+    this.nesterov = Boolean(h.nesterov ?? this.nesterov);
+    this.weightDecay = Number(h.weightDecay ?? this.weightDecay);
+  }
+
+  protected update(i: number, p: Tensor, g: Tensor): void {
+    const d = p.device;
+    const useMomentum = this.momentum !== 0;
+    const buf = useMomentum ? this.buffer(i, 'momentum_buffer') : this.scratch(d);
+    const first = useMomentum && this.steps[i] === 1 ? 1 : 0;
+    for (const [s, n] of flatChunks(d, p.size)) {
+      d.dispatch('optim/sgd.wgsl',
+        [range(g, s, n), range(p, s, n), useMomentum ? range(buf, s, n) : range(buf, 0, 4)],
+        [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.weightDecay },
+          { u: this.nesterov ? 1 : 0 }, { u: first }, { u: 0 }],
+        grid(n), { MOMENTUM: useMomentum ? 1 : 0 });
+    }
+  }
+}

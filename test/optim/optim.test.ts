@@ -1,0 +1,243 @@
+// Optimizers against hand-written float64 references of PyTorch's update rules, over several
+// steps with fresh gradients each step; state dicts resume exactly; clipping; schedules.
+import { describe, expect, it } from 'vitest';
+import { gpu } from '../helpers/gpu.js';
+import { expectClose, randomArray } from '../helpers/check.js';
+import { keep, Tensor } from '../../src/tensor/index.js';
+import {
+  Adam, AdamW, clipGradNorm, CosineAnnealingLR, ExponentialLR, SGD, StepLR, type Optimizer,
+} from '../../src/optim/index.js';
+
+const f32 = (x: Float64Array) => Float64Array.from(Float32Array.from(x));
+
+// ---- float64 references (torch.optim, single-tensor code path) -------------------------------
+
+interface SgdH { lr: number; momentum: number; dampening: number; nesterov: boolean; wd: number }
+function sgdRef(p: Float64Array, grads: Float64Array[], h: SgdH): Float64Array {
+  const w = Float64Array.from(p);
+  let buf: Float64Array | null = null;
+  for (const gr of grads) {
+    const g = gr.map((v, i) => v + h.wd * w[i]!);
+    let d = g;
+    if (h.momentum !== 0) {
+      buf = buf ? buf.map((b, i) => h.momentum * b + (1 - h.dampening) * g[i]!) : Float64Array.from(g);
+      d = h.nesterov ? g.map((v, i) => v + h.momentum * buf![i]!) : buf;
+    }
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! - h.lr * d[i]!;
+  }
+  return w;
+}
+
+interface AdamH { lr: number; b1: number; b2: number; eps: number; wd: number; amsgrad: boolean; decoupled: boolean }
+function adamRef(p: Float64Array, grads: Float64Array[], h: AdamH): Float64Array {
+  const w = Float64Array.from(p);
+  const m = new Float64Array(w.length);
+  const v = new Float64Array(w.length);
+  const vmax = new Float64Array(w.length);
+  grads.forEach((gr, k) => {
+    const t = k + 1;
+    for (let i = 0; i < w.length; i++) {
+      let g = gr[i]!;
+      if (h.decoupled) w[i] = w[i]! * (1 - h.lr * h.wd);
+      else g += h.wd * w[i]!;
+      m[i] = h.b1 * m[i]! + (1 - h.b1) * g;
+      v[i] = h.b2 * v[i]! + (1 - h.b2) * g * g;
+      let vh = v[i]!;
+      if (h.amsgrad) vh = vmax[i] = Math.max(vmax[i]!, v[i]!);
+      const denom = Math.sqrt(vh) / Math.sqrt(1 - h.b2 ** t) + h.eps;
+      w[i] = w[i]! - (h.lr / (1 - h.b1 ** t)) * (m[i]! / denom);
+    }
+  });
+  return w;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+const N = 777;
+const STEPS = 4;
+const init = f32(randomArray(N, 11, -1, 1));
+// gradients of varied magnitude (some tiny, so eps matters for Adam)
+const gradSeq = Array.from({ length: STEPS }, (_, k) => f32(randomArray(N, 100 + k, -1, 1).map((v, i) => (i % 7 === 0 ? v * 1e-6 : v))));
+
+function param(values: Float64Array): Tensor {
+  return keep(Tensor.fromArray(Float32Array.from(values), [N])).requiresGrad_();
+}
+
+function setGrad(p: Tensor, g: Float64Array): void {
+  p.grad?.dispose();
+  p.grad = keep(Tensor.fromArray(Float32Array.from(g), p.shape));
+}
+
+async function run(make: (p: Tensor) => Optimizer, grads: Float64Array[]): Promise<Float32Array> {
+  const p = param(init);
+  const opt = make(p);
+  for (const g of grads) {
+    setGrad(p, g);
+    opt.step();
+  }
+  const out = await p.data();
+  opt.dispose();
+  p.grad?.dispose();
+  p.dispose();
+  return out;
+}
+
+describe.skipIf(!gpu)('optimizers match float64 references of PyTorch over several steps', () => {
+  const sgdCases: [string, SgdH][] = [
+    ['plain', { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, wd: 0 }],
+    ['weight decay', { lr: 0.05, momentum: 0, dampening: 0, nesterov: false, wd: 0.01 }],
+    ['momentum + wd', { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: false, wd: 5e-4 }],
+    ['momentum + dampening', { lr: 0.02, momentum: 0.8, dampening: 0.3, nesterov: false, wd: 0 }],
+    ['nesterov + wd', { lr: 0.03, momentum: 0.9, dampening: 0, nesterov: true, wd: 1e-3 }],
+  ];
+  for (const [name, h] of sgdCases) {
+    it(`SGD ${name}`, async () => {
+      const got = await run((p) => new SGD([p], { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.wd }), gradSeq);
+      expectClose(got, sgdRef(init, gradSeq, h), { atol: 1e-6, rtol: 1e-5, name: `SGD ${name}` });
+    });
+  }
+
+  const adamCases: [string, AdamH][] = [
+    ['Adam', { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0, amsgrad: false, decoupled: false }],
+    ['Adam + wd', { lr: 1e-2, b1: 0.8, b2: 0.99, eps: 1e-6, wd: 0.1, amsgrad: false, decoupled: false }],
+    ['Adam amsgrad', { lr: 1e-2, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01, amsgrad: true, decoupled: false }],
+    ['AdamW', { lr: 1e-2, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.05, amsgrad: false, decoupled: true }],
+    ['AdamW amsgrad', { lr: 1e-2, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0.01, amsgrad: true, decoupled: true }],
+  ];
+  for (const [name, h] of adamCases) {
+    it(name, async () => {
+      const Cls = h.decoupled ? AdamW : Adam;
+      const got = await run((p) => new Cls([p], { lr: h.lr, betas: [h.b1, h.b2], eps: h.eps, weightDecay: h.wd, amsgrad: h.amsgrad }), gradSeq);
+      // Adam's step is ~lr·sign(g) where |g| >> eps: compare at a fraction of lr
+      expectClose(got, adamRef(init, gradSeq, h), { atol: h.lr * 1e-3, rtol: 1e-5, name });
+    });
+  }
+
+  it('AMSGrad differs from Adam when v shrinks', async () => {
+    const shrinking = [gradSeq[0]!, gradSeq[0]!.map((v) => v * 0.01), gradSeq[0]!.map((v) => v * 0.01)];
+    const h: AdamH = { lr: 1e-2, b1: 0.9, b2: 0.5, eps: 1e-8, wd: 0, amsgrad: true, decoupled: false };
+    const ams = await run((p) => new Adam([p], { lr: h.lr, betas: [h.b1, h.b2], amsgrad: true }), shrinking);
+    const plain = await run((p) => new Adam([p], { lr: h.lr, betas: [h.b1, h.b2] }), shrinking);
+    expectClose(ams, adamRef(init, shrinking, h), { atol: 1e-5, rtol: 1e-5, name: 'amsgrad' });
+    expect(Math.abs(ams[1]! - plain[1]!)).toBeGreaterThan(1e-4);
+  });
+
+  it('parameters without a gradient are skipped; zeroGrad drops or zeroes gradients', async () => {
+    const a = param(init);
+    const b = param(init);
+    const opt = new SGD([a, b], { lr: 0.1, momentum: 0.9 });
+    setGrad(a, gradSeq[0]!);
+    opt.step();
+    expectClose(await b.data(), init, { atol: 0, rtol: 0, name: 'untouched b' });
+    opt.zeroGrad();
+    expect(a.grad).toBeNull();
+    setGrad(a, gradSeq[0]!);
+    opt.zeroGrad(false);
+    expect(Array.from(await a.grad!.data()).every((v) => v === 0)).toBe(true);
+    opt.dispose();
+    for (const t of [a, b]) {
+      t.grad?.dispose();
+      t.dispose();
+    }
+  });
+
+  for (const kind of ['SGD', 'Adam'] as const) {
+    it(`${kind}: stateDict / loadStateDict resumes exactly`, async () => {
+      const make = (p: Tensor): Optimizer => kind === 'SGD'
+        ? new SGD([p], { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
+        : new Adam([p], { lr: 1e-2, amsgrad: true, weightDecay: 1e-2 });
+      const straight = await run(make, gradSeq);
+      // two steps, snapshot to the CPU, new param + optimizer, load, two more steps
+      const p = param(init);
+      const opt = make(p);
+      for (const g of gradSeq.slice(0, 2)) {
+        setGrad(p, g);
+        opt.step();
+      }
+      const st = opt.stateDict();
+      const cpu = new Map<string, { shape: number[]; data: Float32Array }>();
+      for (const [k, t] of st.tensors) cpu.set(k, { shape: [...t.shape], data: await (t as Tensor).data() });
+      const saved = { ...st, tensors: cpu };
+      const pData = await p.data();
+      opt.dispose();
+      const p2 = keep(Tensor.fromArray(pData, [N])).requiresGrad_();
+      const opt2 = make(p2);
+      opt2.lr = 123; // overwritten by the state
+      opt2.loadStateDict(saved);
+      expect(opt2.lr).toBe(kind === 'SGD' ? 0.01 : 1e-2);
+      expect(opt2.stepCount).toBe(2);
+      for (const g of gradSeq.slice(2)) {
+        setGrad(p2, g);
+        opt2.step();
+      }
+      expectClose(await p2.data(), straight, { atol: 0, rtol: 0, name: `${kind} resumed` });
+      opt2.dispose();
+      for (const t of [p, p2]) {
+        t.grad?.dispose();
+        t.dispose();
+      }
+    });
+  }
+
+  it('loadStateDict rejects a wrong kind or shape without loading', () => {
+    const p = param(init);
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.9 });
+    expect(() => opt.loadStateDict({ type: 'Adam', hyper: {}, steps: [1], tensors: new Map() })).toThrow(/Adam/);
+    expect(() => opt.loadStateDict({
+      type: 'SGD', hyper: {}, steps: [1],
+      tensors: new Map([['0.momentum_buffer', { shape: [3], data: new Float32Array(3) }]]),
+    })).toThrow(/shape \[3\]/);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it('clipGradNorm scales by the global norm on the GPU and returns it', async () => {
+    const g1 = f32(randomArray(300, 5, -1, 1));
+    const g2 = f32(randomArray(50, 6, -2, 2));
+    const norm = Math.sqrt([...g1, ...g2].reduce((s, v) => s + v * v, 0));
+    const a = keep(Tensor.fromArray(new Float32Array(300), [300])).requiresGrad_();
+    const b = keep(Tensor.fromArray(new Float32Array(50), [5, 10])).requiresGrad_();
+    setGrad(a, g1);
+    setGrad(b, g2);
+    const n = clipGradNorm([a, b], 1.0);
+    expect(await n.item()).toBeCloseTo(norm, 3);
+    const coef = 1 / (norm + 1e-6);
+    expectClose(await a.grad!.data(), g1.map((v) => v * coef), { atol: 1e-6, rtol: 1e-5, name: 'clipped a' });
+    expectClose(await b.grad!.data(), g2.map((v) => v * coef), { atol: 1e-6, rtol: 1e-5, name: 'clipped b' });
+    // under the limit: unchanged
+    const n2 = clipGradNorm([a, b], 10);
+    expect(await n2.item()).toBeCloseTo(1, 4);
+    expectClose(await a.grad!.data(), g1.map((v) => v * coef), { atol: 1e-6, rtol: 1e-5, name: 'unclipped a' });
+    for (const t of [n, n2, a, b]) {
+      t.grad?.dispose();
+      t.dispose();
+    }
+  });
+});
+
+describe.skipIf(!gpu)('learning-rate schedules (PyTorch closed forms) and the lr setter', () => {
+  const make = () => {
+    const p = param(init);
+    return { p, opt: new SGD([p], { lr: 0.1 }) };
+  };
+  it('StepLR, ExponentialLR, CosineAnnealingLR', () => {
+    const { p, opt } = make();
+    const s = new StepLR(opt, { stepSize: 2, gamma: 0.5 });
+    const lrs = [1, 2, 3, 4, 5].map(() => s.step());
+    expect(lrs).toEqual([0.1, 0.05, 0.05, 0.025, 0.025]);
+    const { opt: o2 } = make();
+    const e = new ExponentialLR(o2, { gamma: 0.9 });
+    e.step();
+    e.step();
+    expect(o2.lr).toBeCloseTo(0.1 * 0.81, 12);
+    const { opt: o3 } = make();
+    const c = new CosineAnnealingLR(o3, { tMax: 10, etaMin: 0.001 });
+    for (let i = 0; i < 5; i++) c.step();
+    expect(o3.lr).toBeCloseTo(0.001 + (0.1 - 0.001) / 2, 12);
+    for (let i = 0; i < 5; i++) c.step();
+    expect(o3.lr).toBeCloseTo(0.001, 12);
+    o3.lr = 0.5;
+    expect(o3.hyper.lr).toBe(0.5);
+    p.dispose();
+  });
+});
