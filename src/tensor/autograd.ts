@@ -12,6 +12,7 @@
 //      the activations plus about one layer of gradients.
 
 import { add, axpy_, onesLike, scaleShift } from './ops/elementwise.js';
+import { timeBackward } from './profile.js';
 import { fmtShape, keep, noGrad, type Tensor } from './tensor.js';
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -65,7 +66,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
         accumulateLeaf(t, g);
         continue;
       }
-      const gis = node.backward(g);
+      const gis = timeBackward(node.label, () => node.backward(g));
       const handed = new Set<Tensor>();
       node.inputs.forEach((input, i) => {
         let gi = gis[i] ?? null;

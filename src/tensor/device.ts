@@ -479,7 +479,7 @@ export class Device {
       throw new Error('too many timed regions before readTimings(); call it more often');
     }
     this.querySet?.destroy();
-    this.queryCapacity = Math.max(n, 256);
+    this.queryCapacity = Math.max(n, 4096);
     this.querySet = this.gpu.createQuerySet({ type: 'timestamp', count: this.queryCapacity });
   }
 

@@ -5,6 +5,7 @@
 // transposed operands through strides instead of copying.
 
 import { Device, getDevice } from './device.js';
+import { currentLabel } from './profile.js';
 
 export type DType = 'float32' | 'int32' | 'uint32';
 export type Shape = readonly number[];
@@ -32,6 +33,8 @@ export interface GradNode {
   inputs: Tensor[];
   /** returns one gradient (or null) per input; runs with grad recording off */
   backward: (grad: Tensor) => Array<Tensor | null>;
+  /** the layer that created the node (for the profiler) */
+  label?: string;
 }
 
 let nextId = 1;
@@ -246,7 +249,7 @@ export function noGrad<T>(fn: () => T): T {
 export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
   if (gradState.enabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, backward };
+    out.node = { op, inputs, backward, label: currentLabel() || undefined };
   }
   return out;
 }

@@ -17,15 +17,17 @@ import type { Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
 
-export type ConvVersion = 'naive';
+export type ConvVersion = 'naive' | 'implicit';
 export type DgradVersion = 'naive';
 export type WgradVersion = 'naive';
-export const CONV_VERSIONS: readonly ConvVersion[] = ['naive'];
+export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'implicit'];
 export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive'];
 export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive'];
 
 export const CONV_KERNELS = {
   naive: 'conv2d/01_naive.wgsl',
+  implicit: 'conv2d/03_implicit_gemm.wgsl',
+  pack: 'conv2d/pack_weight.wgsl',
   dgradNaive: 'conv2d/dgrad_01_gather.wgsl',
   wgradNaive: 'conv2d/wgrad_01_naive.wgsl',
 } as const;
@@ -145,6 +147,30 @@ function batchChunks(d: Device, s: ConvShape): Array<[number, number]> {
   return planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment);
 }
 
+/**
+ * Block shapes of the register-blocked kernels (override constants): WG invocations per
+ * workgroup, PIX pixels and COV vec4s of channels per invocation. Exported so the
+ * benchmark can try others; the defaults are the measured best on lavapipe.
+ */
+export const CONV_TUNING = {
+  forward: { WG: 64, PIX: 1, COV: 4 },
+};
+
+/** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */
+function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: Tensor; cols: number } {
+  const d = w.device;
+  const cg = s.c / s.groups;
+  const kg = s.k / s.groups;
+  const channels = mode === 0 ? kg : cg;
+  const rows = (mode === 0 ? cg : kg) * s.kh * s.kw;
+  const cols = Math.ceil(channels / block) * block;
+  const wp = Tensor.empty([s.groups, rows, cols], 'float32', d);
+  d.dispatch(CONV_KERNELS.pack, [whole(w), whole(wp)],
+    [{ u: s.k }, { u: cg }, { u: s.kh }, { u: s.kw }, { u: s.groups }, { u: cols }, { u: 0 }, { u: 0 }],
+    grid(wp.size), { MODE: mode });
+  return { wp, cols };
+}
+
 // ---- version selection -------------------------------------------------------------------
 
 /** Picks the forward version for a problem, with the reason. */
@@ -172,6 +198,19 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
           grid(nb * yImage(s)), { EPILOGUE: epilogue });
       }
       return;
+    case 'implicit': {
+      const t = CONV_TUNING.forward;
+      const { wp, cols } = packWeight(w, s, 0, 4 * t.COV);
+      for (const [b0, nb] of batchChunks(d, s)) {
+        const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+        const Y = span(d, y, b0 * yImage(s), nb * yImage(s));
+        const wg: [number, number, number] = [Math.ceil((nb * s.oh * s.ow) / (t.WG * t.PIX)), cols / (4 * t.COV), s.groups];
+        d.dispatch(CONV_KERNELS.implicit, [X.binding, whole(wp), biasB, Y.binding], convParams(s, nb, X.rel, Y.rel, cols),
+          wg, { EPILOGUE: epilogue, ...t });
+      }
+      wp.dispose(); // safe: later work that reuses the buffer is recorded after this read
+      return;
+    }
   }
 }
 
