@@ -15,7 +15,7 @@ export * from './ops/reduce.js';
 export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';
 export type { MatmulOptions, MatmulVersion, Gemm, Choice } from './ops/matmul.js';
 export { permute, transpose } from './ops/shape.js';
-export { labelScope, setProfiling, isProfiling, currentLabel } from './profile.js';
+export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile.js';
 
 declare module './tensor.js' {
   interface Tensor {

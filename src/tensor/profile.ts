@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 // Per-layer GPU timing for the profiler (`alexnet profile`, `profileStep`).
 //
-// Layers run their forward inside `labelScope(name, fn)`. While a profile is active, the
-// outermost scope's work is recorded in its own timestamped compute pass, and every graph
-// node created inside it remembers the label, so backward can time the node's backward
-// rule under the same name. With no profile active, a scope only sets a label: no passes,
-// no cost.
+// Containers run each child's forward inside `labelScope(name, fn, timed)`, with timed =
+// true for leaf layers. While a profile is active, a timed scope's work is recorded in its
+// own timestamped compute pass (timed scopes never nest: an inner one just relabels), and
+// every graph node created inside it remembers the label, so backward times the node's
+// backward rule under the same name. With no profile active a scope only sets a label:
+// no passes, no cost.
 
 import type { Device } from './device.js';
 
 const state = {
   device: null as Device | null,
   label: '',
-  depth: 0,
+  inTimed: false,
 };
 
 /** The label of the innermost layer scope ('' outside any). */
@@ -20,22 +21,30 @@ export function currentLabel(): string {
   return state.label;
 }
 
-/** Runs fn as the work of layer `label` (timed when a profile is active). */
-export function labelScope<T>(label: string, fn: () => T): T {
+/** The dotted name of a child of the current scope: `features` + `0` → `features.0`. */
+export function childLabel(name: string): string {
+  return state.label ? `${state.label}.${name}` : name;
+}
+
+/** Runs fn as the work of layer `label` (timed when a profile is active and `timed`). */
+export function labelScope<T>(label: string, fn: () => T, timed = true): T {
   const prev = state.label;
   state.label = label;
-  state.depth++;
   try {
-    if (state.device && state.depth === 1) {
+    if (state.device && timed && !state.inTimed) {
+      state.inTimed = true;
       let out!: T;
-      state.device.timed(`${label}|fwd`, () => {
-        out = fn();
-      });
+      try {
+        state.device.timed(`${label}|fwd`, () => {
+          out = fn();
+        });
+      } finally {
+        state.inTimed = false;
+      }
       return out;
     }
     return fn();
   } finally {
-    state.depth--;
     state.label = prev;
   }
 }
