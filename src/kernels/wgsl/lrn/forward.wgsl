@@ -1,0 +1,39 @@
+// lrn/forward.wgsl — local response normalisation across channels (Krizhevsky et al. 2012):
+//           y[n, c, s] = x[n, c, s] / d[n, c, s]^beta,
+//           d[n, c, s] = k + a * sum_{c' = c - B .. c + A, 0 <= c' < C} x[n, c', s]^2
+//
+// Math:     B = floor(size / 2) channels before, A = floor((size - 1) / 2) after: the window
+//           is centred for odd sizes; for even sizes it has one more channel before than
+//           after, exactly like PyTorch's nn.LocalResponseNorm (which zero-pads the channel
+//           axis by (size/2, (size-1)/2) and average-pools). The host passes a = alpha
+//           ('sum', the paper) or alpha / size ('average', PyTorch).
+// Layout:   x, y [N, C, HW] contiguous (NCHW with HW = H * W).
+// Threads:  one invocation per element, 256 per workgroup, 2-D grid.
+// Work:     at most size loads per invocation (neighbouring channels are HW apart).
+// Memory:   none. Bounds: i >= N*C*HW returns; the window is clipped to [0, C).
+
+struct Params {
+  N: u32, C: u32, HW: u32, before: u32,
+  after: u32, k: f32, a: f32, beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.N * p.C * p.HW) { return; }
+  let s = i % p.HW;
+  let c = (i / p.HW) % p.C;
+  let n = i / (p.HW * p.C);
+  let c0 = u32(max(i32(c) - i32(p.before), 0));
+  let c1 = min(c + p.after, p.C - 1u);
+  var sq = 0.0;
+  for (var cc = c0; cc <= c1; cc++) {
+    let v = x[(n * p.C + cc) * p.HW + s];
+    sq += v * v;
+  }
+  y[i] = x[i] * pow(p.k + p.a * sq, -p.beta);
+}
