@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// profileTrainStep: runs warm training steps and reports where the time goes — per layer
+// forward and backward GPU time (timestamp queries), GFLOP/s, share of the step — and the
+// step's totals: images/s, dispatches and submits per step, CPU time spent encoding, bytes
+// read back, peak live and reserved GPU memory. Behind `alexnet profile`. No Node imports.
+
+import type { Module } from '../layers/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { getDevice, rand, setProfiling, tidy, Tensor, keep } from '../tensor/index.js';
+import { softmaxCrossEntropy } from '../tensor/ops/softmax.js';
+
+export interface LayerProfile {
+  name: string;
+  fwdMs: number;
+  bwdMs: number;
+  /** forward FLOPs of the layer for the whole batch (backward counted as 2x) */
+  flops: number;
+  gflops: number;
+  share: number;
+}
+
+export interface StepProfile {
+  device: string;
+  batch: number;
+  inputShape: number[];
+  /** median wall time of a warm step (upload, forward, backward, update, loss readback) */
+  stepMs: number;
+  imagesPerSecond: number;
+  /** sum of the per-layer GPU times plus the optimizer's */
+  gpuMs: number;
+  optimizerMs: number;
+  layers: LayerProfile[];
+  dispatchesPerStep: number;
+  submitsPerStep: number;
+  buffersCreatedPerWarmStep: number;
+  /** JS time spent recording the step (before waiting for the GPU) */
+  encodeMs: number;
+  bytesReadPerStep: number;
+  peakLiveBytes: number;
+  reservedBytes: number;
+}
+
+export interface ProfileOptions {
+  batch: number;
+  /** [channels, height, width] */
+  inputShape: [number, number, number];
+  numClasses: number;
+  optimizer: Optimizer;
+  steps?: number;
+  warmup?: number;
+  seed?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : NaN;
+}
+
+/** One training step on fixed data; returns the JS encode time and the loss. */
+async function step(model: Module, opt: Optimizer, x: Tensor, y: Tensor): Promise<{ encodeMs: number; loss: number }> {
+  const t0 = performance.now();
+  let encodeMs = 0;
+  const loss = await tidy(async () => {
+    const l = softmaxCrossEntropy(model.forward(x), y);
+    l.backward();
+    opt.step();
+    opt.zeroGrad();
+    encodeMs = performance.now() - t0;
+    return l.item();
+  });
+  return { encodeMs, loss };
+}
+
+export async function profileTrainStep(model: Module, opts: ProfileOptions): Promise<StepProfile> {
+  const d = getDevice();
+  const { batch, inputShape, numClasses, optimizer } = opts;
+  const steps = opts.steps ?? 3;
+  const warmup = opts.warmup ?? 2;
+  const x = keep(rand([batch, ...inputShape], { seed: opts.seed ?? 1 }));
+  const labels = new Int32Array(batch).map((_, i) => i % numClasses);
+  const y = keep(Tensor.fromArray(labels));
+  model.train();
+  try {
+    for (let i = 0; i < warmup; i++) await step(model, optimizer, x, y);
+    await d.sync();
+    // plain warm steps: wall time and counters
+    const s0 = { ...d.stats };
+    const created0 = d.pool.buffersCreated;
+    d.pool.peakLiveBytes = d.pool.liveBytes;
+    const walls: number[] = [];
+    const encodes: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      const r = await step(model, optimizer, x, y);
+      walls.push(performance.now() - t);
+      encodes.push(r.encodeMs);
+      if (!Number.isFinite(r.loss)) throw new Error(`profile: the loss became ${r.loss}`);
+    }
+    const stepMs = median(walls);
+    const per = (k: keyof typeof s0) => (d.stats[k] - s0[k]) / steps;
+    // one more step with every layer in its own timed pass
+    setProfiling(d);
+    try {
+      await step(model, optimizer, x, y);
+    } finally {
+      setProfiling(null);
+    }
+    const timings = await d.readTimings();
+    const fwdShapes = layerShapes(model, [batch, ...inputShape]);
+    const byName = new Map<string, LayerProfile>();
+    for (const t of timings) {
+      const [name, dir] = t.label.split('|') as [string, string];
+      let row = byName.get(name);
+      if (!row) {
+        const flops = (fwdShapes.get(name) ?? 0) * batch;
+        byName.set(name, (row = { name, fwdMs: 0, bwdMs: 0, flops, gflops: 0, share: 0 }));
+      }
+      if (dir === 'fwd') row.fwdMs += t.ms;
+      else row.bwdMs += t.ms;
+    }
+    const layers = [...byName.values()];
+    const gpuLayers = layers.reduce((s, l) => s + l.fwdMs + l.bwdMs, 0);
+    for (const l of layers) {
+      const ms = l.fwdMs + l.bwdMs;
+      l.gflops = ms > 0 ? (l.flops * (l.bwdMs > 0 ? 3 : 1)) / ms / 1e6 : 0;
+      l.share = stepMs > 0 ? ms / stepMs : 0;
+    }
+    return {
+      device: d.describe(),
+      batch,
+      inputShape: [...inputShape],
+      stepMs,
+      imagesPerSecond: (batch * 1000) / stepMs,
+      gpuMs: gpuLayers,
+      optimizerMs: Math.max(0, stepMs - gpuLayers),
+      layers,
+      dispatchesPerStep: per('dispatches'),
+      submitsPerStep: per('submits'),
+      buffersCreatedPerWarmStep: (d.pool.buffersCreated - created0) / steps,
+      encodeMs: median(encodes),
+      bytesReadPerStep: per('bytesRead'),
+      peakLiveBytes: d.pool.peakLiveBytes,
+      reservedBytes: d.pool.reservedBytes,
+    };
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/** Forward FLOPs per image of every leaf layer, keyed by its dotted name. */
+function layerShapes(model: Module, inputShape: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (m: Module, prefix: string, shape: number[]): number[] => {
+    const kids = m.sequence();
+    if (!kids) {
+      out.set(prefix, m.flops(shape));
+      return m.outputShape(shape);
+    }
+    let cur = shape;
+    for (const [name, child] of kids) cur = walk(child, prefix ? `${prefix}.${name}` : name, cur);
+    return cur;
+  };
+  walk(model, '', inputShape);
+  return out;
+}
+
+/** The profile as a text table. */
+export function formatProfile(p: StepProfile): string {
+  const lines: string[] = [];
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  lines.push(`device: ${p.device}`);
+  lines.push(`batch ${p.batch}, input ${p.inputShape.join('x')}: ${p.stepMs.toFixed(1)} ms/step, ${p.imagesPerSecond.toFixed(2)} images/s`);
+  lines.push('');
+  lines.push('| layer | forward ms | backward ms | GFLOP/s | share of step |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const l of p.layers) {
+    lines.push(`| ${l.name} | ${l.fwdMs.toFixed(2)} | ${l.bwdMs.toFixed(2)} | ${l.flops ? l.gflops.toFixed(2) : '-'} | ${(100 * l.share).toFixed(1)}% |`);
+  }
+  lines.push(`| (rest: optimizer, loss, uploads, waiting) | | | | ${(100 * p.optimizerMs / p.stepMs).toFixed(1)}% |`);
+  lines.push('');
+  lines.push(`dispatches/step ${p.dispatchesPerStep.toFixed(0)}, submits/step ${p.submitsPerStep.toFixed(0)}, ` +
+    `buffers created per warm step ${p.buffersCreatedPerWarmStep.toFixed(1)}, CPU encode ${p.encodeMs.toFixed(1)} ms, ` +
+    `read back ${p.bytesReadPerStep.toFixed(0)} B/step`);
+  lines.push(`GPU memory: peak live ${mb(p.peakLiveBytes)}, reserved ${mb(p.reservedBytes)}`);
+  return lines.join('\n');
+}
