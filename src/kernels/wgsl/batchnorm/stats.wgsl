@@ -1,0 +1,83 @@
+// batchnorm/stats.wgsl — per-channel batch statistics, and the running-stat update in place:
+//           mean[c]   = (1/M) sum_{n,s} x[n, c, s]                       M = N * HW
+//           var       = (1/M) sum_{n,s} (x[n, c, s] - mean[c])^2         (biased: normalises)
+//           invstd[c] = 1 / sqrt(var + eps)
+//           UPDATE:   running_mean[c] = (1 - momentum) running_mean[c] + momentum mean[c]
+//                     running_var[c]  = (1 - momentum) running_var[c]  + momentum var M/(M-1)
+//
+// Math:     two passes (mean first, then squared deviations from it): no cancellation of
+//           E[x^2] - E[x]^2 when |mean| >> std. Running variance is unbiased, as in PyTorch.
+// Layout:   x [N, C, HW] contiguous (NCHW, or [N, C] with HW = 1); per-channel arrays [C].
+// Threads:  one WORKGROUP of 256 per channel c: invocation t adds up elements t, t+256, ...
+//           of the channel; the partial sums are combined by a tree in workgroup memory.
+// Work:     2 * M / 256 loads per invocation. Memory: 256 floats of workgroup memory.
+// Bounds:   a workgroup with c >= C returns before any barrier (uniform per workgroup).
+// UPDATE:   override; true in training with running stats.
+
+override UPDATE: bool = false;
+
+struct Params {
+  N: u32,
+  C: u32,
+  HW: u32,
+  momentum: f32,
+  eps: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> invstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+
+var<workgroup> part: array<f32, 256>;
+
+// element k (0 <= k < M) of channel c
+fn at(c: u32, k: u32) -> u32 {
+  return ((k / p.HW) * p.C + c) * p.HW + k % p.HW;
+}
+
+fn tree_sum(t: u32) -> f32 {
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (t < s) { part[t] = part[t] + part[t + s]; }
+    workgroupBarrier();
+  }
+  return part[0];
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) t: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  if (c >= p.C) { return; }
+  let M = p.N * p.HW;
+
+  var s = 0.0;
+  for (var k = t; k < M; k += 256u) { s += x[at(c, k)]; }
+  part[t] = s;
+  workgroupBarrier();
+  let mu = tree_sum(t) / f32(M);
+  workgroupBarrier();                     // everyone has read part[0] before it is reused
+
+  var q = 0.0;
+  for (var k = t; k < M; k += 256u) {
+    let d = x[at(c, k)] - mu;
+    q += d * d;
+  }
+  part[t] = q;
+  workgroupBarrier();
+  let v = tree_sum(t) / f32(M);
+
+  if (t == 0u) {
+    mean[c] = mu;
+    invstd[c] = 1.0 / sqrt(v + p.eps);
+    if (UPDATE) {
+      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
+      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * v * f32(M) / f32(M - 1u);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// Batch normalisation over the channel axis of [N, C, ...] (BatchNorm2d for NCHW, BatchNorm1d
+// for [N, C] or [N, C, L]), with PyTorch's semantics. Kernels: src/kernels/wgsl/batchnorm/.
+//
+//   y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
+//
+// training: mean and the biased var over N and the spatial axes; the running stats are
+//           updated in place (no graph) with the unbiased var: r = (1 - momentum) r + momentum stat.
+// eval:     the running stats (batch stats when none are given).
+
+import { fmtShape, noGrad, record, sizeOf, Tensor } from '../tensor.js';
+import { addScalar, ones, pow, scaleShift, zeros } from './elementwise.js';
+import { assertFloat, assertSameDevice, bind, grid, grid1 } from './util.js';
+
+export interface BatchNormOptions {
+  /** true: batch statistics and a running-stat update; false: running statistics */
+  training: boolean;
+  /** default 0.1 (PyTorch's convention: the weight of the new batch statistic) */
+  momentum?: number;
+  /** default 1e-5 */
+  eps?: number;
+}
+
+/**
+ * Batch norm of x [N, C, ...]. weight and bias [C] (null: 1 and 0); runningMean and
+ * runningVar [C] (null: no running statistics; evaluation then uses batch statistics).
+ * Gradients flow to x, weight and bias.
+ */
+export function batchNorm2d(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchNormOptions,
+): Tensor {
+  const op = 'batchNorm2d';
+  assertFloat(op, x);
+  if (x.rank < 2) throw new Error(`${op}: expected [N, C] or [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const [N, C] = x.shape as [number, number];
+  const HW = sizeOf(x.shape.slice(2));
+  const named: [string, Tensor | null][] = [['weight', weight], ['bias', bias], ['runningMean', runningMean], ['runningVar', runningVar]];
+  for (const [name, t] of named) {
+    if (!t) continue;
+    assertFloat(`${op} ${name}`, t);
+    if (t.size !== C || t.rank !== 1) throw new Error(`${op}: ${name} must be [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+    assertSameDevice(op, x, t);
+  }
+  if (!runningMean !== !runningVar) throw new Error(`${op}: give both runningMean and runningVar, or neither`);
+  for (const t of [runningMean, runningVar]) {
+    if (t?.requiresGrad) throw new Error(`${op}: running statistics must not require grad (they are updated in place)`);
+  }
+  const { training, momentum = 0.1, eps = 1e-5 } = opts;
+  const batchStats = training || !runningMean;
+  if (batchStats && N * HW < 2) {
+    throw new Error(`${op}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
+  }
+  const d = x.device;
+  if (x.byteLength > d.maxBinding) throw new Error(`${op}: ${fmtShape(x.shape)} exceeds one storage binding`);
+  const dims = [{ u: N }, { u: C }, { u: HW }, { u: 0 }];
+
+  // ---- statistics: mean and invstd per channel ----
+  let mean: Tensor;
+  let invstd: Tensor;
+  if (batchStats) {
+    mean = Tensor.empty([C], 'float32', d);
+    invstd = Tensor.empty([C], 'float32', d);
+    const update = training && runningMean !== null;
+    // without running stats the kernel still needs two (unwritten) buffers: writable
+    // bindings may not alias, so they cannot be mean and invstd
+    const rm = runningMean ?? Tensor.empty([1], 'float32', d);
+    const rv = runningVar ?? Tensor.empty([1], 'float32', d);
+    d.dispatch('batchnorm/stats.wgsl', [bind(x), bind(mean), bind(invstd), bind(rm), bind(rv)],
+      [{ u: N }, { u: C }, { u: HW }, { f: momentum }, { f: eps }, { u: 0 }, { u: 0 }, { u: 0 }],
+      grid1(C), { UPDATE: update ? 1 : 0 });
+    if (!runningMean) {
+      rm.dispose();
+      rv.dispose();
+    }
+  } else {
+    // copies: a later training step updates the running stats in place
+    [mean, invstd] = noGrad(() => [scaleShift(runningMean!, 1, 0), pow(addScalar(runningVar!, eps), -0.5)]);
+  }
+  const w = weight ?? ones([C], 'float32', d);
+  const b = bias ?? zeros([C], 'float32', d);
+
+  const y = Tensor.empty(x.shape, 'float32', d);
+  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(mean), bind(invstd), bind(w), bind(b), bind(y)], dims, grid(y.size));
+
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(y, op, inputs, (dy) => {
+    // dbias = sum dy, dweight = sum dy * xhat (per channel)
+    const dw = Tensor.empty([C], 'float32', d);
+    const db = Tensor.empty([C], 'float32', d);
+    d.dispatch('batchnorm/backward_reduce.wgsl', [bind(x), bind(dy), bind(mean), bind(invstd), bind(dw), bind(db)], dims, grid1(C));
+    // training: dx = w invstd (dy - db/M - xhat dw/M); eval: dx = dy w invstd
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape, 'float32', d);
+      d.dispatch('batchnorm/backward_dx.wgsl',
+        [bind(x), bind(dy), bind(mean), bind(invstd), bind(w), bind(dw), bind(db), bind(dx)],
+        dims, grid(dx.size), { TRAINING: batchStats ? 1 : 0 });
+    }
+    if (!weight) dw.dispose();
+    if (!bias) db.dispose();
+    return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
+  });
+}
