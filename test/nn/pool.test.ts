@@ -50,6 +50,26 @@ describe.skipIf(!gpu)('maxPool2d', () => {
     expect([...g]).toEqual([...want]);
   });
 
+  it('AlexNet conv1 output [2, 64, 55, 55] -> [2, 64, 27, 27], forward and backward', async () => {
+    const s: Img = [2, 64, 55, 55];
+    const o: PoolRef = { kernel: [3, 3], stride: [2, 2], padding: [0, 0] };
+    const x = Float64Array.from(Float32Array.from(distinct(size(s), 21))); // still distinct in float32
+    await T.tidy(async () => {
+      const xt = T.Tensor.fromArray(Float32Array.from(x), s).requiresGrad_();
+      const y = maxPool2d(xt, opts(o));
+      T.sum(y).backward();
+      expectClose(await y.data(), maxPool2dRef(x, s, o), { atol: 0, rtol: 0, name: 'y' });
+      // with distinct values, dx counts how many windows an input won
+      const want = new Float64Array(x.length);
+      const yr = maxPool2dRef(x, s, o);
+      const at = new Map<number, number>();
+      x.forEach((v, i) => at.set(Math.fround(v), i));
+      for (const v of yr) want[at.get(Math.fround(v))!]! += 1;
+      expectClose(await xt.grad!.data(), want, { atol: 0, rtol: 0, name: 'dx' });
+      xt.grad!.dispose();
+    });
+  });
+
   it('stride defaults to kernelSize; AlexNet shapes 55 -> 27 -> 13 -> 6', () => {
     expect(maxPool2d(T.zeros([1, 2, 8, 8]), { kernelSize: 2 }).shape).toEqual([1, 2, 4, 4]);
     for (const [i, o] of [[55, 27], [27, 13], [13, 6]]) {
