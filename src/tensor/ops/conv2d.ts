@@ -153,7 +153,7 @@ function batchChunks(d: Device, s: ConvShape): Array<[number, number]> {
  * benchmark can try others; the defaults are the measured best on lavapipe.
  */
 export const CONV_TUNING = {
-  forward: { WG: 64, PIX: 1, COV: 4 },
+  forward: { WG: 64, PIX: 8, COV: 8 },
 };
 
 /** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */

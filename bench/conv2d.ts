@@ -1,0 +1,217 @@
+// conv2d kernel benchmark: GFLOP/s of every forward, data-gradient and weight-gradient
+// version on AlexNet's five conv layers (batch 8, no groups, like the tfjs-webgpu peer
+// baseline), timed on the GPU with timestamp queries (warm-up, then the median of several
+// runs), with the max relative error against a float64 reference on a random sample of
+// the outputs in the same row.
+// Run: node dist/bench/conv2d.js [--batch 8] [--versions implicit,splitk] [--layers conv1,conv3]
+//      [--repeats 5] [--naive-batch 1] [--skip-slow] [--json]      (after npm run build)
+import { fileURLToPath } from 'node:url';
+import { initDevice } from '../src/node/device.js';
+import { Tensor, tidy, type Device } from '../src/tensor/index.js';
+import {
+  conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
+  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
+} from '../src/tensor/ops/conv2d.js';
+
+export interface ConvBenchOptions {
+  batch?: number;
+  /** version names to run (forward, dgrad and wgrad names); default all */
+  versions?: string[];
+  layers?: string[];
+  /** print JSON lines instead of a table */
+  json?: boolean;
+  /** timed runs per row (median reported); default 5 */
+  repeats?: number;
+  /** batch for the naive versions (slow); default 1 */
+  naiveBatch?: number;
+  /** skip the naive versions altogether */
+  skipSlow?: boolean;
+  /** sampled outputs per error check; default 200 */
+  samples?: number;
+  device?: Device;
+  /** print rows as they are measured (default true when run directly) */
+  log?: boolean;
+}
+
+export interface ConvBenchRow {
+  layer: string;
+  pass: 'forward' | 'dgrad' | 'wgrad';
+  version: string;
+  batch: number;
+  shape: string;
+  gflop: number;
+  ms: number;
+  gflops: number;
+  maxRelError: number;
+  device: string;
+}
+
+interface Layer { name: string; c: number; hw: number; k: number; kern: number; opts: Conv2dOptions }
+export const ALEXNET_CONV_LAYERS: Layer[] = [
+  { name: 'conv1', c: 3, hw: 227, k: 96, kern: 11, opts: { stride: 4 } },
+  { name: 'conv2', c: 96, hw: 27, k: 256, kern: 5, opts: { padding: 2 } },
+  { name: 'conv3', c: 256, hw: 13, k: 384, kern: 3, opts: { padding: 1 } },
+  { name: 'conv4', c: 384, hw: 13, k: 384, kern: 3, opts: { padding: 1 } },
+  { name: 'conv5', c: 384, hw: 13, k: 256, kern: 3, opts: { padding: 1 } },
+];
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+// float64 references of single elements (the full reference is too slow at batch 8)
+function yAt(s: ConvShape, x: Float32Array, w: Float32Array, n: number, co: number, oy: number, ox: number): number {
+  const cg = s.c / s.groups;
+  const c0 = Math.floor(co / (s.k / s.groups)) * cg;
+  let acc = 0;
+  for (let ci = 0; ci < cg; ci++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+    const iy = oy * s.sh - s.ph + ky * s.dh;
+    const ix = ox * s.sw - s.pw + kx * s.dw;
+    if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) acc += x[((n * s.c + c0 + ci) * s.h + iy) * s.w + ix]! * w[((co * cg + ci) * s.kh + ky) * s.kw + kx]!;
+  }
+  return acc;
+}
+
+function dxAt(s: ConvShape, dy: Float32Array, w: Float32Array, n: number, c: number, iy: number, ix: number): number {
+  const cg = s.c / s.groups;
+  const kg = s.k / s.groups;
+  const g = Math.floor(c / cg);
+  const ci = c - g * cg;
+  let acc = 0;
+  for (let co = g * kg; co < (g + 1) * kg; co++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
+    const ty = iy + s.ph - ky * s.dh;
+    const tx = ix + s.pw - kx * s.dw;
+    if (ty < 0 || tx < 0 || ty % s.sh || tx % s.sw) continue;
+    const oy = ty / s.sh;
+    const ox = tx / s.sw;
+    if (oy < s.oh && ox < s.ow) acc += dy[((n * s.k + co) * s.oh + oy) * s.ow + ox]! * w[((co * cg + ci) * s.kh + ky) * s.kw + kx]!;
+  }
+  return acc;
+}
+
+function dwAt(s: ConvShape, x: Float32Array, dy: Float32Array, co: number, ci: number, ky: number, kx: number): number {
+  const cg = s.c / s.groups;
+  const c = Math.floor(co / (s.k / s.groups)) * cg + ci;
+  let acc = 0;
+  for (let n = 0; n < s.n; n++) for (let oy = 0; oy < s.oh; oy++) for (let ox = 0; ox < s.ow; ox++) {
+    const iy = oy * s.sh - s.ph + ky * s.dh;
+    const ix = ox * s.sw - s.pw + kx * s.dw;
+    if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) acc += dy[((n * s.k + co) * s.oh + oy) * s.ow + ox]! * x[((n * s.c + c) * s.h + iy) * s.w + ix]!;
+  }
+  return acc;
+}
+
+/** max |got - ref| / max(|ref|, 1e-3 * scale) over `samples` random elements. */
+function sampleError(got: Float32Array, dims: number[], samples: number, ref: (...idx: number[]) => number, seed: number): number {
+  const r = rand(samples * dims.length, seed);
+  let scale = 0;
+  for (let i = 0; i < got.length; i++) scale = Math.max(scale, Math.abs(got[i]!));
+  let worst = 0;
+  for (let t = 0; t < samples; t++) {
+    const idx = dims.map((d, j) => Math.min(d - 1, Math.floor(((r[t * dims.length + j]! + 1) / 2) * d)));
+    let flat = 0;
+    for (let j = 0; j < dims.length; j++) flat = flat * dims[j]! + idx[j]!;
+    const e = ref(...idx);
+    worst = Math.max(worst, Math.abs(got[flat]! - e) / Math.max(Math.abs(e), 1e-3 * scale));
+  }
+  return worst;
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+/** Runs the benchmark; returns one row per (layer, pass, version). */
+export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchRow[]> {
+  const own = !opts.device;
+  const d = opts.device ?? (await initDevice());
+  const batch = opts.batch ?? 8;
+  const repeats = opts.repeats ?? 5;
+  const samples = opts.samples ?? 200;
+  const want = (v: string) => (!opts.versions || opts.versions.includes(v)) && !(opts.skipSlow && v === 'naive');
+  const rows: ConvBenchRow[] = [];
+  const device = d.describe();
+  try {
+    for (const L of ALEXNET_CONV_LAYERS) {
+      if (opts.layers && !opts.layers.includes(L.name)) continue;
+      const jobs: Array<{ pass: ConvBenchRow['pass']; version: string }> = [
+        ...CONV_VERSIONS.map((version) => ({ pass: 'forward' as const, version })),
+        ...DGRAD_VERSIONS.map((version) => ({ pass: 'dgrad' as const, version })),
+        ...WGRAD_VERSIONS.map((version) => ({ pass: 'wgrad' as const, version })),
+      ].filter((j) => want(j.version));
+      for (const job of jobs) {
+        const nb = job.version === 'naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
+        const xs = [nb, L.c, L.hw, L.hw];
+        const ws = [L.k, L.c, L.kern, L.kern];
+        const s = convShape(xs, ws, L.opts);
+        const x = rand(s.n * s.c * s.h * s.w, 1);
+        const w = rand(s.k * s.c * s.kh * s.kw, 2).map((v) => v * 0.1);
+        const dy = rand(s.n * s.k * s.oh * s.ow, 3);
+        const row = await tidy(async () => {
+          const X = Tensor.fromArray(x, xs, 'float32', d);
+          const W = Tensor.fromArray(w, ws, 'float32', d);
+          const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow], 'float32', d);
+          const run = (): Tensor => {
+            if (job.pass === 'forward') return conv2d(X, W, null, { ...L.opts, version: job.version as never });
+            if (job.pass === 'dgrad') return conv2dBackwardData(DY, W, xs, { ...L.opts, version: job.version as never });
+            return conv2dBackwardWeight(X, DY, ws, { ...L.opts, version: job.version as never });
+          };
+          // warm-up (pipeline creation, pool buffers), then timed runs
+          run().dispose();
+          await d.sync();
+          let out = null as Tensor | null;
+          const runs = job.version === 'naive' ? Math.min(repeats, 3) : repeats;
+          for (let r = 0; r < runs; r++) {
+            out?.dispose();
+            d.timed(`${L.name} ${job.pass} ${job.version}`, () => {
+              out = run();
+            });
+            await d.sync();
+          }
+          const ms = median((await d.readTimings()).map((t) => t.ms));
+          const got = await out!.data();
+          let err: number;
+          if (job.pass === 'forward') err = sampleError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => yAt(s, x, w, n!, co!, oy!, ox!), 7);
+          else if (job.pass === 'dgrad') err = sampleError(got, [s.n, s.c, s.h, s.w], samples, (n, c, iy, ix) => dxAt(s, dy, w, n!, c!, iy!, ix!), 8);
+          else err = sampleError(got, [s.k, s.c / s.groups, s.kh, s.kw], Math.min(samples, 64), (co, ci, ky, kx) => dwAt(s, x, dy, co!, ci!, ky!, kx!), 9);
+          const gflop = convFlops(s) / 1e9;
+          return {
+            layer: L.name, pass: job.pass, version: job.version, batch: nb,
+            shape: `${L.c}x${L.hw}x${L.hw}->${L.k} k${L.kern}`,
+            gflop, ms, gflops: gflop / (ms / 1e3), maxRelError: err, device,
+          } satisfies ConvBenchRow;
+        });
+        rows.push(row);
+        if (opts.log) {
+          if (opts.json) console.log(JSON.stringify(row));
+          else console.log(`${row.layer.padEnd(6)} ${row.pass.padEnd(8)} ${row.version.padEnd(9)} b${String(row.batch).padEnd(3)} ${row.ms.toFixed(2).padStart(9)} ms ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  err ${row.maxRelError.toExponential(1)}`);
+        }
+      }
+      if (opts.log && !opts.json) console.log(`       (${explainConv2d(convShape([batch, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts), d)})`);
+    }
+  } finally {
+    if (own) d.destroy();
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const arg = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const list = (v: string | undefined) => v?.split(',').filter(Boolean);
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const json = args.includes('--json');
+  const rows = await benchConv({
+    batch: num(arg('--batch')), versions: list(arg('--versions')), layers: list(arg('--layers')),
+    repeats: num(arg('--repeats')), naiveBatch: num(arg('--naive-batch')), skipSlow: args.includes('--skip-slow'),
+    json, log: true,
+  });
+  if (!json && rows[0]) console.log(`device: ${rows[0].device}`);
+}
