@@ -4,7 +4,7 @@
 
 import { flatChunks, grid, range } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type Params } from './optimizer.js';
+import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -22,7 +22,7 @@ export class Adam extends Optimizer {
   weightDecay: number;
   amsgrad: boolean;
 
-  constructor(params: Params, opts: AdamOptions = {}) {
+  constructor(params: OptimizerParams, opts: AdamOptions = {}) {
     super(params, opts.lr ?? 1e-3);
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
@@ -65,7 +65,7 @@ export class AdamW extends Adam {
   protected override readonly kind: string = 'AdamW';
   protected override readonly decoupled: boolean = true;
 
-  constructor(params: Params, opts: AdamOptions = {}) {
+  constructor(params: OptimizerParams, opts: AdamOptions = {}) {
     super(params, { weightDecay: 0.01, ...opts });
   }
 }

@@ -2,7 +2,7 @@
 // Optimizers, gradient clipping and learning-rate schedules.
 
 export { Optimizer } from './optimizer.js';
-export type { OptimizerState, Params } from './optimizer.js';
+export type { OptimizerState, OptimizerParams } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';

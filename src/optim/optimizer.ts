@@ -9,7 +9,7 @@ import type { TensorLike } from '../layers/module.js';
 import { copyInto } from '../layers/module.js';
 
 /** Parameters, either bare or with their names (`model.namedParameters()`). */
-export type Params = Tensor[] | [string, Tensor][] | Iterable<Tensor>;
+export type OptimizerParams = Tensor[] | [string, Tensor][] | Iterable<Tensor>;
 
 /**
  * Everything needed to resume exactly: the kind, hyperparameters, per-parameter step counts,
@@ -33,7 +33,7 @@ export abstract class Optimizer {
   private dummy: Tensor | null = null;
   protected abstract readonly kind: string;
 
-  constructor(params: Params, public lr: number) {
+  constructor(params: OptimizerParams, public lr: number) {
     const list = [...(params as Iterable<Tensor | [string, Tensor]>)];
     this.params = list.map((p) => (Array.isArray(p) ? p[1] : p));
     this.names = list.map((p, i) => (Array.isArray(p) ? p[0] : p.name ?? `param${i}`));

@@ -4,7 +4,7 @@
 
 import { flatChunks, grid, range } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type Params } from './optimizer.js';
+import { Optimizer, type OptimizerParams } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -21,7 +21,7 @@ export class SGD extends Optimizer {
   nesterov: boolean;
   weightDecay: number;
 
-  constructor(params: Params, opts: SGDOptions) {
+  constructor(params: OptimizerParams, opts: SGDOptions) {
     super(params, opts.lr);
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
