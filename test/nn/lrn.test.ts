@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
@@ -85,5 +85,33 @@ describe.skipIf(!gpu)('localResponseNorm', () => {
         x.grad!.dispose();
       });
     }
+  });
+});
+
+describe.skipIf(!gpu)('localResponseNorm: batches larger than one storage binding', () => {
+  it('gives the same results chunk by chunk', async () => {
+    const s = [5, 7, 3, 5]; // 105 values per image: chunks start at unaligned offsets
+    const x = Float32Array.from(randomArray(525, 8, -2, 2));
+    const run = () => T.tidy(async () => {
+      const xt = T.Tensor.fromArray(x, s).requiresGrad_();
+      const y = localResponseNorm(xt, { alpha: 0.5 });
+      y.backward(T.Tensor.fromArray(Float32Array.from(randomArray(525, 9)), s));
+      const out = [await y.data(), await xt.grad!.data()];
+      xt.grad!.dispose();
+      return out;
+    });
+    const normal = await run();
+    Object.defineProperty(gpu!, 'maxBinding', { value: 1024, configurable: true }); // 1 image per chunk
+    const spy = vi.spyOn(gpu!, 'dispatch');
+    let chunked: Float32Array[];
+    try {
+      chunked = await run();
+      expect(() => localResponseNorm(T.Tensor.empty([1, 3, 10, 10]))).toThrow('localResponseNorm: one sample of 300 elements exceeds one storage binding (1024 bytes)');
+    } finally {
+      delete (gpu as { maxBinding?: number }).maxBinding;
+    }
+    expect(spy.mock.calls.filter((c) => c[0].startsWith('lrn/')).length).toBe(10); // forward and backward: 5 chunks each
+    spy.mockRestore();
+    chunked.forEach((a, i) => expectClose(a, normal[i]!, { atol: 0, rtol: 0, name: `result ${i}` }));
   });
 });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
@@ -154,4 +154,53 @@ describe.skipIf(!gpu)('pooling: PyTorch fixtures', () => {
       }
     });
   }
+});
+
+/**
+ * Runs fn twice, normally and with the device's storage-binding limit shrunk to `bytes`
+ * (ops must then split the batch into chunks at unaligned image offsets); returns both
+ * results and how many dispatches of `family` kernels each run recorded.
+ */
+async function withTinyBindings<R>(bytes: number, family: string, fn: () => Promise<R>) {
+  const counts = [0, 0];
+  let run = 0;
+  const spy = vi.spyOn(gpu!, 'dispatch').mockImplementation(function (this: T.Device, ...args) {
+    if (args[0].startsWith(family)) counts[run]!++;
+    return T.Device.prototype.dispatch.apply(this, args);
+  });
+  try {
+    const normal = await fn();
+    run = 1;
+    Object.defineProperty(gpu!, 'maxBinding', { value: bytes, configurable: true });
+    const chunked = await fn();
+    return { normal, chunked, dispatches: counts };
+  } finally {
+    delete (gpu as { maxBinding?: number }).maxBinding;
+    spy.mockRestore();
+  }
+}
+
+describe.skipIf(!gpu)('pooling: batches larger than one storage binding', () => {
+  it('maxPool2d, avgPool2d, adaptiveAvgPool2d give the same results chunk by chunk', async () => {
+    const s: Img = [5, 3, 13, 13]; // 507 values per image: chunks start at unaligned offsets
+    const x = Float32Array.from(distinct(size(s), 33));
+    const run = () => T.tidy(async () => {
+      const out: Float32Array[] = [];
+      for (const f of [
+        (t: T.Tensor) => maxPool2d(t, { kernelSize: 3, stride: 2 }),
+        (t: T.Tensor) => avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 }),
+        (t: T.Tensor) => adaptiveAvgPool2d(t, [6, 6]),
+      ]) {
+        const xt = T.Tensor.fromArray(x, s).requiresGrad_();
+        const y = f(xt);
+        y.backward(T.Tensor.fromArray(Float32Array.from(randomArray(y.size, 5)), y.shape));
+        out.push(await y.data(), await xt.grad!.data());
+        xt.grad!.dispose();
+      }
+      return out;
+    });
+    const { normal, chunked, dispatches } = await withTinyBindings(4096, 'pool/', run);
+    expect(dispatches).toEqual([6, 30]); // 3 forward + 3 backward kernels, then 5 chunks each
+    chunked.forEach((a, i) => expectClose(a, normal[i]!, { atol: 0, rtol: 0, name: `result ${i}` }));
+  });
 });

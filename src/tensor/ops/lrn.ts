@@ -13,7 +13,8 @@
 // Even sizes follow PyTorch: one more channel before c than after.
 
 import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
-import { assertFloat, bind, grid } from './util.js';
+import { alignedRange, batchChunks } from './pool.js';
+import { assertFloat, grid } from './util.js';
 
 export interface LrnOptions {
   /** channels in the window (default 5) */
@@ -37,18 +38,26 @@ export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
   if (!Number.isInteger(size) || size < 1) throw new Error(`${op}: size must be a positive integer, got ${size}`);
   if (alphaScale !== 'sum' && alphaScale !== 'average') throw new Error(`${op}: alphaScale must be 'sum' or 'average', got ${String(alphaScale)}`);
   const d = x.device;
-  if (x.byteLength > d.maxBinding) throw new Error(`${op}: ${fmtShape(x.shape)} exceeds one storage binding`);
   const [N, C] = x.shape as [number, number];
   const HW = sizeOf(x.shape.slice(2));
   const a = alphaScale === 'average' ? alpha / size : alpha;
-  const params = [{ u: N }, { u: C }, { u: HW }, { u: Math.floor(size / 2) },
-    { u: Math.floor((size - 1) / 2) }, { f: k }, { f: a }, { f: beta }];
+  const perImage = C * HW;
+  // one dispatch per chunk of images that fits a storage binding (one for almost every batch)
+  const run = (kernel: string, ts: Tensor[]) => {
+    for (const [n0, nc] of batchChunks(op, d, N, [perImage])) {
+      const ranges = ts.map((t) => alignedRange(t, n0 * perImage, nc * perImage));
+      d.dispatch(kernel, ranges.map((r) => r.binding),
+        [{ u: nc }, { u: C }, { u: HW }, { u: Math.floor(size / 2) }, { u: Math.floor((size - 1) / 2) },
+          { f: k }, { f: a }, { f: beta }, { u: ranges[0]!.skip }, { u: 0 }, { u: 0 }, { u: 0 }],
+        grid(nc * perImage));
+    }
+  };
   const y = Tensor.empty(x.shape, 'float32', d);
-  d.dispatch('lrn/forward.wgsl', [bind(x), bind(y)], params, grid(y.size));
+  run('lrn/forward.wgsl', [x, y]);
   // dx[c] = dy[c] d[c]^-beta - 2 a beta x[c] sum_{j: c in window(j)} dy[j] x[j] d[j]^(-beta-1)
   return record(y, op, [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    d.dispatch('lrn/backward.wgsl', [bind(x), bind(dy), bind(dx)], params, grid(dx.size));
+    run('lrn/backward.wgsl', [x, dy, dx]);
     return [dx];
   });
 }

@@ -6,7 +6,8 @@
 // SH SW stride, PH PW padding. Every kernel sees the image as [planes = N*C, H, W].
 
 import { fmtShape, gradState, record, Tensor } from '../tensor.js';
-import { assertFloat, bind, grid } from './util.js';
+import type { Binding, Device } from '../device.js';
+import { assertFloat, grid } from './util.js';
 
 export interface PoolOptions {
   kernelSize: number | readonly [number, number];
@@ -21,9 +22,9 @@ export interface AvgPoolOptions extends PoolOptions {
   countIncludePad?: boolean;
 }
 
-/** The uniform block shared by every pool kernel (12 words, see pool/*.wgsl). */
+/** Sizes of one image plane and its windows; with the chunk's plane count and offsets they
+ *  make the 16-word uniform block of every pool kernel (see pool/*.wgsl). */
 interface PoolGeometry {
-  planes: number;
   H: number;
   W: number;
   OH: number;
@@ -36,8 +37,61 @@ interface PoolGeometry {
   PW: number;
 }
 
-function packPool(g: PoolGeometry): { u: number }[] {
-  return [g.planes, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, 0].map((u) => ({ u }));
+function packPool(g: PoolGeometry, planes: number, xOff: number, yOff: number): { u: number }[] {
+  return [planes, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, xOff, yOff, 0, 0, 0].map((u) => ({ u }));
+}
+
+// ---- batches larger than one storage binding ---------------------------------------------
+
+/**
+ * Elements [start, start + count) of t as a binding that begins at the aligned offset at or
+ * before `start`; `skip` elements lead from there to `start` (the kernel adds it).
+ */
+export function alignedRange(t: Tensor, start: number, count: number): { binding: Binding; skip: number } {
+  const skip = start % (t.device.alignment / 4);
+  return { binding: { buffer: t.buffer, offset: (start - skip) * 4, size: Math.max(4, (skip + count) * 4) }, skip };
+}
+
+/**
+ * Splits a batch of N samples into runs [n0, count] so that every tensor of the op
+ * (`perSample` elements per sample each) fits one storage binding, alignment slack included.
+ * One run for every batch that fits (almost all).
+ */
+export function* batchChunks(op: string, d: Device, N: number, perSample: number[]): Generator<[n0: number, count: number]> {
+  const biggest = Math.max(...perSample);
+  const per = Math.floor((Math.floor(d.maxBinding / 4) - d.alignment / 4) / biggest);
+  if (per < 1) throw new Error(`${op}: one sample of ${biggest} elements exceeds one storage binding (${d.maxBinding} bytes)`);
+  for (let n0 = 0; n0 < N; n0 += per) yield [n0, Math.min(per, N - n0)];
+}
+
+/**
+ * Records a pool kernel over the batch, a chunk of images at a time when the tensors exceed
+ * one binding. `bindings` lists the kernel's buffers in order, each through `xb` (an
+ * input-shaped tensor) or `yb` (output-shaped); one invocation per element of `per`'s shape.
+ */
+function dispatchPool(
+  d: Device, op: string, kernel: string, g: PoolGeometry, N: number, C: number, per: 'x' | 'y',
+  bindings: (xb: (t: Tensor) => Binding, yb: (t: Tensor) => Binding) => Binding[],
+  constants: Record<string, number> = {},
+): void {
+  const xPer = C * g.H * g.W;
+  const yPer = C * g.OH * g.OW;
+  for (const [n0, nc] of batchChunks(op, d, N, [xPer, yPer])) {
+    let xOff = 0;
+    let yOff = 0;
+    const xb = (t: Tensor) => {
+      const r = alignedRange(t, n0 * xPer, nc * xPer);
+      xOff = r.skip;
+      return r.binding;
+    };
+    const yb = (t: Tensor) => {
+      const r = alignedRange(t, n0 * yPer, nc * yPer);
+      yOff = r.skip;
+      return r.binding;
+    };
+    const b = bindings(xb, yb);
+    d.dispatch(kernel, b, packPool(g, nc * C, xOff, yOff), grid(nc * (per === 'x' ? xPer : yPer)), constants);
+  }
 }
 
 function pair(op: string, what: string, v: number | readonly [number, number]): [number, number] {
@@ -49,15 +103,12 @@ function pair(op: string, what: string, v: number | readonly [number, number]): 
 function assertImage(op: string, x: Tensor): void {
   assertFloat(op, x);
   if (x.rank !== 4) throw new Error(`${op}: expected an NCHW tensor of rank 4, got ${fmtShape(x.shape)}`);
-  if (x.byteLength > x.device.maxBinding) {
-    throw new Error(`${op}: input ${fmtShape(x.shape)} exceeds one storage binding (${x.device.maxBinding} bytes); split the batch`);
-  }
 }
 
 /** Output geometry of a fixed-window pool, with PyTorch's checks, before any dispatch. */
 function poolGeometry(op: string, x: Tensor, opts: PoolOptions): PoolGeometry {
   assertImage(op, x);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [, , H, W] = x.shape as [number, number, number, number];
   const [KH, KW] = pair(op, 'kernelSize', opts.kernelSize);
   const [SH, SW] = pair(op, 'stride', opts.stride ?? opts.kernelSize);
   const [PH, PW] = pair(op, 'padding', opts.padding ?? 0);
@@ -71,7 +122,7 @@ function poolGeometry(op: string, x: Tensor, opts: PoolOptions): PoolGeometry {
   }
   const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
   const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
-  return { planes: N * C, H, W, OH, OW, KH, KW, SH, SW, PH, PW };
+  return { H, W, OH, OW, KH, KW, SH, SW, PH, PW };
 }
 
 // ---- max ---------------------------------------------------------------------------------
@@ -87,7 +138,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const d = x.device;
   const y = Tensor.empty([N, C, g.OH, g.OW], 'float32', d);
   const arg = Tensor.empty([N, C, g.OH, g.OW], 'int32', d);
-  d.dispatch('pool/max_forward.wgsl', [bind(x), bind(y), bind(arg)], packPool(g), grid(y.size));
+  dispatchPool(d, 'maxPool2d', 'pool/max_forward.wgsl', g, N, C, 'y', (xb, yb) => [xb(x), yb(y), yb(arg)]);
   if (!(gradState.enabled && x.requiresGrad)) {
     arg.dispose();
     return y;
@@ -96,7 +147,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   // tidy scope (like every saved tensor) and is freed early once the backward has used it.
   return record(y, 'maxPool2d', [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    d.dispatch('pool/max_backward.wgsl', [bind(dy), bind(arg), bind(dx)], packPool(g), grid(dx.size));
+    dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)]);
     arg.dispose();
     return [dx];
   });
@@ -108,11 +159,11 @@ function avgPoolRaw(op: string, x: Tensor, g: PoolGeometry, constants: { ADAPTIV
   const [N, C] = x.shape as [number, number];
   const d = x.device;
   const y = Tensor.empty([N, C, g.OH, g.OW], 'float32', d);
-  d.dispatch('pool/avg_forward.wgsl', [bind(x), bind(y)], packPool(g), grid(y.size), constants);
+  dispatchPool(d, op, 'pool/avg_forward.wgsl', g, N, C, 'y', (xb, yb) => [xb(x), yb(y)], constants);
   // dx[i] = sum over windows w containing i of dy[w] / divisor(w)
   return record(y, op, [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    d.dispatch('pool/avg_backward.wgsl', [bind(dy), bind(dx)], packPool(g), grid(dx.size), constants);
+    dispatchPool(d, op, 'pool/avg_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), xb(dx)], constants);
     return [dx];
   });
 }
@@ -139,6 +190,6 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   if (OH < 1 || OW < 1) throw new Error(`adaptiveAvgPool2d: output size must be >= 1, got [${OH}, ${OW}]`);
   if (H < 1 || W < 1) throw new Error(`adaptiveAvgPool2d: empty input ${fmtShape(x.shape)}`);
   if (OH === H && OW === W) return x.reshape(x.shape); // every bin is one element: identity
-  const g: PoolGeometry = { planes: N * C, H, W, OH, OW, KH: 0, KW: 0, SH: 1, SW: 1, PH: 0, PW: 0 };
+  const g: PoolGeometry = { H, W, OH, OW, KH: 0, KW: 0, SH: 1, SW: 1, PH: 0, PW: 0 };
   return avgPoolRaw('adaptiveAvgPool2d', x, g, { ADAPTIVE: 1, COUNT_PAD: 1 });
 }

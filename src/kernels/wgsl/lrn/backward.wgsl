@@ -10,10 +10,14 @@
 // Layout:   x, dy, dx [N, C, HW] contiguous.
 // Threads:  one invocation per element, 256 per workgroup, 2-D grid. Memory: none.
 // Bounds:   i >= N*C*HW returns; every channel range is clipped to [0, C).
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           the bindings then start at an aligned offset before the chunk and `off` (elements)
+//           leads from there to the chunk's first element (N is the chunk's image count).
 
 struct Params {
   N: u32, C: u32, HW: u32, before: u32,
   after: u32, k: f32, a: f32, beta: f32,
+  off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,7 +31,7 @@ fn denom(n: u32, c: u32, s: u32) -> f32 {
   let c1 = min(c + p.after, p.C - 1u);
   var sq = 0.0;
   for (var cc = c0; cc <= c1; cc++) {
-    let v = x[(n * p.C + cc) * p.HW + s];
+    let v = x[p.off + (n * p.C + cc) * p.HW + s];
     sq += v * v;
   }
   return p.k + p.a * sq;
@@ -44,8 +48,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let j1 = min(c + p.before, p.C - 1u);
   var acc = 0.0;
   for (var j = j0; j <= j1; j++) {
-    let at = (n * p.C + j) * p.HW + s;
+    let at = p.off + (n * p.C + j) * p.HW + s;
     acc += dy[at] * x[at] * pow(denom(n, j, s), -p.beta - 1.0);
   }
-  dx[i] = dy[i] * pow(denom(n, c, s), -p.beta) - 2.0 * p.a * p.beta * x[i] * acc;
+  let me = p.off + i;
+  dx[me] = dy[me] * pow(denom(n, c, s), -p.beta) - 2.0 * p.a * p.beta * x[me] * acc;
 }

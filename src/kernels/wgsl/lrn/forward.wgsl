@@ -11,10 +11,14 @@
 // Threads:  one invocation per element, 256 per workgroup, 2-D grid.
 // Work:     at most size loads per invocation (neighbouring channels are HW apart).
 // Memory:   none. Bounds: i >= N*C*HW returns; the window is clipped to [0, C).
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           the bindings then start at an aligned offset before the chunk and `off` (elements)
+//           leads from there to the chunk's first element (N is the chunk's image count).
 
 struct Params {
   N: u32, C: u32, HW: u32, before: u32,
   after: u32, k: f32, a: f32, beta: f32,
+  off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -32,8 +36,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let c1 = min(c + p.after, p.C - 1u);
   var sq = 0.0;
   for (var cc = c0; cc <= c1; cc++) {
-    let v = x[(n * p.C + cc) * p.HW + s];
+    let v = x[p.off + (n * p.C + cc) * p.HW + s];
     sq += v * v;
   }
-  y[i] = x[i] * pow(p.k + p.a * sq, -p.beta);
+  y[p.off + i] = x[p.off + i] * pow(p.k + p.a * sq, -p.beta);
 }

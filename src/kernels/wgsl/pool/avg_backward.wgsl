@@ -9,6 +9,9 @@
 // Threads:  one invocation per INPUT element, 256 per workgroup, 2-D grid.
 // Work:     ceil(KH/SH) * ceil(KW/SW) windows (fixed), or about (OH/H + 1) * (OW/W + 1) (adaptive).
 // Memory:   none. Bounds: i >= planes*H*W returns.
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           each binding then starts at an aligned offset before the chunk, and x_off / y_off
+//           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 
 override ADAPTIVE: bool = false;
 override COUNT_PAD: bool = true;
@@ -16,7 +19,8 @@ override COUNT_PAD: bool = true;
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
   OW: u32, KH: u32, KW: u32, SH: u32,
-  SW: u32, PH: u32, PW: u32, _pad: u32,
+  SW: u32, PH: u32, PW: u32, x_off: u32,
+  y_off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -68,8 +72,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     for (var ow = cols.x; ow < cols.y; ow++) {
       let c = span(ow, p.W, p.OW, p.KW, p.SW, p.PW);
       if (iw < c.lo || iw >= c.hi) { continue; }
-      acc += dy[(plane * p.OH + oh) * p.OW + ow] / f32(r.count * c.count);
+      acc += dy[p.y_off + (plane * p.OH + oh) * p.OW + ow] / f32(r.count * c.count);
     }
   }
-  dx[i] = acc;
+  dx[p.x_off + i] = acc;
 }

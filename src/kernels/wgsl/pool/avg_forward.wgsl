@@ -11,6 +11,9 @@
 // Bounds:   i >= planes*OH*OW returns; windows are clipped to the real input.
 // span() is repeated word for word in avg_backward.wgsl, which must see the same windows and
 // divisors (the gradient checks catch any difference).
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           each binding then starts at an aligned offset before the chunk, and x_off / y_off
+//           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 
 override ADAPTIVE: bool = false;
 override COUNT_PAD: bool = true;
@@ -18,7 +21,8 @@ override COUNT_PAD: bool = true;
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
   OW: u32, KH: u32, KW: u32, SH: u32,
-  SW: u32, PH: u32, PW: u32, _pad: u32,
+  SW: u32, PH: u32, PW: u32, x_off: u32,
+  y_off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -54,8 +58,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var acc = 0.0;
   for (var ih = r.lo; ih < r.hi; ih++) {
     for (var iw = c.lo; iw < c.hi; iw++) {
-      acc += x[(plane * p.H + ih) * p.W + iw];
+      acc += x[p.x_off + (plane * p.H + ih) * p.W + iw];
     }
   }
-  y[i] = acc / f32(r.count * c.count);
+  y[p.y_off + i] = acc / f32(r.count * c.count);
 }

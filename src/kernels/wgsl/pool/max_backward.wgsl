@@ -10,11 +10,15 @@
 // Threads:  one invocation per INPUT element, 256 per workgroup, 2-D grid.
 // Work:     at most ceil(KH/SH) * ceil(KW/SW) windows per invocation (4 for 3x3 stride 2).
 // Memory:   none. Bounds: i >= planes*H*W returns.
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           each binding then starts at an aligned offset before the chunk, and x_off / y_off
+//           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
   OW: u32, KH: u32, KW: u32, SH: u32,
-  SW: u32, PH: u32, PW: u32, _pad: u32,
+  SW: u32, PH: u32, PW: u32, x_off: u32,
+  y_off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -44,9 +48,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var acc = 0.0;
   for (var oh = rows.x; oh < rows.y; oh++) {
     for (var ow = cols.x; ow < cols.y; ow++) {
-      let o = (plane * p.OH + oh) * p.OW + ow;
+      let o = p.y_off + (plane * p.OH + oh) * p.OW + ow;
       if (arg[o] == me) { acc += dy[o]; }
     }
   }
-  dx[i] = acc;
+  dx[p.x_off + i] = acc;
 }

@@ -11,11 +11,15 @@
 // Bounds:   i >= planes*OH*OW returns; window taps outside [0,H) x [0,W) are skipped
 //           (ih, iw are i32 because they go negative in the padding).
 // The host guarantees PH <= KH/2 and PW <= KW/2, so every window holds a real element.
+// Chunks:   a batch too large for one storage binding is processed a few images at a time;
+//           each binding then starts at an aligned offset before the chunk, and x_off / y_off
+//           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
   OW: u32, KH: u32, KW: u32, SH: u32,
-  SW: u32, PH: u32, PW: u32, _pad: u32,
+  SW: u32, PH: u32, PW: u32, x_off: u32,
+  y_off: u32, _pad0: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let ow = i % p.OW;
   let oh = (i / p.OW) % p.OH;
   let plane = i / (p.OW * p.OH);
-  let base = plane * p.H * p.W;
+  let base = p.x_off + plane * p.H * p.W;
   var best = 0.0;      // only read once best_at >= 0: padding never wins (acts as -inf)
   var best_at = -1;
   for (var kh = 0u; kh < p.KH; kh++) {
@@ -47,6 +51,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       }
     }
   }
-  y[i] = best;
-  arg[i] = best_at;
+  y[p.y_off + i] = best;
+  arg[p.y_off + i] = best_at;
 }
