@@ -8,7 +8,7 @@ import { checkOp } from '../helpers/op.js';
 import { expectClose, product, randomArray } from '../helpers/check.js';
 import { Tensor, tidy } from '../../src/tensor/index.js';
 import {
-  conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, selectConv2d, explainConv2d,
+  conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
 } from '../../src/tensor/ops/conv2d.js';
 import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
@@ -151,8 +151,11 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
     const d = gpu!;
     const limits = d.limits;
     // pretend the device binds at most 2 images' worth of activations
+    // (im2col's buffer holds KH*KW copies of each image: give it room for 2 of those)
     const fake = Math.max(s.c * s.h * s.w, s.k * s.oh * s.ow) * 4 * 2 + d.alignment;
-    Object.defineProperty(d, 'maxBinding', { get: () => fake, configurable: true });
+    const fakeCol = s.c * s.kh * s.kw * s.oh * s.ow * 4 * 2 + d.alignment;
+    let limit = fake;
+    Object.defineProperty(d, 'maxBinding', { get: () => limit, configurable: true });
     try {
       const out = await tidy(async () => {
         const X = Tensor.fromArray(x, xs);
@@ -160,7 +163,11 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
         const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
         const before = d.stats.dispatches;
         const results = [];
-        for (const v of CONV_VERSIONS) results.push(await conv2d(X, W, null, { ...c.opts, version: v }).data());
+        for (const v of CONV_VERSIONS) {
+          limit = v === 'im2col' ? fakeCol : fake;
+          results.push(await conv2d(X, W, null, { ...c.opts, version: v }).data());
+        }
+        limit = fake;
         for (const v of DGRAD_VERSIONS) results.push(await conv2dBackwardData(DY, W, xs, { ...c.opts, version: v }).data());
         for (const v of WGRAD_VERSIONS) results.push(await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: v }).data());
         return { results, dispatched: d.stats.dispatches - before };
@@ -171,10 +178,27 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
         ...WGRAD_VERSIONS.map(() => conv2dWeightGradRef(s, x, dy)),
       ];
       out.results.forEach((r, i) => expectClose(r, refs[i]!, { atol: 1e-4, name: `chunked result ${i}` }));
+      // 5 images in chunks of 2: at least 3 dispatches per version
+      expect(out.dispatched).toBeGreaterThanOrEqual(3 * (CONV_VERSIONS.length + DGRAD_VERSIONS.length + WGRAD_VERSIONS.length));
       expect(limits).toBe(d.limits);
     } finally {
       delete (d as unknown as Record<string, unknown>).maxBinding;
     }
+  });
+});
+
+describe.skipIf(!gpu)('split-K weight gradient', () => {
+  it('splits the small test shapes too, and is deterministic (bitwise equal runs)', async () => {
+    const c = CASES[4]!;
+    const s = convShape(c.x, c.w, c.opts);
+    expect(planWgrad(gpu!, s).slices).toBeGreaterThan(1);
+    const x = Tensor.fromArray(f32(product(c.x), 21), c.x);
+    const dy = Tensor.fromArray(f32(s.n * s.k * s.oh * s.ow, 22), [s.n, s.k, s.oh, s.ow]);
+    const a = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: 'splitk' }).data());
+    const b = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: 'splitk' }).data());
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    x.dispose();
+    dy.dispose();
   });
 });
 
@@ -183,6 +207,10 @@ describe.skipIf(!gpu)('conv2d version selection', () => {
     const s: ConvShape = convShape([8, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
     const c = selectConv2d(s, gpu!);
     expect(CONV_VERSIONS).toContain(c.version);
-    expect(explainConv2d(s, gpu!)).toMatch(/\w+ \w+/);
+    expect(c.version).toBe('implicit');
+    expect(explainConv2d(s, gpu!)).toMatch(/^implicit GEMM: .*workgroups/);
+    const tiny = convShape([1, 3, 5, 5], [4, 3, 3, 3], {});
+    expect(selectConv2d(tiny, gpu!).version).toBe('naive');
+    expect(explainConv2d(tiny, gpu!)).toMatch(/^direct conv: .*workgroup/);
   });
 });

@@ -13,21 +13,27 @@
 import type { Binding, Device } from '../device.js';
 import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
 import { reluBackward } from './elementwise.js';
-import type { Choice } from './matmul.js';
+import { gemm, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
 
-export type ConvVersion = 'naive' | 'implicit';
-export type DgradVersion = 'naive';
-export type WgradVersion = 'naive';
-export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'implicit'];
-export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive'];
-export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive'];
+export type ConvVersion = 'naive' | 'im2col' | 'implicit';
+export type DgradVersion = 'naive' | 'implicit';
+export type WgradVersion = 'naive' | 'splitk';
+export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit'];
+export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit'];
+export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive', 'splitk'];
 
 export const CONV_KERNELS = {
   naive: 'conv2d/01_naive.wgsl',
+  im2col: 'conv2d/02_im2col.wgsl',
+  biasAct: 'conv2d/bias_act.wgsl',
   implicit: 'conv2d/03_implicit_gemm.wgsl',
   pack: 'conv2d/pack_weight.wgsl',
+  dgradImplicit: 'conv2d/dgrad_02_implicit.wgsl',
+  packDy: 'conv2d/pack_dy.wgsl',
+  wgradSplitK: 'conv2d/wgrad_02_splitk.wgsl',
+  wgradReduce: 'conv2d/wgrad_reduce.wgsl',
   dgradNaive: 'conv2d/dgrad_01_gather.wgsl',
   wgradNaive: 'conv2d/wgrad_01_naive.wgsl',
 } as const;
@@ -154,6 +160,10 @@ function batchChunks(d: Device, s: ConvShape): Array<[number, number]> {
  */
 export const CONV_TUNING = {
   forward: { WG: 64, PIX: 8, COV: 8 },
+  dgrad: { WG: 64, PIX: 8, COV: 8 },
+  wgrad: { WG: 64, TAPS: 8, COV: 8 },
+  /** the im2col buffer of one dispatch is kept under this many bytes (and one binding) */
+  im2colBytes: 64 * 2 ** 20,
 };
 
 /** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */
@@ -173,14 +183,59 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
 
 // ---- version selection -------------------------------------------------------------------
 
-/** Picks the forward version for a problem, with the reason. */
-export function selectConv2d(_s: ConvShape, _device?: Device): Choice<ConvVersion> {
-  return { version: 'naive', why: 'direct convolution: the only version so far' };
+/**
+ * Picks the forward version for a problem, with the reason: the register-blocked implicit
+ * GEMM whenever it has enough blocks to share out, else direct convolution. im2col is never
+ * picked (03 does the same GEMM without the im2col buffer); callers can still force it.
+ * Every version handles every stride, padding, dilation and group count.
+ */
+export function selectConv2d(s: ConvShape, _device?: Device): Choice<ConvVersion> {
+  const t = CONV_TUNING.forward;
+  const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
+  const outputs = s.n * s.k * s.oh * s.ow;
+  if (outputs < 4096 && blocks < 4) {
+    return { version: 'naive', why: `direct conv: ${outputs} outputs make only ${blocks} register-blocked workgroup(s) of ${t.WG}x${t.PIX} pixels x ${4 * t.COV} channels; one invocation per output keeps more of the GPU busy` };
+  }
+  return { version: 'implicit', why: `implicit GEMM: M=${s.n * s.oh * s.ow} pixels x N=${s.k / s.groups} channels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group (${s.groups} groups)` : ''} in ${blocks} workgroups of ${t.PIX}x${4 * t.COV} register blocks; direct conv would reload every input ${4 * t.COV * t.PIX}x more often` };
+}
+
+/** Picks the data-gradient version (register-blocked gather unless the problem is tiny). */
+export function selectConv2dBackwardData(s: ConvShape, _device?: Device): Choice<DgradVersion> {
+  const t = CONV_TUNING.dgrad;
+  const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
+  if (s.n * s.c * s.h * s.w < 4096 && blocks < 4) return { version: 'naive', why: `gather dgrad: only ${blocks} register-blocked workgroup(s)` };
+  return { version: 'implicit', why: `implicit-GEMM dgrad in ${blocks} workgroups${s.sh * s.sw > 1 ? ` (stride ${s.sh}x${s.sw}: ${s.sh * s.sw - 1} of ${s.sh * s.sw} taps are masked)` : ''}` };
+}
+
+/** Picks the weight-gradient version (split-K unless the problem is tiny). */
+export function selectConv2dBackwardWeight(s: ConvShape, _device?: Device): Choice<WgradVersion> {
+  if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: 'naive', why: 'naive wgrad: a tiny problem' };
+  return { version: 'splitk', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
 }
 
 /** One sentence: which forward version runs for this problem and why. */
 export function explainConv2d(s: ConvShape, device?: Device): string {
   return selectConv2d(s, device).why;
+}
+
+/**
+ * Split-K plan of the weight gradient: batch chunks (each activation chunk fits one
+ * binding) and the pixel slices per chunk. Enough slices that there are at least
+ * `targetWorkgroups` workgroups, each slice at least 16 pixels, and the partials
+ * [slices, K, R] fit one binding.
+ */
+export function planWgrad(d: Pick<Device, 'maxBinding' | 'alignment'>, s: ConvShape, targetWorkgroups = 256): { chunks: Array<[number, number]>; slices: number } {
+  const t = CONV_TUNING.wgrad;
+  const chunks = planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment);
+  const r = (s.c / s.groups) * s.kh * s.kw;
+  const kg = s.k / s.groups;
+  const base = Math.ceil(r / (t.WG * t.TAPS)) * Math.ceil(kg / (4 * t.COV)) * s.groups;
+  const pixels = chunks[0]![1] * s.oh * s.ow;
+  const dwBytes = s.k * r * 4;
+  let slices = Math.max(1, Math.min(Math.ceil(targetWorkgroups / base), Math.floor(pixels / 16), 64));
+  while (slices > 1 && slices * dwBytes > d.maxBinding) slices--;
+  if (dwBytes > d.maxBinding) throw new Error(`conv2d: the weight gradient (${dwBytes} bytes) does not fit one binding`);
+  return { chunks, slices };
 }
 
 // ---- forward -----------------------------------------------------------------------------
@@ -198,6 +253,34 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
           grid(nb * yImage(s)), { EPILOGUE: epilogue });
       }
       return;
+    case 'im2col': {
+      const colImage = s.c * s.kh * s.kw * s.oh * s.ow;
+      const r = (s.c / s.groups) * s.kh * s.kw;
+      const kg = s.k / s.groups;
+      const q = s.oh * s.ow;
+      const limit = Math.min(d.maxBinding, CONV_TUNING.im2colBytes);
+      for (const [b0, nb] of planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4, colImage * 4], limit, d.alignment)) {
+        const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+        const col = Tensor.empty([nb, s.c * s.kh * s.kw, q], 'float32', d);
+        d.dispatch(CONV_KERNELS.im2col, [X.binding, whole(col)], convParams(s, nb, X.rel, 0), grid(col.size));
+        for (let g = 0; g < s.groups; g++) {
+          gemm({
+            m: kg, n: q, k: r, batch: nb,
+            a: w, aOff: g * kg * r, aSm: r, aSk: 1, aSb: 0,
+            b: col, bOff: g * r * q, bSk: q, bSn: 1, bSb: s.c * s.kh * s.kw * q,
+            c: y, cOff: b0 * yImage(s) + g * kg * q, cSm: q, cSb: yImage(s),
+            alpha: 1, accumulate: false, bias: null, relu: false,
+          });
+        }
+        col.dispose(); // safe: later work that reuses the buffer is recorded after these reads
+        if (bias) {
+          const Y = span(d, y, b0 * yImage(s), nb * yImage(s));
+          d.dispatch(CONV_KERNELS.biasAct, [whole(bias), Y.binding], [{ u: nb * yImage(s) }, { u: s.k }, { u: q }, { u: Y.rel }],
+            grid(nb * yImage(s)), { EPILOGUE: epilogue });
+        }
+      }
+      return;
+    }
     case 'implicit': {
       const t = CONV_TUNING.forward;
       const { wp, cols } = packWeight(w, s, 0, 4 * t.COV);
@@ -256,11 +339,24 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
   checkDy('conv2dBackwardData', dy, s);
   const d = assertSameDevice('conv2dBackwardData', dy, w);
   const dx = Tensor.empty(xShape, 'float32', d);
+  const version = opts.version ?? selectConv2dBackwardData(s, d).version;
+  if (version === 'naive') {
+    for (const [b0, nb] of batchChunks(d, s)) {
+      const X = span(d, dx, b0 * xImage(s), nb * xImage(s));
+      const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
+      d.dispatch(CONV_KERNELS.dgradNaive, [Y.binding, whole(w), X.binding], convParams(s, nb, X.rel, Y.rel), grid(nb * xImage(s)));
+    }
+    return dx;
+  }
+  const t = CONV_TUNING.dgrad;
+  const { wp, cols } = packWeight(w, s, 1, 4 * t.COV);
   for (const [b0, nb] of batchChunks(d, s)) {
     const X = span(d, dx, b0 * xImage(s), nb * xImage(s));
     const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
-    d.dispatch(CONV_KERNELS.dgradNaive, [Y.binding, whole(w), X.binding], convParams(s, nb, X.rel, Y.rel), grid(nb * xImage(s)));
+    const wg: [number, number, number] = [Math.ceil((nb * s.h * s.w) / (t.WG * t.PIX)), cols / (4 * t.COV), s.groups];
+    d.dispatch(CONV_KERNELS.dgradImplicit, [Y.binding, whole(wp), X.binding], convParams(s, nb, X.rel, Y.rel, cols), wg, { ...t });
   }
+  wp.dispose();
   return dx;
 }
 
@@ -271,12 +367,40 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
   const d = assertSameDevice('conv2dBackwardWeight', x, dy);
   const dw = Tensor.empty(wShape, 'float32', d);
   const count = s.k * (s.c / s.groups) * s.kh * s.kw;
-  batchChunks(d, s).forEach(([b0, nb], i) => {
+  const version = opts.version ?? selectConv2dBackwardWeight(s, d).version;
+  if (version === 'naive') {
+    batchChunks(d, s).forEach(([b0, nb], i) => {
+      const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+      const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
+      d.dispatch(CONV_KERNELS.wgradNaive, [X.binding, Y.binding, whole(dw)], convParams(s, nb, X.rel, Y.rel),
+        grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
+    });
+    return dw;
+  }
+  // split-K: every batch chunk is cut into `slices` pixel slices; each slice writes one
+  // partial dw into part[slices, K, R]; wgrad_reduce sums them in slice order (and adds
+  // the chunk's sum to dw for the second and later chunks): a fixed order, no atomics.
+  const t = CONV_TUNING.wgrad;
+  const plan = planWgrad(d, s);
+  const kg = s.k / s.groups;
+  const cols = Math.ceil(kg / (4 * t.COV)) * 4 * t.COV;
+  const r = (s.c / s.groups) * s.kh * s.kw;
+  const part = Tensor.empty([plan.slices, count], 'float32', d);
+  plan.chunks.forEach(([b0, nb], i) => {
     const X = span(d, x, b0 * xImage(s), nb * xImage(s));
     const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
-    d.dispatch(CONV_KERNELS.wgradNaive, [X.binding, Y.binding, whole(dw)], convParams(s, nb, X.rel, Y.rel),
+    const q = nb * s.oh * s.ow;
+    const dyt = Tensor.empty([s.groups, q, cols], 'float32', d);
+    d.dispatch(CONV_KERNELS.packDy, [Y.binding, whole(dyt)],
+      [{ u: nb }, { u: s.k }, { u: s.oh * s.ow }, { u: s.groups }, { u: cols }, { u: Y.rel }, { u: 0 }, { u: 0 }], grid(dyt.size));
+    const params = convParams(s, nb, X.rel, plan.slices, cols, 0); // y_off's slot carries the slice count
+    const wg: [number, number, number] = [Math.ceil(r / (t.WG * t.TAPS)), cols / (4 * t.COV), s.groups * plan.slices];
+    d.dispatch(CONV_KERNELS.wgradSplitK, [X.binding, whole(dyt), whole(part)], params, wg, { ...t });
+    dyt.dispose();
+    d.dispatch(CONV_KERNELS.wgradReduce, [whole(part), whole(dw)], [{ u: count }, { u: plan.slices }, { u: 0 }, { u: 0 }],
       grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
   });
+  part.dispose();
   return dw;
 }
 

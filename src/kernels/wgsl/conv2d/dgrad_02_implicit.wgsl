@@ -1,0 +1,113 @@
+// conv2d/dgrad_02_implicit.wgsl — data gradient as an implicit GEMM: the gather of
+// dgrad_01_gather.wgsl, register-blocked like 03_implicit_gemm.wgsl.
+//
+// Math:     dx[n, g*Cg + ci, iy, ix] = sum_{co < Kg, ky, kx} dy[n, g*Kg + co, oy, ox] * w[g*Kg + co, ci, ky, kx]
+//             over the taps whose output position is integral and inside dy:
+//             oy = (iy + ph - ky*dh) / sh  with  (iy + ph - ky*dh) % sh == 0, 0 <= oy < OH   (same for ox)
+//           As a GEMM per group g:  M = N*H*W input pixels,  N = Cg input channels,
+//             K = Kg*KH*KW taps r = (co, ky, kx);  A[m, r] = dy at the tap (0 when the tap is
+//             not integral or falls outside dy),  B[r, ci] = wp[g, r, ci] (the weight packed by
+//             pack_weight.wgsl MODE 1: the filter transposed to [Kg*KH*KW, Cg] per group —
+//             "the flipped, transposed filter" of the stride-1 case, read by tap).
+//           No atomics: every invocation owns its dx values and sums taps in a fixed order.
+// Layout:   dx uses x_off, dy uses y_off (batch chunks), NCHW; `cols` = Cg rounded up to 4*COV.
+// Threads:  workgroup (bx, by, g): invocation l owns PIX input pixels m = (bx*PIX + i)*WG + l
+//           and the 4*COV input channels ci0 .. ci0 + 4*COV - 1, ci0 = by*4*COV; the weight
+//           index is uniform in the workgroup (a broadcast on a CPU driver), dy is gathered.
+// Work:     per tap: PIX gathers of dy, COV vec4 loads of wp, PIX*COV*4 multiply-adds.
+//           With stride s > 1 only 1/(sh*sw) of the taps are integral; the others are
+//           computed and selected away (lanes of a SIMD group see different phases), so
+//           strided layers run at about 1/(sh*sw) of this kernel's stride-1 rate.
+// Memory:   no workgroup memory, no barriers.
+// Bounds:   pixels past M are clamped for loads and not stored; invalid taps select 0 (the
+//           address is clamped to 0 first); channels past Cg are zero columns, not stored.
+// Changed from dgrad_01_gather: PIX*4*COV outputs per invocation instead of one, so each
+//           dy value is loaded once per 4*COV channels and each weight once per PIX*WG pixels.
+
+override WG: u32 = 64u;
+override PIX: u32 = 8u;
+override COV: u32 = 8u;
+
+struct Params {
+  n: u32, c: u32, h: u32, w: u32,
+  k: u32, oh: u32, ow: u32, groups: u32,
+  kh: u32, kw: u32, sh: u32, sw: u32,
+  ph: i32, pw: i32, dh: u32, dw: u32,
+  x_off: u32, y_off: u32, cols: u32, _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let hw = p.h * p.w;
+  let npix = p.n * hw;
+  let cg = p.c / p.groups;
+  let kg = p.k / p.groups;
+  let g = wid.z;
+  let c0 = wid.y * COV * 4u;
+  let ohw = i32(p.oh * p.ow);
+  let sh = i32(p.sh);
+  let sw = i32(p.sw);
+
+  var yb: array<i32, 8>;   // dy offset of (n, g*Kg, 0, 0)
+  var ty0: array<i32, 8>;  // iy + ph
+  var tx0: array<i32, 8>;  // ix + pw
+  for (var i = 0u; i < PIX; i++) {
+    let m = min((wid.x * PIX + i) * WG + lid, npix - 1u);
+    let n = m / hw;
+    let r = m % hw;
+    yb[i] = i32(p.y_off + (n * p.k + g * kg) * p.oh * p.ow);
+    ty0[i] = i32(r / p.w) + p.ph;
+    tx0[i] = i32(r % p.w) + p.pw;
+  }
+
+  var acc: array<array<vec4f, 8>, 8>;
+  var wi = (g * kg * p.kh * p.kw * p.cols + c0) / 4u;
+  let wstep = p.cols / 4u;
+  for (var co = 0u; co < kg; co++) {
+    for (var ky = 0u; ky < p.kh; ky++) {
+      var row: array<i32, 8>;
+      var rowOk: array<bool, 8>;
+      for (var i = 0u; i < PIX; i++) {
+        let ty = ty0[i] - i32(ky * p.dh);
+        let oy = ty / sh;
+        rowOk[i] = ty >= 0 && oy * sh == ty && oy < i32(p.oh);
+        row[i] = yb[i] + oy * i32(p.ow);
+      }
+      for (var kx = 0u; kx < p.kw; kx++) {
+        var v: array<f32, 8>;
+        for (var i = 0u; i < PIX; i++) {
+          let tx = tx0[i] - i32(kx * p.dw);
+          let ox = tx / sw;
+          let ok = rowOk[i] && tx >= 0 && ox * sw == tx && ox < i32(p.ow);
+          v[i] = select(0.0, dy[u32(select(0, row[i] + ox, ok))], ok);
+        }
+        for (var j = 0u; j < COV; j++) {
+          let wv = wp[wi + j];
+          for (var i = 0u; i < PIX; i++) {
+            acc[i][j] = fma(vec4f(v[i]), wv, acc[i][j]);
+          }
+        }
+        wi += wstep;
+      }
+    }
+    for (var i = 0u; i < PIX; i++) { yb[i] += ohw; }
+  }
+
+  for (var i = 0u; i < PIX; i++) {
+    let m = (wid.x * PIX + i) * WG + lid;
+    if (m >= npix) { continue; }
+    let xb = p.x_off + (m / hw) * p.c * hw + m % hw;
+    for (var j = 0u; j < COV; j++) {
+      for (var e = 0u; e < 4u; e++) {
+        let ci = c0 + 4u * j + e;
+        if (ci >= cg) { continue; }
+        dx[xb + (g * cg + ci) * hw] = acc[i][j][e];
+      }
+    }
+  }
+}
