@@ -94,6 +94,8 @@ function dispatchPool(
   }
 }
 
+// ---- geometry and argument checks -------------------------------------------------------
+
 function pair(op: string, what: string, v: number | readonly [number, number]): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!p.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${op}: ${what} must be non-negative integers, got ${JSON.stringify(v)}`);
