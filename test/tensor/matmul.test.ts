@@ -6,7 +6,7 @@ import { matmulRef } from '../reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4'];
+const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk'];
 
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [
@@ -69,6 +69,10 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     expect(odd.version).toBe('blocked');
     expect(odd.why).toMatch(/N=10/);
     expect(T.selectMatmul({ m: 2, n: 3, k: 100, batch: 1 }).version).toBe('naive');
+    // a Linear layer's forward at batch 8: x·Wᵀ with K contiguous in both
+    const fc = T.selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, aSm: 9216, aSk: 1, bSk: 1, bSn: 9216 });
+    expect(fc.version).toBe('splitk');
+    expect(fc.why).toMatch(/split-K/);
   });
 
   it('shape errors name the op and both shapes, before any dispatch', () => {

@@ -11,11 +11,12 @@ import { reluBackward } from './elementwise.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, sameShape } from './util.js';
 
-export type MatmulVersion = 'naive' | 'blocked' | 'vec4';
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk';
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   naive: 'matmul/01_naive.wgsl',
   blocked: 'matmul/02_register_blocked.wgsl',
   vec4: 'matmul/03_vec4.wgsl',
+  splitk: 'matmul/04_splitk_dot.wgsl',
 };
 
 /** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */
@@ -57,6 +58,10 @@ export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<
   const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
   const outputs = g.m * g.n * g.batch;
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
+  // A Linear layer at small batch: few rows, long K, both operands contiguous along K.
+  if (g.m <= 8 && g.k >= 256 && full.aSk === 1 && full.bSk === 1) {
+    return { version: 'splitk', why: `split-K dot: M=${g.m} rows, K=${g.k}: invocations share K so the weight streams once` };
+  }
   const bad = vec4Ok(full);
   if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
   return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
@@ -90,6 +95,8 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   let wg: [number, number, number];
   if (version === 'naive') {
     wg = [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch];
+  } else if (version === 'splitk') {
+    wg = [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch];
   } else {
     wg = [Math.ceil(g.n / 32), Math.ceil(g.m / 32), g.batch];
     if (version === 'vec4') {
