@@ -460,8 +460,10 @@ export class Device {
     if (2 * (index + 1) > this.queryCapacity) this.growQueries(2 * (index + 1));
     this.ensurePass();
     this.endPass();
+    // The start is written when the first pass of the region begins; the end by an empty
+    // pass after the region, so work that closes passes inside it (copies) stays inside.
     this.pass = this.encoder!.beginComputePass({
-      timestampWrites: { querySet: this.querySet!, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
+      timestampWrites: { querySet: this.querySet!, beginningOfPassWriteIndex: 2 * index },
     });
     const region = { label, index };
     this.openRegion = region;
@@ -470,7 +472,11 @@ export class Device {
     } finally {
       this.openRegion = null;
     }
+    this.ensurePass();
     this.endPass();
+    this.encoder!.beginComputePass({
+      timestampWrites: { querySet: this.querySet!, endOfPassWriteIndex: 2 * index + 1 },
+    }).end();
     this.regions.push(region);
   }
 

@@ -98,7 +98,13 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   } else if (version === 'splitk') {
     wg = [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch];
   } else {
-    wg = [Math.ceil(g.n / 32), Math.ceil(g.m / 32), g.batch];
+    // 64 invocations of 4x4 blocks; few rows (a small batch) get a wide, flat workgroup so
+    // no invocation computes clamped duplicate rows
+    const wy = g.m <= 4 ? 1 : g.m <= 8 ? 2 : g.m <= 16 ? 4 : 8;
+    const wx = 64 / wy;
+    constants.WG_X = wx;
+    constants.WG_Y = wy;
+    wg = [Math.ceil(g.n / (4 * wx)), Math.ceil(g.m / (4 * wy)), g.batch];
     if (version === 'vec4') {
       constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
       constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;

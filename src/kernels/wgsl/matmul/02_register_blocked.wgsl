@@ -2,7 +2,8 @@
 //
 // Math, layout, strides, ACCUMULATE and EPILOGUE: exactly as in 01_naive.wgsl.
 // Threads:  invocation (x, y, z) owns rows 4y..4y+3 and columns 4x..4x+3 of batch z;
-//           8x8 invocations per workgroup, so a workgroup covers a 32x32 tile of C.
+//           WG_X x WG_Y = 64 invocations per workgroup (8x8, or flatter when M is small),
+//           so a workgroup covers a (4*WG_Y) x (4*WG_X) tile of C.
 // Work:     per k, 4 loads of A and 4 loads of B feed 16 multiply-adds (naive: 2 loads per
 //           multiply-add). The 16 accumulators stay in registers for the whole K loop.
 // Memory:   no workgroup memory and no barriers. On a CPU driver (lavapipe) this is faster
@@ -15,6 +16,9 @@
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;
+// workgroup shape: 64 invocations, flatter for few rows (set by the host per problem)
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
 
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
@@ -32,7 +36,7 @@ struct Params {
 const TM = 4u;
 const TN = 4u;
 
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let row0 = gid.y * TM;
   let col0 = gid.x * TN;

@@ -10,7 +10,7 @@
 //   TB = true:  B is stored as [N, K] (Bᵀ, a Linear weight), contiguous in k -> B[n, k..k+3]
 //   (TA and TB both true is not handled here; the selector uses 02 for it.)
 //   C is [M, N] with contiguous rows; N, c_sm and c_off are multiples of 4.
-// Threads:  as in 02: invocation (x, y, z) owns C[4y..4y+3, 4x..4x+3] of batch z; 8x8 per WG.
+// Threads:  as in 02: invocation (x, y, z) owns C[4y..4y+3, 4x..4x+3] of batch z; 64 per WG.
 // Work per step, for the three cases, 16 accumulators in 4 vec4 registers:
 //   NN: 4 vec4 of A (4 rows x 4 k) and 4 vec4 of B (4 k x 4 cols) -> 64 FMAs for 8 loads
 //   NT: 4 vec4 of A and 4 vec4 of Bᵀ (4 cols x 4 k) -> 16 dot products = 64 FMAs for 8 loads
@@ -23,6 +23,9 @@
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;
+// workgroup shape: 64 invocations, flatter for few rows (set by the host per problem)
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
 override TA: bool = false;
 override TB: bool = false;
 
@@ -39,7 +42,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<vec4f>;
 
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let row0 = gid.y * 4u;
   let col0 = gid.x * 4u;
