@@ -71,7 +71,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
   // training step: forward + backward + SGD, with the per-layer profile
   model.train();
   const opt = new SGD(model.parameters(), { lr: 0.01 });
-  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: 1 });
+  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: 2 });
   // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
   rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
     gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null, note: `${p.imagesPerSecond.toFixed(2)} images/s` });
