@@ -1,29 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Benchmark runner: `npm run bench -- [matmul] [conv] [pipeline] [--json] [--quick]`.
+// Benchmark runner: `npm run bench -- [matmul] [conv] [train] [pipeline] [--json] [--quick]`.
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
 // row), or JSON rows for machines with --json.
 import { pathToFileURL } from 'node:url';
 import { initDevice } from '../src/node/device.js';
 import { benchMatmul } from './matmul.js';
+import { benchConv } from './conv2d.js';
+import { benchPipeline } from './pipeline.js';
 import { printTable, type BenchRow } from './common.js';
-
-type Runner = (args: { device: Awaited<ReturnType<typeof initDevice>>; quick: boolean; json: boolean }) => Promise<BenchRow[]>;
-
-const optional = async (path: string, exportName: string): Promise<Runner | null> => {
-  try {
-    const mod = (await import(path)) as Record<string, unknown>;
-    const fn = mod[exportName];
-    return typeof fn === 'function' ? (fn as Runner) : null;
-  } catch {
-    return null;
-  }
-};
+import { benchAlexnetRunner } from './alexnet.js';
 
 export async function runBench(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
   const names = argv.filter((a) => !a.startsWith('--'));
-  const wanted = names.length ? names : ['matmul', 'conv'];
+  const wanted = names.length ? names : ['matmul', 'conv', 'train'];
   const device = await initDevice();
   const log = json ? () => {} : (s: string) => console.log(s);
   const all: (BenchRow & { device: string })[] = [];
@@ -34,21 +25,22 @@ export async function runBench(argv: string[]): Promise<number> {
       if (name === 'matmul') {
         rows = await benchMatmul(device, { quick });
       } else if (name === 'conv') {
-        const fn = await optional('./conv2d.js', 'benchConvRunner');
-        if (!fn) {
-          log('conv: bench/conv2d.ts is not available');
-          continue;
-        }
-        rows = await fn({ device, quick, json });
+        const conv = await benchConv({ device, batch: 8, repeats: quick ? 2 : 5, skipSlow: quick, log: false });
+        rows = conv.map((r) => ({
+          bench: `${r.layer} ${r.pass} b${r.batch}`, shape: r.shape, version: r.version, ms: r.ms,
+          gflops: r.gflops, maxRelError: r.maxRelError,
+        }));
       } else if (name === 'train' || name === 'alexnet') {
-        const fn = await optional('./alexnet.js', 'benchAlexnetRunner');
-        if (!fn) {
-          log(`${name}: bench/alexnet.ts is not available`);
-          continue;
-        }
-        rows = await fn({ device, quick, json });
+        rows = await benchAlexnetRunner({ device, quick, json });
+      } else if (name === 'pipeline') {
+        const pipe = await benchPipeline({ limit: quick ? 100 : 400 });
+        rows = pipe.map((r) => ({
+          bench: `pipeline ${r.imageSize}px${r.augment ? ' +augment' : ''}`, shape: `${r.images} images`,
+          version: `${r.workers} workers`, ms: (1000 * r.seconds) / r.images, gflops: NaN, maxRelError: null,
+          note: `${r.imagesPerSec.toFixed(1)} images/s (decode + resize${r.augment ? ' + augment' : ''})`,
+        }));
       } else {
-        console.error(`unknown benchmark '${name}' (known: matmul, conv, train)`);
+        console.error(`unknown benchmark '${name}' (known: matmul, conv, train, pipeline)`);
         return 2;
       }
       if (!json) printTable(name, rows);
