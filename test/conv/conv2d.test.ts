@@ -23,6 +23,7 @@ export const CASES: Case[] = [
   { name: 'stride (2,1) padding (0,2)', x: [2, 4, 9, 8], w: [7, 4, 3, 2], opts: { stride: [2, 1], padding: [0, 2] } },
   { name: 'groups 3, stride (1,2)', x: [1, 9, 5, 6], w: [6, 3, 2, 3], opts: { groups: 3, stride: [1, 2] } },
   { name: '1x1, 17 channels', x: [3, 5, 4, 4], w: [17, 5, 1, 1], opts: {} },
+  { name: 'stride (3,2) dilation 2 padding (3,1)', x: [2, 3, 12, 11], w: [5, 3, 3, 3], opts: { stride: [3, 2], dilation: 2, padding: [3, 1] } },
 ];
 
 const f32 = (n: number, seed: number) => Float32Array.from(randomArray(n, seed));

@@ -166,6 +166,11 @@ export const CONV_TUNING = {
   im2colBytes: 64 * 2 ** 20,
 };
 
+/** A block shape with at most as many channels per invocation as there are channels. */
+function fit<T extends { COV: number }>(t: T, channels: number): T {
+  return { ...t, COV: Math.max(1, Math.min(t.COV, Math.ceil(channels / 4))) };
+}
+
 /** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */
 function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: Tensor; cols: number } {
   const d = w.device;
@@ -190,7 +195,7 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
  * Every version handles every stride, padding, dilation and group count.
  */
 export function selectConv2d(s: ConvShape, _device?: Device): Choice<ConvVersion> {
-  const t = CONV_TUNING.forward;
+  const t = fit(CONV_TUNING.forward, s.k / s.groups);
   const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
   const outputs = s.n * s.k * s.oh * s.ow;
   if (outputs < 4096 && blocks < 4) {
@@ -201,10 +206,10 @@ export function selectConv2d(s: ConvShape, _device?: Device): Choice<ConvVersion
 
 /** Picks the data-gradient version (register-blocked gather unless the problem is tiny). */
 export function selectConv2dBackwardData(s: ConvShape, _device?: Device): Choice<DgradVersion> {
-  const t = CONV_TUNING.dgrad;
+  const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
   if (s.n * s.c * s.h * s.w < 4096 && blocks < 4) return { version: 'naive', why: `gather dgrad: only ${blocks} register-blocked workgroup(s)` };
-  return { version: 'implicit', why: `implicit-GEMM dgrad in ${blocks} workgroups${s.sh * s.sw > 1 ? ` (stride ${s.sh}x${s.sw}: ${s.sh * s.sw - 1} of ${s.sh * s.sw} taps are masked)` : ''}` };
+  return { version: 'implicit', why: `implicit-GEMM dgrad in ${blocks} workgroups${s.sh * s.sw > 1 ? `, split into ${s.sh * s.sw} stride phases so only integral taps are visited` : ''}` };
 }
 
 /** Picks the weight-gradient version (split-K unless the problem is tiny). */
@@ -225,7 +230,7 @@ export function explainConv2d(s: ConvShape, device?: Device): string {
  * [slices, K, R] fit one binding.
  */
 export function planWgrad(d: Pick<Device, 'maxBinding' | 'alignment'>, s: ConvShape, targetWorkgroups = 256): { chunks: Array<[number, number]>; slices: number } {
-  const t = CONV_TUNING.wgrad;
+  const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
   const chunks = planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment);
   const r = (s.c / s.groups) * s.kh * s.kw;
   const kg = s.k / s.groups;
@@ -282,7 +287,7 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
       return;
     }
     case 'implicit': {
-      const t = CONV_TUNING.forward;
+      const t = fit(CONV_TUNING.forward, s.k / s.groups);
       const { wp, cols } = packWeight(w, s, 0, 4 * t.COV);
       for (const [b0, nb] of batchChunks(d, s)) {
         const X = span(d, x, b0 * xImage(s), nb * xImage(s));
@@ -348,12 +353,14 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
     }
     return dx;
   }
-  const t = CONV_TUNING.dgrad;
+  const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const { wp, cols } = packWeight(w, s, 1, 4 * t.COV);
   for (const [b0, nb] of batchChunks(d, s)) {
     const X = span(d, dx, b0 * xImage(s), nb * xImage(s));
     const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
-    const wg: [number, number, number] = [Math.ceil((nb * s.h * s.w) / (t.WG * t.PIX)), cols / (4 * t.COV), s.groups];
+    // one z-slice per (group, stride phase); x covers the largest phase's pixels
+    const phasePixels = nb * Math.ceil(s.h / s.sh) * Math.ceil(s.w / s.sw);
+    const wg: [number, number, number] = [Math.ceil(phasePixels / (t.WG * t.PIX)), cols / (4 * t.COV), s.groups * s.sh * s.sw];
     d.dispatch(CONV_KERNELS.dgradImplicit, [Y.binding, whole(wp), X.binding], convParams(s, nb, X.rel, Y.rel, cols), wg, { ...t });
   }
   wp.dispose();
@@ -380,7 +387,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
   // split-K: every batch chunk is cut into `slices` pixel slices; each slice writes one
   // partial dw into part[slices, K, R]; wgrad_reduce sums them in slice order (and adds
   // the chunk's sum to dw for the second and later chunks): a fixed order, no atomics.
-  const t = CONV_TUNING.wgrad;
+  const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
   const plan = planWgrad(d, s);
   const kg = s.k / s.groups;
   const cols = Math.ceil(kg / (4 * t.COV)) * 4 * t.COV;

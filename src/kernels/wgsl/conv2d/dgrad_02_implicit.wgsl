@@ -11,18 +11,25 @@
 //             "the flipped, transposed filter" of the stride-1 case, read by tap).
 //           No atomics: every invocation owns its dx values and sums taps in a fixed order.
 // Layout:   dx uses x_off, dy uses y_off (batch chunks), NCHW; `cols` = Cg rounded up to 4*COV.
-// Threads:  workgroup (bx, by, g): invocation l owns PIX input pixels m = (bx*PIX + i)*WG + l
-//           and the 4*COV input channels ci0 .. ci0 + 4*COV - 1, ci0 = by*4*COV; the weight
-//           index is uniform in the workgroup (a broadcast on a CPU driver), dy is gathered.
-// Work:     per tap: PIX gathers of dy, COV vec4 loads of wp, PIX*COV*4 multiply-adds.
-//           With stride s > 1 only 1/(sh*sw) of the taps are integral; the others are
-//           computed and selected away (lanes of a SIMD group see different phases), so
-//           strided layers run at about 1/(sh*sw) of this kernel's stride-1 rate.
+// Stride:   with stride > 1 a tap (ky, kx) is integral for input row iy only when
+//           (iy + ph - ky*dh) % sh == 0. The input pixels are therefore split into sh*sw
+//           PHASES, (py, px) = ((iy + ph) % sh, (ix + pw) % sw); inside one phase the valid taps
+//           are the same for every pixel — (ky*dh) % sh == py, (kx*dw) % sw == px — so the
+//           skip is a uniform branch and no work is wasted on taps that do not exist.
+//           (Stride 1 has one phase: every tap is valid.)
+// Threads:  workgroup (bx, by, g*sh*sw + phase): invocation l owns PIX input pixels of that
+//           phase, m = (bx*PIX + i)*WG + l over the phase's N*Hp*Wp pixels
+//           (iy = ry0 + u*sh, ix = rx0 + v*sw), and the 4*COV input channels
+//           ci0 .. ci0 + 4*COV - 1, ci0 = by*4*COV. The weight index is uniform in the
+//           workgroup (a broadcast on a CPU driver); dy is gathered.
+// Work:     per valid tap: PIX gathers of dy, COV vec4 loads of wp, PIX*COV*4 multiply-adds.
 // Memory:   no workgroup memory, no barriers.
 // Bounds:   pixels past M are clamped for loads and not stored; invalid taps select 0 (the
 //           address is clamped to 0 first); channels past Cg are zero columns, not stored.
 // Changed from dgrad_01_gather: PIX*4*COV outputs per invocation instead of one, so each
-//           dy value is loaded once per 4*COV channels and each weight once per PIX*WG pixels.
+//           dy value is loaded once per 4*COV channels and each weight once per PIX*WG pixels;
+//           and strided convolutions skip the non-integral taps by phase instead of testing
+//           every tap of every pixel.
 
 override WG: u32 = 64u;
 override PIX: u32 = 8u;
@@ -44,25 +51,38 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let hw = p.h * p.w;
-  let npix = p.n * hw;
   let cg = p.c / p.groups;
   let kg = p.k / p.groups;
-  let g = wid.z;
+  let phases = p.sh * p.sw;
+  let g = wid.z / phases;
+  let py = (wid.z % phases) / p.sw;
+  let px = wid.z % p.sw;
+  // the input pixels of this phase: (iy + ph) % sh == py and (ix + pw) % sw == px
+  let ry0 = (py + p.sh - u32(p.ph) % p.sh) % p.sh;
+  let rx0 = (px + p.sw - u32(p.pw) % p.sw) % p.sw;
+  if (ry0 >= p.h || rx0 >= p.w) { return; }
+  let hp = (p.h - ry0 + p.sh - 1u) / p.sh;
+  let wq = (p.w - rx0 + p.sw - 1u) / p.sw;
+  let npix = p.n * hp * wq;
+  if (wid.x * PIX * WG >= npix) { return; }   // uniform: this phase has fewer pixels
   let c0 = wid.y * COV * 4u;
   let ohw = i32(p.oh * p.ow);
   let sh = i32(p.sh);
   let sw = i32(p.sw);
 
+  var xo: array<u32, 8>;   // dx offset of (n, 0, iy, ix)
   var yb: array<i32, 8>;   // dy offset of (n, g*Kg, 0, 0)
   var ty0: array<i32, 8>;  // iy + ph
   var tx0: array<i32, 8>;  // ix + pw
   for (var i = 0u; i < PIX; i++) {
     let m = min((wid.x * PIX + i) * WG + lid, npix - 1u);
-    let n = m / hw;
-    let r = m % hw;
+    let n = m / (hp * wq);
+    let iy = ry0 + ((m / wq) % hp) * p.sh;
+    let ix = rx0 + (m % wq) * p.sw;
+    xo[i] = n * p.c * hw + iy * p.w + ix;
     yb[i] = i32(p.y_off + (n * p.k + g * kg) * p.oh * p.ow);
-    ty0[i] = i32(r / p.w) + p.ph;
-    tx0[i] = i32(r % p.w) + p.pw;
+    ty0[i] = i32(iy) + p.ph;
+    tx0[i] = i32(ix) + p.pw;
   }
 
   var acc: array<array<vec4f, 8>, 8>;
@@ -70,20 +90,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let wstep = p.cols / 4u;
   for (var co = 0u; co < kg; co++) {
     for (var ky = 0u; ky < p.kh; ky++) {
+      // uniform: only the taps of this phase land on an output row
+      if ((ky * p.dh) % p.sh != py) { wi += p.kw * wstep; continue; }
       var row: array<i32, 8>;
       var rowOk: array<bool, 8>;
       for (var i = 0u; i < PIX; i++) {
         let ty = ty0[i] - i32(ky * p.dh);
         let oy = ty / sh;
-        rowOk[i] = ty >= 0 && oy * sh == ty && oy < i32(p.oh);
+        rowOk[i] = ty >= 0 && oy < i32(p.oh);
         row[i] = yb[i] + oy * i32(p.ow);
       }
       for (var kx = 0u; kx < p.kw; kx++) {
+        if ((kx * p.dw) % p.sw != px) { wi += wstep; continue; }
         var v: array<f32, 8>;
         for (var i = 0u; i < PIX; i++) {
           let tx = tx0[i] - i32(kx * p.dw);
           let ox = tx / sw;
-          let ok = rowOk[i] && tx >= 0 && ox * sw == tx && ox < i32(p.ow);
+          let ok = rowOk[i] && tx >= 0 && ox < i32(p.ow);
           v[i] = select(0.0, dy[u32(select(0, row[i] + ox, ok))], ok);
         }
         for (var j = 0u; j < COV; j++) {
@@ -101,12 +124,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var i = 0u; i < PIX; i++) {
     let m = (wid.x * PIX + i) * WG + lid;
     if (m >= npix) { continue; }
-    let xb = p.x_off + (m / hw) * p.c * hw + m % hw;
     for (var j = 0u; j < COV; j++) {
       for (var e = 0u; e < 4u; e++) {
         let ci = c0 + 4u * j + e;
         if (ci >= cg) { continue; }
-        dx[xb + (g * cg + ci) * hw] = acc[i][j][e];
+        dx[p.x_off + xo[i] + (g * cg + ci) * hw] = acc[i][j][e];
       }
     }
   }
