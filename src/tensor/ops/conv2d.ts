@@ -231,9 +231,10 @@ export function explainConv2d(s: ConvShape, device?: Device): string {
  */
 export function planWgrad(d: Pick<Device, 'maxBinding' | 'alignment'>, s: ConvShape, targetWorkgroups = 256): { chunks: Array<[number, number]>; slices: number } {
   const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
-  const chunks = planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment);
   const r = (s.c / s.groups) * s.kh * s.kw;
   const kg = s.k / s.groups;
+  const dytImage = s.groups * s.oh * s.ow * Math.ceil(kg / (4 * t.COV)) * 4 * t.COV; // pack_dy's output per image
+  const chunks = planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4, dytImage * 4], d.maxBinding, d.alignment);
   const base = Math.ceil(r / (t.WG * t.TAPS)) * Math.ceil(kg / (4 * t.COV)) * s.groups;
   const pixels = chunks[0]![1] * s.oh * s.ow;
   const dwBytes = s.k * r * 4;
