@@ -66,6 +66,8 @@ Commands:
   evaluate  MODEL DIR [--batch-size N] [--json]
   summary   [--model PRESET] [--input-size N] [--classes N] [--width F]
   bench     [kernel...]
+  profile   [--model PRESET] [--input-size N] [--width F] [--batch-size N] [--classes N]
+            [--optimizer sgd|adam] [--steps N] [--json]
   demo      [--out DIR] [--epochs N] [--seed N]
   help      [command]
 
@@ -95,6 +97,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
         return await summaryCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
+      case 'profile':
+        return await profileCommand(rest, io);
       case 'demo': {
         const { demoCommand } = await import('./demo.js');
         return await demoCommand(rest, io);
@@ -340,10 +344,16 @@ async function trainCommand(args: string[], io: CliIO): Promise<number> {
     resume: values.resume,
     width: values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]'),
     workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
-    verbose: parseInteger('verbose', values.verbose, 0, 1) as 0 | 1 | 2,
+    verbose: parseVerbose(values.verbose),
     io,
   });
   return result.history instanceof History && (result.history as { stopReason?: string }).stopReason === 'nan' ? 1 : 0;
+}
+
+function parseVerbose(value: string | undefined): 0 | 1 | 2 {
+  const v = parseInteger('verbose', value, 0, 1);
+  if (v > 2) throw new UsageError(`--verbose must be 0, 1 or 2, got '${value}'`);
+  return v as 0 | 1 | 2;
 }
 
 function parseOptimizer(value: string | undefined): OptimizerName {
@@ -691,4 +701,36 @@ async function benchCommand(args: string[], io: CliIO): Promise<number> {
   }
   const r = await mod.runBench(args);
   return typeof r === 'number' ? r : 0;
+}
+
+async function profileCommand(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      'input-size': { type: 'string' },
+      width: { type: 'string' },
+      'batch-size': { type: 'string' },
+      classes: { type: 'string' },
+      optimizer: { type: 'string' },
+      steps: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  const preset = parsePreset(values.model, 'paper');
+  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
+  const width = values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]');
+  const batch = parseInteger('batch-size', values['batch-size'], 1, 32);
+  const numClasses = parseInteger('classes', values.classes, 1, 1000);
+  const steps = parseInteger('steps', values.steps, 1, 3);
+  const optimizerName = parseOptimizer(values.optimizer);
+  const { profileTrainStep, formatProfile } = await import('../train/profile.js');
+  await ensureDevice();
+  const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
+  const optimizer = makeOptimizer(optimizerName, model, optimizerName === 'adam' ? 1e-3 : 0.01);
+  const p = await profileTrainStep(model, { batch, inputShape: [3, inputSize, inputSize], numClasses, optimizer, steps });
+  io.stdout(values.json ? JSON.stringify(p, null, 2) + '\n' : formatProfile(p) + '\n');
+  return 0;
 }

@@ -56,6 +56,8 @@ describe('alexnet: bad arguments exit with status 2 and a clear message', () => 
     [['train', '--data', set.train, '--validation-split', '1.5'], /--validation-split must be a fraction in \(0, 1\)/],
     [['train', '--data', set.train, '--val', set.validation, '--validation-split', '0.2'], /either --val DIR or --validation-split/],
     [['train', '--data', set.train, '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--data', set.train, '--verbose', '3'], /--verbose must be 0, 1 or 2/],
+    [['profile', '--batch-size', '0'], /--batch-size must be an integer >= 1/],
     [['train', '--data', join(set.train, 'circles')], /found 0 class folder/],
     [['predict', join(root, 'missing.safetensors')], /usage: alexnet predict MODEL IMAGE/],
     [['predict', join(root, 'missing.safetensors'), set.testFiles[0]!.file], /missing.safetensors: no such model file/],
@@ -143,6 +145,14 @@ describe.skipIf(!hasGpu)('alexnet train / predict / evaluate', () => {
     expect(j.count).toBe(8);
     expect(j.classNames).toEqual(['circles', 'stripes']);
     expect(j.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(8);
+  });
+
+  it('profile prints where a training step spends its time', async () => {
+    const r = await run('profile', '--model', 'keras-bn', '--input-size', '67', '--width', '0.125', '--batch-size', '2', '--classes', '2', '--steps', '1');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^device: /m);
+    expect(r.out).toMatch(/ms\/step/);
   });
 
   it('summary prints the layer table', async () => {
