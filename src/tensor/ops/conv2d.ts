@@ -171,6 +171,15 @@ function fit<T extends { COV: number }>(t: T, channels: number): T {
   return { ...t, COV: Math.max(1, Math.min(t.COV, Math.ceil(channels / 4))) };
 }
 
+/** The weight-gradient block: channels fitted, and as few taps per invocation as cover R
+ *  in the same number of workgroups (conv1: R = 363 -> 6 taps x 64 lanes, not 8 x 64). */
+function fitWgrad(s: ConvShape): typeof CONV_TUNING.wgrad {
+  const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
+  const r = (s.c / s.groups) * s.kh * s.kw;
+  const blocks = Math.ceil(r / (t.WG * t.TAPS));
+  return { ...t, TAPS: Math.max(1, Math.ceil(r / (t.WG * blocks))) };
+}
+
 /** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */
 function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: Tensor; cols: number } {
   const d = w.device;
@@ -230,7 +239,7 @@ export function explainConv2d(s: ConvShape, device?: Device): string {
  * [slices, K, R] fit one binding.
  */
 export function planWgrad(d: Pick<Device, 'maxBinding' | 'alignment'>, s: ConvShape, targetWorkgroups = 256): { chunks: Array<[number, number]>; slices: number } {
-  const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
+  const t = fitWgrad(s);
   const r = (s.c / s.groups) * s.kh * s.kw;
   const kg = s.k / s.groups;
   const dytImage = s.groups * s.oh * s.ow * Math.ceil(kg / (4 * t.COV)) * 4 * t.COV; // pack_dy's output per image
@@ -388,7 +397,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
   // split-K: every batch chunk is cut into `slices` pixel slices; each slice writes one
   // partial dw into part[slices, K, R]; wgrad_reduce sums them in slice order (and adds
   // the chunk's sum to dw for the second and later chunks): a fixed order, no atomics.
-  const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
+  const t = fitWgrad(s);
   const plan = planWgrad(d, s);
   const kg = s.k / s.groups;
   const cols = Math.ceil(kg / (4 * t.COV)) * 4 * t.COV;
