@@ -12,6 +12,7 @@ export type { PoolOptions, AvgPoolOptions } from './tensor/ops/pool.js';
 export { localResponseNorm } from './tensor/ops/lrn.js';
 export type { LrnOptions } from './tensor/ops/lrn.js';
 export { batchNorm2d } from './tensor/ops/batchnorm.js';
+export type { BatchNormOptions } from './tensor/ops/batchnorm.js';
 export { dropout } from './tensor/ops/dropout.js';
 export type { DropoutOptions } from './tensor/ops/dropout.js';
 export { softmax, logSoftmax, softmaxCrossEntropy, sigmoidBinaryCrossEntropy, accuracy } from './tensor/ops/softmax.js';

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Keras-style training UX: callbacks, progress output, history. Browser-safe.
+// Keras-style training: fit/evaluate/predict, callbacks, progress output, history, the
+// step profiler. Browser-safe.
 
 export * from './callbacks.js';
 export * from './history.js';
 export * from './progress.js';
+export * from './fit.js';
+export * from './profile.js';
