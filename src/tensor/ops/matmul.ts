@@ -52,16 +52,14 @@ function vec4Ok(g: Gemm): string | null {
 /**
  * Picks the matmul version for a problem on a device, with the reason. 03_vec4 whenever
  * the layout allows vec4 loads, else 02_register_blocked; 01_naive only for tiny outputs
- * where a 4x4 block per invocation would leave most of the GPU idle.
+ * where a 4x4 block per invocation would leave most of the GPU idle. 04_splitk is never
+ * picked: on lavapipe it lost to 03 with flat workgroups on every fc shape (BENCHMARKS.md);
+ * it stays a forced-only version, tested, until a GPU measurement says where it wins.
  */
 export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, _device?: Device): Choice<MatmulVersion> {
   const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
   const outputs = g.m * g.n * g.batch;
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
-  // A Linear layer at small batch: few rows, long K, both operands contiguous along K.
-  if (g.m <= 8 && g.k >= 256 && full.aSk === 1 && full.bSk === 1) {
-    return { version: 'splitk', why: `split-K dot: M=${g.m} rows, K=${g.k}: invocations share K so the weight streams once` };
-  }
   const bad = vec4Ok(full);
   if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
   return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
