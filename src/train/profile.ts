@@ -97,7 +97,11 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       if (!Number.isFinite(r.loss)) throw new Error(`profile: the loss became ${r.loss}`);
     }
     const stepMs = median(walls);
-    const per = (k: keyof typeof s0) => (d.stats[k] - s0[k]) / steps;
+    // counters of the plain steps only (the profiled step below adds passes and a readback)
+    const s1 = { ...d.stats };
+    const per = (k: keyof typeof s0) => (s1[k] - s0[k]) / steps;
+    const createdPerStep = (d.pool.buffersCreated - created0) / steps;
+    const peakLiveBytes = d.pool.peakLiveBytes;
     // one more step with every layer in its own timed pass
     setProfiling(d);
     try {
@@ -136,10 +140,10 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       layers,
       dispatchesPerStep: per('dispatches'),
       submitsPerStep: per('submits'),
-      buffersCreatedPerWarmStep: (d.pool.buffersCreated - created0) / steps,
+      buffersCreatedPerWarmStep: createdPerStep,
       encodeMs: median(encodes),
       bytesReadPerStep: per('bytesRead'),
-      peakLiveBytes: d.pool.peakLiveBytes,
+      peakLiveBytes,
       reservedBytes: d.pool.reservedBytes,
     };
   } finally {
