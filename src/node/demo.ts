@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { mulberry32 } from '../tensor/rng.js';
 
 export const SYNTHETIC_CLASSES = ['circles', 'stripes'] as const;
 
@@ -32,16 +33,6 @@ export interface SyntheticSet {
   testFiles: { file: string; label: string }[];
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type RGB = [number, number, number];
 
@@ -60,7 +51,7 @@ function contrasting(r: () => number, bg: RGB): RGB {
 
 /** RGBA pixels of one image of class `label` (0 circles, 1 stripes). */
 export function drawSynthetic(label: number, size: number, seed: number): Uint8Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const bgA = randomColour(r);
   const bgB = randomColour(r).map((v, i) => (v + 3 * bgA[i]!) / 4) as RGB;
   const fg = contrasting(r, bgA);
@@ -137,7 +128,7 @@ export function writeSyntheticSet(root: string, opts: SyntheticOptions): Synthet
       mkdirSync(dir, { recursive: true });
       for (let i = 0; i < opts.perClass[split]; i++) {
         const imageSeed = (Math.imul(seed, 0x9e3779b1) + Math.imul(++k, 0x85ebca6b)) >>> 0;
-        const format = rng(imageSeed ^ 0xabc)() < jpegFraction ? 'jpg' : 'png';
+        const format = mulberry32(imageSeed ^ 0xabc)() < jpegFraction ? 'jpg' : 'png';
         const file = join(dir, `${String(i).padStart(4, '0')}.${format}`);
         writeFileSync(file, encodeImage(drawSynthetic(label, size, imageSeed), size, format));
         if (split === 'test') testFiles.push({ file, label: name });

@@ -16,6 +16,7 @@ export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';
 export type { MatmulOptions, MatmulVersion, Gemm, Choice } from './ops/matmul.js';
 export { permute, transpose } from './ops/shape.js';
 export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile.js';
+export { mixSeed, mulberry32 } from './rng.js';
 
 declare module './tensor.js' {
   interface Tensor {

@@ -27,6 +27,7 @@ import {
 import { accuracy as softmaxAccuracy, sigmoidBinaryCrossEntropy, softmax, softmaxCrossEntropy } from '../tensor/ops/softmax.js';
 import { Callback, CallbackList, type Logs, type TrainerHandle } from './callbacks.js';
 import { History } from './history.js';
+import { mixSeed, mulberry32 } from '../tensor/rng.js';
 import { epochHeader, formatLogs, ProgressBar } from './progress.js';
 
 // ---- the structural types fit works with ------------------------------------------------------
@@ -171,27 +172,6 @@ function sampleShapeOf(data: DataSource): readonly number[] {
 
 // ---- seeds -------------------------------------------------------------------------------------
 
-/** A 32-bit mix of a seed and a counter (murmur3 finaliser). */
-export function mixSeed(seed: number, k: number): number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- compile -----------------------------------------------------------------------------------
 

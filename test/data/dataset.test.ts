@@ -175,17 +175,22 @@ describe('worker threads', () => {
   it('compiled to JS, runs real workers with the same output as the TS sources and exits after an early break', async () => {
     // Emulate dist/: transpile the module to .js next to a node_modules link, then drive it from a
     // separate Node process (worker_threads cannot load the .ts sources vitest runs).
-    const out = join(root, 'compiled');
-    mkdirSync(out);
-    const src = join(REPO, 'src', 'node', 'data');
-    for (const f of readdirSync(src).filter((f) => f.endsWith('.ts'))) {
-      const js = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+    // the data modules plus the one core module they import (src/tensor/rng.ts), laid out as in src/
+    const top = join(root, 'compiled');
+    const out = join(top, 'node', 'data');
+    mkdirSync(out, { recursive: true });
+    mkdirSync(join(top, 'tensor'));
+    const transpile = (from: string, to: string) => {
+      const js = ts.transpileModule(readFileSync(from, 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       }).outputText;
-      writeFileSync(join(out, f.replace(/\.ts$/, '.js')), js);
-    }
-    writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-    symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'), 'dir');
+      writeFileSync(to, js);
+    };
+    const src = join(REPO, 'src', 'node', 'data');
+    for (const f of readdirSync(src).filter((f) => f.endsWith('.ts'))) transpile(join(src, f), join(out, f.replace(/\.ts$/, '.js')));
+    transpile(join(REPO, 'src', 'tensor', 'rng.ts'), join(top, 'tensor', 'rng.js'));
+    writeFileSync(join(top, 'package.json'), '{"type":"module"}');
+    symlinkSync(join(REPO, 'node_modules'), join(top, 'node_modules'), 'dir');
     const script = `
       import { createHash } from 'node:crypto';
       import { imageDataset } from './index.js';

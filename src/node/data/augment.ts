@@ -1,5 +1,9 @@
 // Random augmentation in the manner of Keras's ImageDataGenerator, as one affine map, fully seeded.
 import type { Affine } from './transform.js';
+import { mixSeed, mulberry32 } from '../../tensor/rng.js';
+
+// re-exported: the pipeline's modules import them from here
+export { mixSeed, mulberry32 };
 
 /** Options named after ImageDataGenerator's arguments (camelCase). Every range is symmetric around "no change". */
 export interface AugmentOptions {
@@ -36,34 +40,6 @@ export function checkAugmentOptions(o: AugmentOptions): void {
 function zoomBounds(z: AugmentOptions['zoomRange']): [number, number] {
   if (z === undefined) return [1, 1];
   return typeof z === 'number' ? [1 - z, 1 + z] : [z[0], z[1]];
-}
-
-/** murmur3's 32-bit finaliser: a bijection that spreads every input bit over the output. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** Hashes integers (seed, epoch, sample index, ...) into one 32-bit seed. */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) h = fmix32((h ^ fmix32(p >>> 0)) + 0x6a09e667);
-  return h;
-}
-
-/** mulberry32: a small, fast PRNG giving floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
