@@ -7,3 +7,4 @@ export * from './history.js';
 export * from './progress.js';
 export * from './fit.js';
 export * from './profile.js';
+export * from './methods.js';

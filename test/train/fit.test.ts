@@ -188,3 +188,21 @@ describe.skipIf(!gpu)('fit', () => {
     await expect(fit(m, train(), quiet({ epochs: 0 }))).rejects.toThrow(/epochs must be a positive integer/);
   });
 });
+
+describe.skipIf(!gpu)('Keras-style methods on the model', () => {
+  it('model.compile / model.fit / model.evaluate / model.predict', async () => {
+    // importing the package entry installs the methods on Module
+    await import('../../src/train/index.js');
+    const model = new Sequential(new Linear(FEATURES, 16, { seed: 5 }), new ReLU(), new Linear(16, 2, { seed: 6 }));
+    const optimizer = new SGD(model.namedParameters(), { lr: 0.1, momentum: 0.9 });
+    model.compile({ optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const history = await model.fit(train(), { epochs: 4, ...quiet() });
+    expect(history.history.loss!.length).toBe(4);
+    expect(history.history.loss![3]!).toBeLessThan(history.history.loss![0]!);
+    const r = await model.evaluate(val());
+    expect(r.accuracy).toBeGreaterThan(0.7);
+    const probs = await model.predict(valSet.x.slice(0, 2 * FEATURES), { sampleShape: [FEATURES] });
+    expect(probs.length).toBe(2);
+    expect(probs[0]![0]! + probs[0]![1]!).toBeCloseTo(1, 5);
+  });
+});
