@@ -111,10 +111,6 @@ export class BufferPool {
     this.reservedBytes -= n;
     return n;
   }
-
-  destroyAll(): void {
-    this.trim();
-  }
 }
 
 // ---- kernels -----------------------------------------------------------------------------
@@ -515,7 +511,7 @@ export class Device {
     this.destroyed = true;
     this.encoder = null;
     this.pass = null;
-    this.pool.destroyAll();
+    this.pool.trim(); // live buffers go with the device below
     this.arena.destroy();
     this.dummy.destroy();
     this.querySet?.destroy();
