@@ -13,7 +13,8 @@ import { benchAlexnetRunner } from './alexnet.js';
 export async function runBench(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
-  const names = argv.filter((a) => !a.startsWith('--'));
+  // names are the arguments that are neither options nor an option's value (--batch 128)
+  const names = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--batch'));
   const wanted = names.length ? names : ['matmul', 'conv', 'train'];
   const device = await initDevice();
   const log = json ? () => {} : (s: string) => console.log(s);

@@ -1,4 +1,5 @@
 // Exits 0 when WebGPU (dawn.node) finds an adapter, 1 otherwise; prints what it found.
+// With --verbose also prints the adapter's features and the limits the kernels care about.
 import { create } from 'webgpu';
 
 const gpu = create([]);
@@ -9,6 +10,13 @@ if (!adapter) {
 }
 const i = adapter.info;
 console.log(`webgpu: adapter ${[i.description || i.device, i.vendor, i.architecture].filter(Boolean).join(' / ')}`);
+if (process.argv.includes('--verbose')) {
+  console.log(`features: ${[...adapter.features].sort().join(' ')}`);
+  const keys = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension',
+    'maxStorageBuffersPerShaderStage', 'minSubgroupSize', 'maxSubgroupSize'];
+  for (const k of keys) if (adapter.limits[k] !== undefined) console.log(`  ${k} = ${adapter.limits[k]}`);
+}
 const device = await adapter.requestDevice();
 device.destroy();
 process.exit(0);

@@ -23,6 +23,8 @@ export const CASES: Case[] = [
   { name: 'stride (2,1) padding (0,2)', x: [2, 4, 9, 8], w: [7, 4, 3, 2], opts: { stride: [2, 1], padding: [0, 2] } },
   { name: 'groups 3, stride (1,2)', x: [1, 9, 5, 6], w: [6, 3, 2, 3], opts: { groups: 3, stride: [1, 2] } },
   { name: '1x1, 17 channels', x: [3, 5, 4, 4], w: [17, 5, 1, 1], opts: {} },
+  // 130 channels x 760 pixels: several of the GPU path's 128x128 tiles, and 2 split-K slices
+  { name: 'GPU-path tiles: 130 channels, 760 pixels', x: [2, 5, 20, 19], w: [130, 5, 3, 3], opts: { padding: 1 } },
   { name: 'stride (3,2) dilation 2 padding (3,1)', x: [2, 3, 12, 11], w: [5, 3, 3, 3], opts: { stride: [3, 2], dilation: 2, padding: [3, 1] } },
 ];
 
@@ -165,12 +167,17 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
         const before = d.stats.dispatches;
         const results = [];
         for (const v of CONV_VERSIONS) {
-          limit = v === 'im2col' ? fakeCol : fake;
+          limit = v === 'im2col' || v === 'gemm' ? fakeCol : fake;
           results.push(await conv2d(X, W, null, { ...c.opts, version: v }).data());
         }
-        limit = fake;
-        for (const v of DGRAD_VERSIONS) results.push(await conv2dBackwardData(DY, W, xs, { ...c.opts, version: v }).data());
-        for (const v of WGRAD_VERSIONS) results.push(await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: v }).data());
+        for (const v of DGRAD_VERSIONS) {
+          limit = v === 'gemm' ? fakeCol : fake;
+          results.push(await conv2dBackwardData(DY, W, xs, { ...c.opts, version: v }).data());
+        }
+        for (const v of WGRAD_VERSIONS) {
+          limit = v === 'gemm' ? fakeCol : fake;
+          results.push(await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: v }).data());
+        }
         return { results, dispatched: d.stats.dispatches - before };
       });
       const refs = [

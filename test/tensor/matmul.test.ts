@@ -6,11 +6,12 @@ import { matmulRef } from '../reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk'];
+const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled'];
 
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [
   [1, 4, 4], [3, 17, 5], [17, 8, 12], [65, 36, 20], [33, 129, 64], [129, 68, 3],
+  [131, 257, 21], // crosses 05_tiled's 128x128 tiles and its K step of 8 in every dimension
 ];
 
 function vec4Allowed(m: number, n: number, k: number, ta: boolean, tb: boolean): boolean {

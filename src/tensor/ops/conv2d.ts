@@ -17,12 +17,12 @@ import { gemm, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
 
-export type ConvVersion = 'naive' | 'im2col' | 'implicit';
-export type DgradVersion = 'naive' | 'implicit';
-export type WgradVersion = 'naive' | 'splitk';
-export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit'];
-export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit'];
-export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive', 'splitk'];
+export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm';
+export type DgradVersion = 'naive' | 'implicit' | 'gemm';
+export type WgradVersion = 'naive' | 'splitk' | 'gemm';
+export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit', 'gemm'];
+export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit', 'gemm'];
+export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive', 'splitk', 'gemm'];
 
 export const CONV_KERNELS = {
   naive: 'conv2d/01_naive.wgsl',
@@ -35,6 +35,7 @@ export const CONV_KERNELS = {
   wgradSplitK: 'conv2d/wgrad_02_splitk.wgsl',
   wgradReduce: 'conv2d/wgrad_reduce.wgsl',
   dgradNaive: 'conv2d/dgrad_01_gather.wgsl',
+  col2im: 'conv2d/dgrad_03_col2im.wgsl',
   wgradNaive: 'conv2d/wgrad_01_naive.wgsl',
 } as const;
 
@@ -164,6 +165,10 @@ export const CONV_TUNING = {
   wgrad: { WG: 64, TAPS: 8, COV: 8 },
   /** the im2col buffer of one dispatch is kept under this many bytes (and one binding) */
   im2colBytes: 64 * 2 ** 20,
+  /** the GPU path ('gemm'): the column buffer of one batch chunk stays under this many bytes */
+  gemmColBytes: 1024 * 2 ** 20,
+  /** the GPU path's weight gradient aims for at least this many workgroups (split-K slices) */
+  gemmWgradWorkgroups: 512,
 };
 
 /** A block shape with at most as many channels per invocation as there are channels. */
@@ -203,7 +208,9 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
  * picked (03 does the same GEMM without the im2col buffer); callers can still force it.
  * Every version handles every stride, padding, dilation and group count.
  */
-export function selectConv2d(s: ConvShape, _device?: Device): Choice<ConvVersion> {
+export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
+  const gpu = gpuGemm(s, device);
+  if (gpu) return { version: 'gemm', why: `im2col + tiled GEMM (a GPU adapter): M=${s.k / s.groups} channels x N=${gpu.pixels} pixels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group` : ''} in 128x128 workgroup-memory tiles` };
   const t = fit(CONV_TUNING.forward, s.k / s.groups);
   const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
   const outputs = s.n * s.k * s.oh * s.ow;
@@ -214,7 +221,8 @@ export function selectConv2d(s: ConvShape, _device?: Device): Choice<ConvVersion
 }
 
 /** Picks the data-gradient version (register-blocked gather unless the problem is tiny). */
-export function selectConv2dBackwardData(s: ConvShape, _device?: Device): Choice<DgradVersion> {
+export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<DgradVersion> {
+  if (gpuGemm(s, device)) return { version: 'gemm', why: 'tiled GEMM Wᵀ·dy then col2im (a GPU adapter)' };
   const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
   if (s.n * s.c * s.h * s.w < 4096 && blocks < 4) return { version: 'naive', why: `gather dgrad: only ${blocks} register-blocked workgroup(s)` };
@@ -222,9 +230,51 @@ export function selectConv2dBackwardData(s: ConvShape, _device?: Device): Choice
 }
 
 /** Picks the weight-gradient version (split-K unless the problem is tiny). */
-export function selectConv2dBackwardWeight(s: ConvShape, _device?: Device): Choice<WgradVersion> {
+export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
+  if (gpuGemm(s, device)) return { version: 'gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: 'naive', why: 'naive wgrad: a tiny problem' };
   return { version: 'splitk', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
+}
+
+/**
+ * The GPU path: on an adapter that is not a CPU driver, problems with enough work for
+ * 128x128 tiles (at least 64 of them in the forward GEMM) whose one-image column buffer fits
+ * the budget go through im2col + matmul/05_tiled. On lavapipe the register-blocked implicit
+ * kernels stay: workgroup memory and barriers cost a CPU more than they save.
+ */
+function gpuGemm(s: ConvShape, device?: Device): { pixels: number } | null {
+  if (!device || device.info.isCpu) return null;
+  const colImage = s.c * s.kh * s.kw * s.oh * s.ow * 4;
+  if (colImage > Math.min(device.maxBinding, CONV_TUNING.gemmColBytes)) return null;
+  const pixels = s.n * s.oh * s.ow;
+  const tiles = Math.ceil(s.k / s.groups / 128) * Math.ceil(pixels / 128) * s.groups;
+  return tiles >= 64 ? { pixels } : null;
+}
+
+/** Batch chunks of the GPU path: x, y and the column buffer of a chunk each fit one binding. */
+function gemmChunks(d: Device, s: ConvShape): Array<[number, number]> {
+  const colImage = s.c * s.kh * s.kw * s.oh * s.ow * 4;
+  return planBatchChunks(s.n, [xImage(s) * 4, yImage(s) * 4, colImage], Math.min(d.maxBinding, CONV_TUNING.gemmColBytes), d.alignment);
+}
+
+/** col [C*KH*KW, nb*OH*OW] of one batch chunk (02_im2col.wgsl, LAYOUT 1). */
+function im2colPixelMajor(x: Tensor, s: ConvShape, b0: number, nb: number): Tensor {
+  const d = x.device;
+  const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+  const col = Tensor.empty([s.c * s.kh * s.kw, nb * s.oh * s.ow], 'float32', d);
+  d.dispatch(CONV_KERNELS.im2col, [X.binding, whole(col)], convParams(s, nb, X.rel, 0), grid(col.size), { LAYOUT: 1 });
+  return col;
+}
+
+/** dy of one batch chunk as dyt [groups, nb*OH*OW, K/groups] (pack_dy.wgsl, no padding). */
+function packDyExact(dy: Tensor, s: ConvShape, b0: number, nb: number): Tensor {
+  const d = dy.device;
+  const kg = s.k / s.groups;
+  const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
+  const dyt = Tensor.empty([s.groups, nb * s.oh * s.ow, kg], 'float32', d);
+  d.dispatch(CONV_KERNELS.packDy, [Y.binding, whole(dyt)],
+    [{ u: nb }, { u: s.k }, { u: s.oh * s.ow }, { u: s.groups }, { u: kg }, { u: Y.rel }, { u: 0 }, { u: 0 }], grid(dyt.size));
+  return dyt;
 }
 
 /** One sentence: which forward version runs for this problem and why. */
@@ -309,6 +359,28 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
       wp.dispose(); // safe: later work that reuses the buffer is recorded after this read
       return;
     }
+    case 'gemm': {
+      // y[n, g*Kg + m, q] = sum_r W_g[m, r] * col[g*R + r, n*Q + q]: one GEMM per group over
+      // every pixel of the chunk, bias (+ ReLU) per row, stored NCHW by the folded store
+      const r = (s.c / s.groups) * s.kh * s.kw;
+      const kg = s.k / s.groups;
+      const q = s.oh * s.ow;
+      for (const [b0, nb] of gemmChunks(d, s)) {
+        const col = im2colPixelMajor(x, s, b0, nb);
+        const pix = nb * q;
+        for (let g = 0; g < s.groups; g++) {
+          gemm({
+            m: kg, n: pix, k: r, batch: 1,
+            a: w, aOff: g * kg * r, aSm: r, aSk: 1, aSb: 0,
+            b: col, bOff: g * r * pix, bSk: pix, bSn: 1, bSb: 0,
+            c: y, cOff: b0 * yImage(s) + g * kg * q, cSm: q, cSb: 0, fold: q, cSf: s.k * q,
+            alpha: 1, accumulate: false, bias, relu, biasRow: true, biasOff: g * kg,
+          }, 'tiled');
+        }
+        col.dispose();
+      }
+      return;
+    }
   }
 }
 
@@ -363,6 +435,30 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
     }
     return dx;
   }
+  if (version === 'gemm') {
+    // dcol[g*R + r, p] = sum_m W_g[m, r] * dy_g[m, p] (a tiled GEMM per group), then col2im
+    const r = (s.c / s.groups) * s.kh * s.kw;
+    const kg = s.k / s.groups;
+    for (const [b0, nb] of gemmChunks(d, s)) {
+      const pix = nb * s.oh * s.ow;
+      const dyt = packDyExact(dy, s, b0, nb);
+      const dcol = Tensor.empty([s.c * s.kh * s.kw, pix], 'float32', d);
+      for (let g = 0; g < s.groups; g++) {
+        gemm({
+          m: r, n: pix, k: kg, batch: 1,
+          a: w, aOff: g * kg * r, aSm: 1, aSk: r, aSb: 0,
+          b: dyt, bOff: g * pix * kg, bSk: 1, bSn: kg, bSb: 0,
+          c: dcol, cOff: g * r * pix, cSm: pix, cSb: 0,
+          alpha: 1, accumulate: false, bias: null, relu: false,
+        }, 'tiled');
+      }
+      dyt.dispose();
+      const X = span(d, dx, b0 * xImage(s), nb * xImage(s));
+      d.dispatch(CONV_KERNELS.col2im, [whole(dcol), X.binding], convParams(s, nb, X.rel, 0), grid(nb * xImage(s)));
+      dcol.dispose();
+    }
+    return dx;
+  }
   const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const { wp, cols } = packWeight(w, s, 1, 4 * t.COV);
   for (const [b0, nb] of batchChunks(d, s)) {
@@ -392,6 +488,40 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
       d.dispatch(CONV_KERNELS.wgradNaive, [X.binding, Y.binding, whole(dw)], convParams(s, nb, X.rel, Y.rel),
         grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
     });
+    return dw;
+  }
+  if (version === 'gemm') {
+    // part[slice, g*Kg + m, r] = sum over the slice's pixels p of dy_g[m, p] * col[g*R + r, p]
+    // (a tiled GEMM per group, split-K over the pixels), then the fixed-order sum of slices
+    const r = (s.c / s.groups) * s.kh * s.kw;
+    const kg = s.k / s.groups;
+    const chunks = gemmChunks(d, s);
+    const tiles = Math.ceil(kg / 128) * Math.ceil(r / 128) * s.groups;
+    const pix0 = chunks[0]![1] * s.oh * s.ow;
+    let slices = Math.max(1, Math.min(Math.ceil(CONV_TUNING.gemmWgradWorkgroups / tiles), Math.floor(pix0 / 256), 64));
+    while (slices > 1 && slices * count * 4 > d.maxBinding) slices--;
+    const part = Tensor.empty([slices, count], 'float32', d);
+    chunks.forEach(([b0, nb], i) => {
+      const pix = nb * s.oh * s.ow;
+      const col = im2colPixelMajor(x, s, b0, nb);
+      const dyt = packDyExact(dy, s, b0, nb);
+      const kChunk = Math.ceil(pix / slices / 8) * 8;
+      const used = Math.ceil(pix / kChunk);
+      for (let g = 0; g < s.groups; g++) {
+        gemm({
+          m: kg, n: r, k: kChunk, batch: used, kTotal: pix,
+          a: dyt, aOff: g * pix * kg, aSm: 1, aSk: kg, aSb: 0,
+          b: col, bOff: g * r * pix, bSk: 1, bSn: pix, bSb: 0,
+          c: part, cOff: g * kg * r, cSm: r, cSb: count,
+          alpha: 1, accumulate: false, bias: null, relu: false,
+        }, 'tiled');
+      }
+      col.dispose();
+      dyt.dispose();
+      d.dispatch(CONV_KERNELS.wgradReduce, [whole(part), whole(dw)], [{ u: count }, { u: used }, { u: 0 }, { u: 0 }],
+        grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
+    });
+    part.dispose();
     return dw;
   }
   // split-K: every batch chunk is cut into `slices` pixel slices; each slice writes one

@@ -11,12 +11,13 @@ import { reluBackward } from './elementwise.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, sameShape } from './util.js';
 
-export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk';
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled';
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   naive: 'matmul/01_naive.wgsl',
   blocked: 'matmul/02_register_blocked.wgsl',
   vec4: 'matmul/03_vec4.wgsl',
   splitk: 'matmul/04_splitk_dot.wgsl',
+  tiled: 'matmul/05_tiled.wgsl',
 };
 
 /** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */
@@ -29,6 +30,24 @@ export interface Gemm {
   accumulate: boolean;
   bias: Tensor | null;
   relu: boolean;
+  // Only 05_tiled handles the next four (the convolution's GEMMs use them; see 05's header):
+  /** bias[biasOff + m] (one per row) instead of bias[n] */
+  biasRow?: boolean;
+  biasOff?: number;
+  /** store column n of C at (n / fold) * cSf + n % fold */
+  fold?: number;
+  cSf?: number;
+  /** split-K: batch counts K slices of `k` each over kTotal (aSb = bSb = 0), C gets one partial per slice */
+  kTotal?: number;
+}
+
+function special(g: Gemm): boolean {
+  return !!(g.biasRow || g.fold || g.kTotal);
+}
+
+/** The element index of column n of C relative to a row start (folded stores, see 05). */
+function cCol(g: Gemm, n: number): number {
+  return g.fold ? Math.floor(n / g.fold) * (g.cSf ?? 0) + (n % g.fold) : n;
 }
 
 export interface Choice<V> {
@@ -56,14 +75,26 @@ function vec4Ok(g: Gemm): string | null {
  * picked: on lavapipe it lost to 03 with flat workgroups on every fc shape (BENCHMARKS.md);
  * it stays a forced-only version, tested, until a GPU measurement says where it wins.
  */
-export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, _device?: Device): Choice<MatmulVersion> {
+export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, device?: Device): Choice<MatmulVersion> {
   const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
   const outputs = g.m * g.n * g.batch;
+  if (special(full)) return { version: 'tiled', why: 'tiled: only 05 has per-row bias, folded stores and split-K slices' };
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
+  const tiles = Math.ceil(g.m / 128) * Math.ceil(g.n / 128) * g.batch;
+  if (device && !device.info.isCpu && tiles >= TILED_MIN_TILES) {
+    return { version: 'tiled', why: `tiled: ${tiles} 128x128 tiles through workgroup memory (a GPU adapter; on a CPU driver 03 wins)` };
+  }
   const bad = vec4Ok(full);
   if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
   return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
 }
+
+/**
+ * On a GPU adapter 05_tiled is picked when the problem has at least this many 128x128 tiles
+ * (an H100 has 132 multiprocessors; fewer tiles leave most of it idle and 03's 4x4 blocks
+ * spread wider).
+ */
+export const TILED_MIN_TILES = 128;
 
 /** Records one GEMM dispatch; the operands must each fit one binding. */
 function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
@@ -73,9 +104,11 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     const start = Math.floor(off / alignElems) * alignElems;
     return { binding: { buffer: t.buffer, offset: start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
   };
-  const aLast = g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (g.k - 1) * g.aSk;
-  const bLast = g.bOff + (g.batch - 1) * g.bSb + (g.k - 1) * g.bSk + (g.n - 1) * g.bSn;
-  const cLast = g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + (g.n - 1);
+  if (special(g) && version !== 'tiled') throw new Error(`matmul: version '${version}' has no per-row bias, folded store or split-K (only 'tiled')`);
+  const kExtent = g.kTotal || g.k;
+  const aLast = g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (kExtent - 1) * g.aSk;
+  const bLast = g.bOff + (g.batch - 1) * g.bSb + (kExtent - 1) * g.bSk + (g.n - 1) * g.bSn;
+  const cLast = g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + cCol(g, g.n - 1);
   const A = span(g.a, g.aOff, aLast);
   const B = span(g.b, g.bOff, bLast);
   const C = span(g.c, g.cOff, cLast);
@@ -91,7 +124,13 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     EPILOGUE: g.bias ? (g.relu ? 2 : 1) : 0,
   };
   let wg: [number, number, number];
-  if (version === 'naive') {
+  if (version === 'tiled') {
+    params.push({ u: g.fold ?? 0 }, { u: g.cSf ?? 0 }, { u: g.kTotal ?? 0 }, { u: g.biasOff ?? 0 });
+    constants.BIAS_ROW = g.biasRow ? 1 : 0;
+    constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
+    constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
+    wg = [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch];
+  } else if (version === 'naive') {
     wg = [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch];
   } else if (version === 'splitk') {
     wg = [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch];
@@ -123,15 +162,17 @@ function spanBytes(off: number, last: number): number {
 export function gemm(g: Gemm, version?: MatmulVersion): void {
   const d = g.c.device;
   const limit = d.maxBinding;
-  const aBytes = spanBytes(g.aOff, g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (g.k - 1) * g.aSk);
-  const bBytes = spanBytes(g.bOff, g.bOff + (g.batch - 1) * g.bSb + (g.k - 1) * g.bSk + (g.n - 1) * g.bSn);
-  const cBytes = spanBytes(g.cOff, g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + (g.n - 1));
+  const kExtent = g.kTotal || g.k;
+  const aBytes = spanBytes(g.aOff, g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (kExtent - 1) * g.aSk);
+  const bBytes = spanBytes(g.bOff, g.bOff + (g.batch - 1) * g.bSb + (kExtent - 1) * g.bSk + (g.n - 1) * g.bSn);
+  const cBytes = spanBytes(g.cOff, g.cOff + (g.batch - 1) * g.cSb + (g.m - 1) * g.cSm + cCol(g, g.n - 1));
   // alignment slack: a block may start up to one alignment unit before its first element
   const fits = (bytes: number) => bytes + d.alignment <= limit;
   if (fits(aBytes) && fits(bBytes) && fits(cBytes)) {
     dispatchGemm(d, g, version ?? selectMatmul(g, d).version);
     return;
   }
+  if (special(g)) throw new Error(`matmul: a ${g.m}x${g.n}x${kExtent} GEMM with a folded store or split-K must fit one binding per operand (the caller chunks it)`);
   // halves stay multiples of 4 so vec4 offsets stay aligned (binding offsets are aligned
   // down in dispatchGemm and the remainder travels as an element offset)
   const half = (x: number) => Math.max(4, Math.ceil(x / 2 / 4) * 4);

@@ -8,7 +8,10 @@
 //           then, per image n and group g:  y[n, g*Kg .. (g+1)*Kg, :] = W_g · col[n, rows of g, :]
 //           with W_g = w[g*Kg .. (g+1)*Kg, :] viewed as [Kg, Cg*KH*KW]  (M = Kg, N = OH*OW,
 //           K = Cg*KH*KW), and bias + ReLU in bias_act.wgsl afterwards.
-// Layout:   x NCHW from x_off (batch chunk); col [nb, C*KH*KW, OH*OW] contiguous.
+// Layout:   x NCHW from x_off (batch chunk); col [nb, C*KH*KW, OH*OW] contiguous (LAYOUT 0,
+//           one GEMM per image), or col [C*KH*KW, nb*OH*OW] (LAYOUT 1, pixel-major across the
+//           batch: one GEMM over every pixel of the chunk, the GPU path 'gemm' in conv2d.ts,
+//           whose weight gradient and data gradient use the same layout).
 // Threads:  one invocation per col element, 256 per workgroup, 2-D grid
 //             i = gid.x + gid.y * (nwg.x * 256)  ->  (n, row, q), q innermost, so neighbouring
 //           invocations read neighbouring x values (stride sw) and write neighbouring col values.
@@ -25,6 +28,8 @@ struct Params {
   x_off: u32, y_off: u32, _pad0: u32, _pad1: u32,
 }
 
+override LAYOUT: u32 = 0u;
+
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> col: array<f32>;
@@ -36,8 +41,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let rows = p.c * p.kh * p.kw;
   if (i >= p.n * rows * q_n) { return; }
   let q = i % q_n;
-  let row = (i / q_n) % rows;
-  let n = i / (q_n * rows);
+  var row = (i / q_n) % rows;
+  var n = i / (q_n * rows);
+  if (LAYOUT == 1u) {
+    n = (i / q_n) % p.n;
+    row = i / (q_n * p.n);
+  }
   let kx = row % p.kw;
   let ky = (row / p.kw) % p.kh;
   let c = row / (p.kw * p.kh);
