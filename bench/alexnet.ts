@@ -2,7 +2,10 @@
 // AlexNet forward and training-step throughput (images/s), in the layout the peer figures
 // in BENCHMARKS.md use: the 2012 AlexNet without LRN and groups, 227x227, 2 classes,
 // dropout off, softmax cross-entropy, plain SGD lr 0.01. Also prints the per-layer profile.
-//   npm run bench -- train [--batch 8] [--quick] [--json]
+//   npm run bench -- train [--batch 8] [--steps 3] [--warmup 2] [--torch torch.json] [--quick] [--json]
+// Each row's note gives the ratio to the recorded peer figures (batch 8, 227x227) and, with
+// --torch (the JSON of bench/torch_alexnet.py from the same machine), to PyTorch there.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/layers/index.js';
 import { SGD } from '../src/optim/index.js';
@@ -32,11 +35,36 @@ export function peerAlexnet(numClasses = 2, inputSize = 227, seed = 1): Sequenti
   );
 }
 
+/**
+ * Peer figures recorded on the 2-core reference machine (docs: BENCHMARKS.md, from the
+ * project's research notes): AlexNet 2012 layout, 227x227, 2 classes, batch 8, images/s.
+ */
+export const PEERS = {
+  train: { 'tfjs-webgpu on lavapipe': 0.25, 'PyTorch 1.13 CPU (2 threads)': 20.7 },
+  forward: { 'tfjs-webgpu on lavapipe': 1.49, 'PyTorch 1.13 CPU (2 threads)': 65.6 },
+} as const;
+
+/** "; 9.6x tfjs-webgpu on lavapipe, 0.12x PyTorch ..." for the row's note. */
+function peerNote(kind: 'train' | 'forward', ips: number, batch: number, size: number, torch?: AlexnetBenchOptions['torch']): string {
+  const parts: string[] = [];
+  if (batch === 8 && size === 227) {
+    for (const [name, v] of Object.entries(PEERS[kind])) parts.push(`${(ips / v).toFixed(2)}x ${name}`);
+  }
+  for (const r of torch ?? []) {
+    const isKind = kind === 'train' ? r.bench.includes('train step') : r.bench.includes('forward');
+    if (isKind && r.bench.endsWith(`b${batch}`) && r.images_per_s) parts.push(`${(ips / r.images_per_s).toFixed(3)}x PyTorch ${r.mode} here (${r.images_per_s.toFixed(0)} images/s)`);
+  }
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
+
 export interface AlexnetBenchOptions {
   batch?: number;
   inputSize?: number;
   steps?: number;
+  warmup?: number;
   profile?: boolean;
+  /** rows written by bench/torch_alexnet.py --json in the same run (GPU machines) */
+  torch?: Array<{ bench: string; mode: string; images_per_s?: number }>;
   log?: (s: string) => void;
 }
 
@@ -65,16 +93,18 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
     times.push(performance.now() - t);
   }
   const fwdMs = median(times);
+  const fwdIps = (batch * 1000) / fwdMs;
   rows.push({ bench: `AlexNet forward b${batch}`, shape: `${size}x${size}`, version: 'default', ms: fwdMs,
-    gflops: flopsFwd / fwdMs / 1e6, maxRelError: null, note: `${((batch * 1000) / fwdMs).toFixed(2)} images/s` });
+    gflops: flopsFwd / fwdMs / 1e6, maxRelError: null, note: `${fwdIps.toFixed(2)} images/s${peerNote('forward', fwdIps, batch, size, opts.torch)}` });
   x.dispose();
   // training step: forward + backward + SGD, with the per-layer profile
   model.train();
   const opt = new SGD(model.parameters(), { lr: 0.01 });
-  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: 2 });
+  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup ?? 2 });
   // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
   rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
-    gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null, note: `${p.imagesPerSecond.toFixed(2)} images/s` });
+    gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null,
+    note: `${p.imagesPerSecond.toFixed(2)} images/s${peerNote('train', p.imagesPerSecond, batch, size, opts.torch)}` });
   if (opts.profile !== false) log(formatProfile(p));
   for (const prm of model.parameters()) prm.grad?.dispose();
   model.dispose();
@@ -83,9 +113,17 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
 
 /** Entry for bench/run.ts. */
 export async function benchAlexnetRunner(a: { device: Device; quick: boolean; json: boolean }): Promise<BenchRow[]> {
-  const batchArg = process.argv.indexOf('--batch');
-  const batch = batchArg > 0 ? Number(process.argv[batchArg + 1]) : 8;
-  return benchAlexnet(a.device, { batch, steps: a.quick ? 1 : 3, log: a.json ? () => {} : console.log });
+  const num = (name: string, dflt: number) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  };
+  const ti = process.argv.indexOf('--torch');
+  const torch = ti > 0 ? JSON.parse(readFileSync(process.argv[ti + 1]!, 'utf8')) : undefined;
+  return benchAlexnet(a.device, {
+    torch,
+    batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', 2),
+    log: a.json ? () => {} : console.log,
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

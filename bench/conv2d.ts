@@ -4,10 +4,11 @@
 // runs), with the max relative error against a float64 reference on a random sample of
 // the outputs in the same row.
 // Run: node dist/bench/conv2d.js [--batch 8] [--versions implicit,splitk] [--layers conv1,conv3]
-//      [--repeats 5] [--naive-batch 1] [--skip-slow] [--json]      (after npm run build)
+//      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--json]   (after npm run build)
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../src/node/device.js';
 import { Tensor, tidy, type Device } from '../src/tensor/index.js';
+import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
@@ -208,6 +209,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const list = (v: string | undefined) => v?.split(',').filter(Boolean);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const json = args.includes('--json');
+  // --gemm prefetch: the GPU path ('gemm' versions) through matmul/06 instead of 05
+  const g = arg('--gemm');
+  if (g === 'tiled' || g === 'prefetch') GPU_GEMM.version = g;
   const rows = await benchConv({
     batch: num(arg('--batch')), versions: list(arg('--versions')), layers: list(arg('--layers')),
     repeats: num(arg('--repeats')), naiveBatch: num(arg('--naive-batch')), skipSlow: args.includes('--skip-slow'),

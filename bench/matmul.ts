@@ -52,7 +52,7 @@ function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Cas
 
 export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersion[] } = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled'];
+  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch'];
   for (const cs of matmulCases(opts.quick)) {
     const aData = randomFloats(cs.m * cs.k, 1);
     const bData = randomFloats(cs.k * cs.n, 2);

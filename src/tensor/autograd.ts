@@ -52,6 +52,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (grad && grad.size !== root.size) {
     throw new Error(`backward: gradient ${fmtShape(grad.shape)} does not match tensor ${fmtShape(root.shape)}`);
   }
+  // Submit the forward pass now: the GPU runs it while the backward pass is being recorded
+  // (on a fast GPU, recording AlexNet's step takes longer than its forward pass).
+  if (!root.device.inTimedRegion) root.device.flush();
   noGrad(() => {
     const order = topoOrder(root);
     const grads = new Map<Tensor, Tensor>();

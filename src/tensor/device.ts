@@ -47,6 +47,8 @@ export interface DeviceInfo {
 export interface DeviceStats {
   dispatches: number;
   submits: number;
+  /** bind groups created (a cache serves repeated dispatches on the same buffers) */
+  bindGroupsCreated: number;
   bytesRead: number;
   buffersCreated: number;
 }
@@ -66,6 +68,9 @@ export class BufferPool {
   reservedBytes = 0;
   peakLiveBytes = 0;
   buffersCreated = 0;
+
+  /** called after trim() destroyed buffers (the device drops bind groups that name them) */
+  onTrim: (() => void) | null = null;
 
   constructor(private device: GPUDevice) {}
 
@@ -109,6 +114,7 @@ export class BufferPool {
     }
     this.free.clear();
     this.reservedBytes -= n;
+    if (n > 0) this.onTrim?.();
     return n;
   }
 }
@@ -125,6 +131,8 @@ export interface Binding {
 /** Uniform parameters, packed in declaration order as 4-byte words. */
 export type Params = ReadonlyArray<{ u: number } | { i: number } | { f: number }> | Uint32Array;
 
+/** bind groups kept (a training step of AlexNet uses about 100) */
+const BIND_GROUP_CACHE = 4096;
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256
 const ARENA_BYTES = 1 << 20;
 
@@ -139,10 +147,15 @@ export class Device {
   readonly features: { timestamp: boolean; subgroups: boolean; f16: boolean };
   readonly info: DeviceInfo;
   readonly pool: BufferPool;
-  readonly stats: DeviceStats = { dispatches: 0, submits: 0, bytesRead: 0, buffersCreated: 0 };
+  readonly stats: DeviceStats = { dispatches: 0, submits: 0, bytesRead: 0, buffersCreated: 0, bindGroupsCreated: 0 };
 
   private pipelines = new Map<string, GPUComputePipeline>();
   private modules = new Map<string, GPUShaderModule>();
+  private pipelineIds = new Map<GPUComputePipeline, number>();
+  private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
@@ -173,6 +186,7 @@ export class Device {
     this.info = info;
     this.features = features;
     this.pool = new BufferPool(gpu);
+    this.pool.onTrim = () => this.bindGroups.clear();
     this.arena = gpu.createBuffer({ size: ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
     this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE });
     gpu.addEventListener('uncapturederror', (ev: Event) => {
@@ -267,6 +281,7 @@ export class Device {
       compute: { module, entryPoint: 'main', constants },
     });
     this.pipelines.set(key, p);
+    this.pipelineIds.set(p, this.pipelineIds.size + 1);
     return p;
   }
 
@@ -332,7 +347,7 @@ export class Device {
       const bb = 'buffer' in b ? b : { buffer: b };
       entries.push({ binding: binding++, resource: { buffer: bb.buffer, offset: bb.offset ?? 0, size: bb.size } });
     }
-    const bindGroup = this.gpu.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(pipeline, entries);
     const [x, y = 1, z = 1] = workgroups;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) {
@@ -346,12 +361,43 @@ export class Device {
     this.stats.dispatches++;
   }
 
+  /**
+   * The bind group for a pipeline and its entries, from a cache: a warm training step binds
+   * the same pooled buffers at the same offsets (and the same uniform-arena slots) every
+   * step, so after the first step no bind group is created. Keyed by the pipeline and every
+   * entry's buffer id, offset and size; dropped wholesale when the pool destroys buffers.
+   */
+  private bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let key = String(this.pipelineIds.get(pipeline));
+    for (const e of entries) {
+      const r = e.resource as GPUBufferBinding;
+      let id = this.bufferIds.get(r.buffer);
+      if (id === undefined) this.bufferIds.set(r.buffer, (id = this.nextBufferId++));
+      key += `|${id}:${r.offset ?? 0}:${r.size ?? -1}`;
+    }
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      let layout = this.layouts.get(pipeline);
+      if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
+      bg = this.gpu.createBindGroup({ layout, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      this.bindGroups.set(key, bg);
+      this.stats.bindGroupsCreated++;
+    }
+    return bg;
+  }
+
   /** Records a buffer-to-buffer copy (closes the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.ensurePass();
     this.endPass();
     this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.pending++;
+  }
+
+  /** True inside timed(): a flush there would split the region, so callers skip it. */
+  get inTimedRegion(): boolean {
+    return this.openRegion !== null;
   }
 
   /** Submits everything recorded so far as one command buffer. Does not wait. */

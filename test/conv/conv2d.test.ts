@@ -7,6 +7,7 @@ import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, product, randomArray } from '../helpers/check.js';
 import { Tensor, tidy } from '../../src/tensor/index.js';
+import { GPU_GEMM } from '../../src/tensor/ops/matmul.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
@@ -59,6 +60,36 @@ describe.skipIf(!gpu)('conv2d against the float64 reference', () => {
         expectClose(dw, dwRef, { atol: 1e-4, rtol: 1e-4, name: `wgrad ${version} ${c.name}` });
       });
     }
+  }
+});
+
+describe.skipIf(!gpu)('the GPU path through matmul/06 (prefetch) as well as 05', () => {
+  for (const c of [CASES[1]!, CASES.find((k) => k.name.startsWith('GPU-path'))!, CASES[0]!]) {
+    it(`forward + bias + ReLU, dgrad, wgrad with 06: ${c.name}`, async () => {
+      const s = convShape(c.x, c.w, c.opts);
+      const x = f32(product(c.x), 21);
+      const w = f32(product(c.w), 22);
+      const b = f32(c.w[0]!, 23);
+      const dy = f32(s.n * s.k * s.oh * s.ow, 24);
+      GPU_GEMM.version = 'prefetch';
+      try {
+        const [y, dx, dw] = await tidy(async () => {
+          const X = Tensor.fromArray(x, c.x);
+          const W = Tensor.fromArray(w, c.w);
+          const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+          return [
+            await conv2d(X, W, Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: 'gemm' }).data(),
+            await conv2dBackwardData(DY, W, c.x, { ...c.opts, version: 'gemm' }).data(),
+            await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: 'gemm' }).data(),
+          ];
+        });
+        expectClose(y!, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: 'forward 06' });
+        expectClose(dx!, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: 'dgrad 06' });
+        expectClose(dw!, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: 'wgrad 06' });
+      } finally {
+        GPU_GEMM.version = 'tiled';
+      }
+    });
   }
 });
 

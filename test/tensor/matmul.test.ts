@@ -6,7 +6,7 @@ import { matmulRef } from '../reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled'];
+const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch'];
 
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [

@@ -13,7 +13,7 @@
 import type { Binding, Device } from '../device.js';
 import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
 import { reluBackward } from './elementwise.js';
-import { gemm, type Choice } from './matmul.js';
+import { gemm, GPU_GEMM, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
 
@@ -375,7 +375,7 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
             b: col, bOff: g * r * pix, bSk: pix, bSn: 1, bSb: 0,
             c: y, cOff: b0 * yImage(s) + g * kg * q, cSm: q, cSb: 0, fold: q, cSf: s.k * q,
             alpha: 1, accumulate: false, bias, relu, biasRow: true, biasOff: g * kg,
-          }, 'tiled');
+          }, GPU_GEMM.version);
         }
         col.dispose();
       }
@@ -450,7 +450,7 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
           b: dyt, bOff: g * pix * kg, bSk: 1, bSn: kg, bSb: 0,
           c: dcol, cOff: g * r * pix, cSm: pix, cSb: 0,
           alpha: 1, accumulate: false, bias: null, relu: false,
-        }, 'tiled');
+        }, GPU_GEMM.version);
       }
       dyt.dispose();
       const X = span(d, dx, b0 * xImage(s), nb * xImage(s));
@@ -514,7 +514,7 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
           b: col, bOff: g * r * pix, bSk: 1, bSn: pix, bSb: 0,
           c: part, cOff: g * kg * r, cSm: r, cSb: count,
           alpha: 1, accumulate: false, bias: null, relu: false,
-        }, 'tiled');
+        }, GPU_GEMM.version);
       }
       col.dispose();
       dyt.dispose();

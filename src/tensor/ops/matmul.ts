@@ -11,14 +11,24 @@ import { reluBackward } from './elementwise.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, sameShape } from './util.js';
 
-export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled';
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch';
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   naive: 'matmul/01_naive.wgsl',
   blocked: 'matmul/02_register_blocked.wgsl',
   vec4: 'matmul/03_vec4.wgsl',
   splitk: 'matmul/04_splitk_dot.wgsl',
   tiled: 'matmul/05_tiled.wgsl',
+  prefetch: 'matmul/06_tiled_prefetch.wgsl',
 };
+
+/** The workgroup-memory kernels (05, 06): same parameters, same extras. */
+const isTiled = (v: MatmulVersion) => v === 'tiled' || v === 'prefetch';
+
+/**
+ * Which workgroup-memory kernel the selectors use on a GPU adapter (05 or 06). Exported so
+ * the benchmark can compare them on the convolution GEMMs.
+ */
+export const GPU_GEMM: { version: 'tiled' | 'prefetch' } = { version: 'tiled' };
 
 /** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */
 export interface Gemm {
@@ -78,11 +88,11 @@ function vec4Ok(g: Gemm): string | null {
 export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, device?: Device): Choice<MatmulVersion> {
   const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
   const outputs = g.m * g.n * g.batch;
-  if (special(full)) return { version: 'tiled', why: 'tiled: only 05 has per-row bias, folded stores and split-K slices' };
+  if (special(full)) return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: only 05/06 have per-row bias, folded stores and split-K slices` };
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
   const tiles = Math.ceil(g.m / 128) * Math.ceil(g.n / 128) * g.batch;
   if (device && !device.info.isCpu && tiles >= TILED_MIN_TILES) {
-    return { version: 'tiled', why: `tiled: ${tiles} 128x128 tiles through workgroup memory (a GPU adapter; on a CPU driver 03 wins)` };
+    return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${tiles} 128x128 tiles through workgroup memory (a GPU adapter; on a CPU driver 03 wins)` };
   }
   const bad = vec4Ok(full);
   if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
@@ -104,7 +114,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     const start = Math.floor(off / alignElems) * alignElems;
     return { binding: { buffer: t.buffer, offset: start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
   };
-  if (special(g) && version !== 'tiled') throw new Error(`matmul: version '${version}' has no per-row bias, folded store or split-K (only 'tiled')`);
+  if (special(g) && !isTiled(version)) throw new Error(`matmul: version '${version}' has no per-row bias, folded store or split-K (only 'tiled' and 'prefetch')`);
   const kExtent = g.kTotal || g.k;
   const aLast = g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (kExtent - 1) * g.aSk;
   const bLast = g.bOff + (g.batch - 1) * g.bSb + (kExtent - 1) * g.bSk + (g.n - 1) * g.bSn;
@@ -124,7 +134,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     EPILOGUE: g.bias ? (g.relu ? 2 : 1) : 0,
   };
   let wg: [number, number, number];
-  if (version === 'tiled') {
+  if (isTiled(version)) {
     params.push({ u: g.fold ?? 0 }, { u: g.cSf ?? 0 }, { u: g.kTotal ?? 0 }, { u: g.biasOff ?? 0 });
     constants.BIAS_ROW = g.biasRow ? 1 : 0;
     constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
