@@ -166,14 +166,23 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
           await d.sync();
           let out = null as Tensor | null;
           const runs = job.version === 'naive' ? Math.min(repeats, 3) : repeats;
-          for (let r = 0; r < runs; r++) {
-            out?.dispose();
+          // `inner` back-to-back repetitions per timed region (about 20 ms of work), so a fast
+          // GPU does not clock down between runs (see timeGpu in common.ts); 1 on lavapipe
+          let inner = 1;
+          for (let r = 0; r <= runs; r++) {
             d.timed(`${L.name} ${job.pass} ${job.version}`, () => {
-              out = run();
+              for (let j = 0; j < inner; j++) {
+                out?.dispose();
+                out = run();
+              }
             });
             await d.sync();
+            if (r === 0) {
+              const probe = (await d.readTimings())[0]?.ms ?? 1e9;
+              inner = d.features.timestamp ? Math.max(1, Math.min(50, Math.ceil(20 / Math.max(probe, 1e-3)))) : 1;
+            }
           }
-          const ms = median((await d.readTimings()).map((t) => t.ms));
+          const ms = median((await d.readTimings()).map((t) => t.ms / inner));
           const got = await out!.data();
           let err: number;
           if (job.pass === 'forward') err = sampleError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => yAt(s, x, w, n!, co!, oy!, ox!), 7);

@@ -7,9 +7,11 @@ import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, product, randomArray } from '../helpers/check.js';
 import { Tensor, tidy } from '../../src/tensor/index.js';
-import { GPU_GEMM } from '../../src/tensor/ops/matmul.js';
+import { GPU_GEMM, selectMatmul } from '../../src/tensor/ops/matmul.js';
+import type { Device } from '../../src/tensor/device.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
+  selectConv2dBackwardData, selectConv2dBackwardWeight,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
 } from '../../src/tensor/ops/conv2d.js';
 import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
@@ -63,15 +65,16 @@ describe.skipIf(!gpu)('conv2d against the float64 reference', () => {
   }
 });
 
-describe.skipIf(!gpu)('the GPU path through matmul/06 (prefetch) as well as 05', () => {
+describe.skipIf(!gpu)('the GPU path through matmul/05 (tiled) as well as the default 06', () => {
   for (const c of [CASES[1]!, CASES.find((k) => k.name.startsWith('GPU-path'))!, CASES[0]!]) {
-    it(`forward + bias + ReLU, dgrad, wgrad with 06: ${c.name}`, async () => {
+    it(`forward + bias + ReLU, dgrad, wgrad with 05: ${c.name}`, async () => {
       const s = convShape(c.x, c.w, c.opts);
       const x = f32(product(c.x), 21);
       const w = f32(product(c.w), 22);
       const b = f32(c.w[0]!, 23);
       const dy = f32(s.n * s.k * s.oh * s.ow, 24);
-      GPU_GEMM.version = 'prefetch';
+      const before = GPU_GEMM.version;
+      GPU_GEMM.version = 'tiled';
       try {
         const [y, dx, dw] = await tidy(async () => {
           const X = Tensor.fromArray(x, c.x);
@@ -83,11 +86,11 @@ describe.skipIf(!gpu)('the GPU path through matmul/06 (prefetch) as well as 05',
             await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: 'gemm' }).data(),
           ];
         });
-        expectClose(y!, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: 'forward 06' });
-        expectClose(dx!, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: 'dgrad 06' });
-        expectClose(dw!, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: 'wgrad 06' });
+        expectClose(y!, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: 'forward 05' });
+        expectClose(dx!, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: 'dgrad 05' });
+        expectClose(dw!, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: 'wgrad 05' });
       } finally {
-        GPU_GEMM.version = 'tiled';
+        GPU_GEMM.version = before;
       }
     });
   }
@@ -238,6 +241,31 @@ describe.skipIf(!gpu)('split-K weight gradient', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     x.dispose();
     dy.dispose();
+  });
+});
+
+describe('adapter-aware choices (pure: fake adapters)', () => {
+  const fake = (isCpu: boolean) => ({ info: { isCpu }, maxBinding: 2 ** 31 - 4, alignment: 256 }) as unknown as Device;
+  const conv2 = convShape([128, 96, 27, 27], [256, 96, 5, 5], { padding: 2 });
+  it('a GPU adapter gets im2col + tiled GEMM for every pass of a big conv', () => {
+    expect(selectConv2d(conv2, fake(false)).version).toBe('gemm');
+    expect(selectConv2dBackwardData(conv2, fake(false)).version).toBe('gemm');
+    expect(selectConv2dBackwardWeight(conv2, fake(false)).version).toBe('gemm');
+    expect(explainConv2d(conv2, fake(false))).toMatch(/GPU adapter/);
+  });
+  it('a CPU driver keeps the register-blocked implicit kernels', () => {
+    expect(selectConv2d(conv2, fake(true)).version).toBe('implicit');
+    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('implicit');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
+  });
+  it('a small conv stays off the GPU path (too few 128x128 tiles)', () => {
+    expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('gemm');
+  });
+  it('matmul: workgroup-memory tiles for big GEMMs and split-K dots for small outputs on a GPU, 03 on a CPU', () => {
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(false)).version).toBe('prefetch');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('vec4');
+    const fc8 = { m: 128, n: 2, k: 4096, batch: 1, bSk: 1, bSn: 4096 };
+    expect(selectMatmul(fc8, fake(false)).version).toBe('splitk');
   });
 });
 
