@@ -467,7 +467,8 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
     // one z-slice per (group, stride phase); x covers the largest phase's pixels
     const phasePixels = nb * Math.ceil(s.h / s.sh) * Math.ceil(s.w / s.sw);
     const wg: [number, number, number] = [Math.ceil(phasePixels / (t.WG * t.PIX)), cols / (4 * t.COV), s.groups * s.sh * s.sw];
-    d.dispatch(CONV_KERNELS.dgradImplicit, [Y.binding, whole(wp), X.binding], convParams(s, nb, X.rel, Y.rel, cols), wg, { ...t });
+    d.dispatch(CONV_KERNELS.dgradImplicit, [Y.binding, whole(wp), X.binding], convParams(s, nb, X.rel, Y.rel, cols), wg,
+      { ...t, UNIT_STRIDE: s.sh === 1 && s.sw === 1 ? 1 : 0 });
   }
   wp.dispose();
   return dx;

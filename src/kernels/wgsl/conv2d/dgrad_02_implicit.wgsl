@@ -17,6 +17,11 @@
 //           are the same for every pixel — (ky*dh) % sh == py, (kx*dw) % sw == px — so the
 //           skip is a uniform branch and no work is wasted on taps that do not exist.
 //           (Stride 1 has one phase: every tap is valid.)
+// UNIT_STRIDE (sh = sw = 1, set by the host): one flat loop over the taps r = (co, ky, kx)
+//           with counters, like 03_implicit_gemm.wgsl, and no division: oy = iy + ph - ky*dh
+//           directly. The general loop above divides (ty / sh) per pixel per tap; a CPU
+//           driver has no SIMD integer division, so on lavapipe that loop ran conv2-5's data
+//           gradient at 14.5 GFLOP/s against the forward pass's 22-24.
 // Threads:  workgroup (bx, by, g*sh*sw + phase): invocation l owns PIX input pixels of that
 //           phase, m = (bx*PIX + i)*WG + l over the phase's N*Hp*Wp pixels
 //           (iy = ry0 + u*sh, ix = rx0 + v*sw), and the 4*COV input channels
@@ -34,6 +39,7 @@
 override WG: u32 = 64u;
 override PIX: u32 = 8u;
 override COV: u32 = 8u;
+override UNIT_STRIDE: bool = false;
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
@@ -88,37 +94,68 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var acc: array<array<vec4f, 8>, 8>;
   var wi = (g * kg * p.kh * p.kw * p.cols + c0) / 4u;
   let wstep = p.cols / 4u;
-  for (var co = 0u; co < kg; co++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      // uniform: only the taps of this phase land on an output row
-      if ((ky * p.dh) % p.sh != py) { wi += p.kw * wstep; continue; }
-      var row: array<i32, 8>;
-      var rowOk: array<bool, 8>;
+  if (UNIT_STRIDE) {
+    // dy offset of tap (co, ky, kx) = yb + co*OH*OW + (iy + ph - ky*dh)*OW + (ix + pw - kx*dw)
+    var yoff: array<i32, 8>;
+    for (var i = 0u; i < PIX; i++) { yoff[i] = yb[i] + ty0[i] * i32(p.ow) + tx0[i]; }
+    let taps = kg * p.kh * p.kw;
+    var co = 0u;
+    var ky = 0u;
+    var kx = 0u;
+    for (var r = 0u; r < taps; r++) {
+      let ry = i32(ky * p.dh);
+      let rx = i32(kx * p.dw);
+      let tapOff = i32(co) * ohw - ry * i32(p.ow) - rx;
+      var v: array<f32, 8>;
       for (var i = 0u; i < PIX; i++) {
-        let ty = ty0[i] - i32(ky * p.dh);
-        let oy = ty / sh;
-        rowOk[i] = ty >= 0 && oy < i32(p.oh);
-        row[i] = yb[i] + oy * i32(p.ow);
+        let oy = ty0[i] - ry;
+        let ox = tx0[i] - rx;
+        let ok = oy >= 0 && oy < i32(p.oh) && ox >= 0 && ox < i32(p.ow);
+        v[i] = select(0.0, dy[u32(select(0, yoff[i] + tapOff, ok))], ok);
       }
-      for (var kx = 0u; kx < p.kw; kx++) {
-        if ((kx * p.dw) % p.sw != px) { wi += wstep; continue; }
-        var v: array<f32, 8>;
+      for (var j = 0u; j < COV; j++) {
+        let wv = wp[wi + j];
         for (var i = 0u; i < PIX; i++) {
-          let tx = tx0[i] - i32(kx * p.dw);
-          let ox = tx / sw;
-          let ok = rowOk[i] && tx >= 0 && ox < i32(p.ow);
-          v[i] = select(0.0, dy[u32(select(0, row[i] + ox, ok))], ok);
+          acc[i][j] = fma(vec4f(v[i]), wv, acc[i][j]);
         }
-        for (var j = 0u; j < COV; j++) {
-          let wv = wp[wi + j];
-          for (var i = 0u; i < PIX; i++) {
-            acc[i][j] = fma(vec4f(v[i]), wv, acc[i][j]);
-          }
-        }
-        wi += wstep;
       }
+      wi += wstep;
+      kx++;
+      if (kx == p.kw) { kx = 0u; ky++; if (ky == p.kh) { ky = 0u; co++; } }
     }
-    for (var i = 0u; i < PIX; i++) { yb[i] += ohw; }
+  } else {
+    for (var co = 0u; co < kg; co++) {
+      for (var ky = 0u; ky < p.kh; ky++) {
+        // uniform: only the taps of this phase land on an output row
+        if ((ky * p.dh) % p.sh != py) { wi += p.kw * wstep; continue; }
+        var row: array<i32, 8>;
+        var rowOk: array<bool, 8>;
+        for (var i = 0u; i < PIX; i++) {
+          let ty = ty0[i] - i32(ky * p.dh);
+          let oy = ty / sh;
+          rowOk[i] = ty >= 0 && oy < i32(p.oh);
+          row[i] = yb[i] + oy * i32(p.ow);
+        }
+        for (var kx = 0u; kx < p.kw; kx++) {
+          if ((kx * p.dw) % p.sw != px) { wi += wstep; continue; }
+          var v: array<f32, 8>;
+          for (var i = 0u; i < PIX; i++) {
+            let tx = tx0[i] - i32(kx * p.dw);
+            let ox = tx / sw;
+            let ok = rowOk[i] && tx >= 0 && ox < i32(p.ow);
+            v[i] = select(0.0, dy[u32(select(0, row[i] + ox, ok))], ok);
+          }
+          for (var j = 0u; j < COV; j++) {
+            let wv = wp[wi + j];
+            for (var i = 0u; i < PIX; i++) {
+              acc[i][j] = fma(vec4f(v[i]), wv, acc[i][j]);
+            }
+          }
+          wi += wstep;
+        }
+      }
+      for (var i = 0u; i < PIX; i++) { yb[i] += ohw; }
+    }
   }
 
   for (var i = 0u; i < PIX; i++) {
