@@ -4,7 +4,7 @@
 // runs), with the max relative error against a float64 reference on a random sample of
 // the outputs in the same row.
 // Run: node dist/bench/conv2d.js [--batch 8] [--versions implicit,splitk] [--layers conv1,conv3]
-//      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--json]   (after npm run build)
+//      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--bk 8|16] [--json]   (after npm run build)
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../src/node/device.js';
 import { Tensor, tidy, type Device } from '../src/tensor/index.js';
@@ -221,6 +221,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // --gemm prefetch: the GPU path ('gemm' versions) through matmul/06 instead of 05
   const g = arg('--gemm');
   if (g === 'tiled' || g === 'prefetch') GPU_GEMM.version = g;
+  const bk = arg('--bk');
+  if (bk === '8' || bk === '16') GPU_GEMM.bk = Number(bk) as 8 | 16;
   const rows = await benchConv({
     batch: num(arg('--batch')), versions: list(arg('--versions')), layers: list(arg('--layers')),
     repeats: num(arg('--repeats')), naiveBatch: num(arg('--naive-batch')), skipSlow: args.includes('--skip-slow'),

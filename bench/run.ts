@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Benchmark runner: `npm run bench -- [matmul] [conv] [train] [pipeline] [--json] [--quick]
-//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch]`.
+//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16]`.
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
 // row), or JSON rows for machines with --json.
 import { pathToFileURL } from 'node:url';
@@ -16,10 +16,12 @@ export async function runBench(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
   // names are the arguments that are neither options nor an option's value (--batch 128)
-  const valued = ['--batch', '--steps', '--warmup', '--gemm', '--torch'];
+  const valued = ['--batch', '--steps', '--warmup', '--gemm', '--torch', '--bk'];
   const names = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && valued.includes(argv[i - 1]!)));
   const gemmArg = argv.indexOf('--gemm');
   if (gemmArg >= 0 && (argv[gemmArg + 1] === 'tiled' || argv[gemmArg + 1] === 'prefetch')) GPU_GEMM.version = argv[gemmArg + 1] as 'tiled' | 'prefetch';
+  const bkArg = argv.indexOf('--bk');
+  if (bkArg >= 0 && (argv[bkArg + 1] === '8' || argv[bkArg + 1] === '16')) GPU_GEMM.bk = Number(argv[bkArg + 1]) as 8 | 16;
   const wanted = names.length ? names : ['matmul', 'conv', 'train'];
   const device = await initDevice();
   const log = json ? () => {} : (s: string) => console.log(s);

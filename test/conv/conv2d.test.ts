@@ -65,16 +65,18 @@ describe.skipIf(!gpu)('conv2d against the float64 reference', () => {
   }
 });
 
-describe.skipIf(!gpu)('the GPU path through matmul/05 (tiled) as well as the default 06', () => {
+describe.skipIf(!gpu)('the GPU path through matmul/05 and 06 with K steps of 16, as well as the default', () => {
+  for (const cfg of [{ version: 'tiled', bk: 8 }, { version: 'prefetch', bk: 16 }] as const)
   for (const c of [CASES[1]!, CASES.find((k) => k.name.startsWith('GPU-path'))!, CASES[0]!]) {
-    it(`forward + bias + ReLU, dgrad, wgrad with 05: ${c.name}`, async () => {
+    it(`forward + bias + ReLU, dgrad, wgrad with ${cfg.version} BK ${cfg.bk}: ${c.name}`, async () => {
       const s = convShape(c.x, c.w, c.opts);
       const x = f32(product(c.x), 21);
       const w = f32(product(c.w), 22);
       const b = f32(c.w[0]!, 23);
       const dy = f32(s.n * s.k * s.oh * s.ow, 24);
-      const before = GPU_GEMM.version;
-      GPU_GEMM.version = 'tiled';
+      const before = { ...GPU_GEMM };
+      GPU_GEMM.version = cfg.version;
+      GPU_GEMM.bk = cfg.bk;
       try {
         const [y, dx, dw] = await tidy(async () => {
           const X = Tensor.fromArray(x, c.x);
@@ -90,7 +92,7 @@ describe.skipIf(!gpu)('the GPU path through matmul/05 (tiled) as well as the def
         expectClose(dx!, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: 'dgrad 05' });
         expectClose(dw!, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: 'wgrad 05' });
       } finally {
-        GPU_GEMM.version = before;
+        Object.assign(GPU_GEMM, before);
       }
     });
   }

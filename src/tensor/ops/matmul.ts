@@ -28,7 +28,7 @@ const isTiled = (v: MatmulVersion) => v === 'tiled' || v === 'prefetch';
  * Which workgroup-memory kernel the selectors use on a GPU adapter (05 or 06). Exported so
  * the benchmark can compare them on the convolution GEMMs.
  */
-export const GPU_GEMM: { version: 'tiled' | 'prefetch' } = { version: 'prefetch' };
+export const GPU_GEMM: { version: 'tiled' | 'prefetch'; bk: 8 | 16 } = { version: 'prefetch', bk: 8 };
 
 /** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */
 export interface Gemm {
@@ -140,6 +140,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   if (isTiled(version)) {
     params.push({ u: g.fold ?? 0 }, { u: g.cSf ?? 0 }, { u: g.kTotal ?? 0 }, { u: g.biasOff ?? 0 });
     constants.BIAS_ROW = g.biasRow ? 1 : 0;
+    if (version === 'prefetch') constants.BK = GPU_GEMM.bk;
     constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
     constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
     wg = [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch];

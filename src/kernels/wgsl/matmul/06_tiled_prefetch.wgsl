@@ -10,7 +10,9 @@
 //                  registers -> compute tile k -> barrier -> store the registers into
 //                  workgroup memory -> barrier: the memory latency of tile k+1 overlaps the
 //                  512 FMAs of tile k.
-// Memory:   the same 8.4 KB of workgroup memory, plus 8 registers per invocation.
+// Memory:   the same 8.4 KB of workgroup memory (16.9 KB with BK = 16), plus BK registers
+//           per invocation for the loads in flight.
+// BK:       an override constant, 8 as in 05 or 16: twice the FMAs per pair of barriers.
 // Changed from 05: only the loop order above.
 
 override ACCUMULATE: bool = false;
@@ -21,7 +23,7 @@ override TB: bool = false;
 
 const BM = 128u;
 const BN = 128u;
-const BK = 8u;
+override BK: u32 = 8u;  // K step: 8 or 16 (set by the host; 16 halves the barriers per FMA)
 const ROW = 33u;  // vec4 per row of a tile in workgroup memory: 128 / 4 + 1 of padding
 
 struct Params {
@@ -38,8 +40,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-var<workgroup> as_: array<vec4f, 264>;  // As[k][m]: as_[k * ROW + m / 4][m % 4]
-var<workgroup> bs: array<vec4f, 264>;   // Bs[k][n]: bs[k * ROW + n / 4][n % 4]
+var<workgroup> as_: array<vec4f, BK * ROW>;  // As[k][m]: as_[k * ROW + m / 4][m % 4]
+var<workgroup> bs: array<vec4f, BK * ROW>;   // Bs[k][n]: bs[k * ROW + n / 4][n % 4]
 
 // acc[2*r + h] = C[row r of the 8, columns of quadrant h (0: tx*4.., 1: 64+tx*4..)]
 fn fma_row(acc: ptr<function, array<vec4f, 16>>, r: u32, av: f32, b_lo: vec4f, b_hi: vec4f) {
@@ -65,9 +67,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let b0 = p.b_off + z * p.b_sb;
   var acc: array<vec4f, 16>;
 
-  // registers for one K step's share of A and B (4 + 4 elements per invocation)
-  var ra: array<f32, 4>;
-  var rb: array<f32, 4>;
+  // registers for one K step's share of A and B (BK/2 + BK/2 elements per invocation)
+  var ra: array<f32, 8>;
+  var rb: array<f32, 8>;
   fetch(&ra, &rb, t, m0, n0, a0, b0, k_begin, k_end);
   for (var kt = k_begin; kt < k_end; kt += BK) {
     stage(&ra, &rb, t);
@@ -143,10 +145,10 @@ fn b_pos(t: u32, i: u32) -> vec2u {  // (n, k) within the 8 x 128 tile of B
   return vec2u(e % BN, e / BN);
 }
 
-// loads invocation t's 4 + 4 elements of the K step at kt into registers (0 outside)
-fn fetch(ra: ptr<function, array<f32, 4>>, rb: ptr<function, array<f32, 4>>, t: u32,
+// loads invocation t's BK/2 + BK/2 elements of the K step at kt into registers (0 outside)
+fn fetch(ra: ptr<function, array<f32, 8>>, rb: ptr<function, array<f32, 8>>, t: u32,
          m0: u32, n0: u32, a0: u32, b0: u32, kt: u32, k_end: u32) {
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < BK / 2u; i++) {
     let pa = a_pos(t, i);
     var va = 0.0;
     if (m0 + pa.x < p.m && kt + pa.y < k_end) { va = a[a0 + (m0 + pa.x) * p.a_sm + (kt + pa.y) * p.a_sk]; }
@@ -159,8 +161,8 @@ fn fetch(ra: ptr<function, array<f32, 4>>, rb: ptr<function, array<f32, 4>>, t: 
 }
 
 // stores the registers into the workgroup tiles
-fn stage(ra: ptr<function, array<f32, 4>>, rb: ptr<function, array<f32, 4>>, t: u32) {
-  for (var i = 0u; i < 4u; i++) {
+fn stage(ra: ptr<function, array<f32, 8>>, rb: ptr<function, array<f32, 8>>, t: u32) {
+  for (var i = 0u; i < BK / 2u; i++) {
     let pa = a_pos(t, i);
     as_[pa.y * ROW + pa.x / 4u][pa.x % 4u] = (*ra)[i];
     let pb = b_pos(t, i);
