@@ -79,35 +79,31 @@ function vec4Ok(g: Gemm): string | null {
 }
 
 /**
- * Picks the matmul version for a problem on a device, with the reason. 03_vec4 whenever
- * the layout allows vec4 loads, else 02_register_blocked; 01_naive only for tiny outputs
- * where a 4x4 block per invocation would leave most of the GPU idle. 04_splitk is never
- * picked: on lavapipe it lost to 03 with flat workgroups on every fc shape (BENCHMARKS.md);
- * it stays a forced-only version, tested, until a GPU measurement says where it wins.
+ * Picks the matmul version for a problem on a device, with the reason (BENCHMARKS.md has
+ * the measurements behind each rule):
+ * - per-row bias, folded stores or split-K slices (the convolution's GPU path): 05/06;
+ * - on a GPU adapter, few outputs over a long K (AlexNet's fc layers at small batch):
+ *   04_splitk (on lavapipe 03 with flat workgroups beat it on every fc shape);
+ * - at least 128x128 outputs and K >= 64: 06_tiled_prefetch (GPU_GEMM), on any adapter;
+ * - else 03_vec4 whenever the layout allows vec4 loads, else 02_register_blocked, and
+ *   01_naive only for tiny outputs where 4x4 blocks would leave most of the GPU idle.
+ * Without a device (a pure question about shapes) the adapter-specific rules are skipped.
  */
 export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, device?: Device): Choice<MatmulVersion> {
   const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
   const outputs = g.m * g.n * g.batch;
   if (special(full)) return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: only 05/06 have per-row bias, folded stores and split-K slices` };
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
-  const tiles = Math.ceil(g.m / 128) * Math.ceil(g.n / 128) * g.batch;
   if (device && !device.info.isCpu && g.m <= 128 && g.m * g.n * g.batch <= 16384 && g.k >= 1024) {
     return { version: 'splitk', why: `splitk: only ${g.m * g.n * g.batch} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
-  if (device && !device.info.isCpu && tiles >= TILED_MIN_TILES) {
-    return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${tiles} 128x128 tiles through workgroup memory (a GPU adapter; on a CPU driver 03 wins)` };
+  if (device && g.m >= 128 && g.n >= 128 && g.k >= 64) {
+    return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${g.m}x${g.n} outputs fill 128x128 workgroup-memory tiles (measured faster than 03 for such GEMMs on lavapipe, e.g. 13.3 vs 8.8 GFLOP/s at 2048³, and on an H100)` };
   }
   const bad = vec4Ok(full);
   if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
   return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
 }
-
-/**
- * On a GPU adapter 05_tiled is picked when the problem has at least this many 128x128 tiles
- * (an H100 has 132 multiprocessors; fewer tiles leave most of it idle and 03's 4x4 blocks
- * spread wider).
- */
-export const TILED_MIN_TILES = 128;
 
 /** Records one GEMM dispatch; the operands must each fit one binding. */
 function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
