@@ -2,7 +2,7 @@
 // Adam and AdamW with bias correction and AMSGrad: PyTorch's torch.optim.Adam / AdamW.
 // Kernel: src/kernels/wgsl/optim/adam.wgsl (the bias corrections are computed here in float64).
 
-import { flatChunks, grid, range } from '../tensor/ops/util.js';
+import { grid, range, vec4Ranges } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
 import { Optimizer, type OptimizerParams } from './optimizer.js';
 
@@ -51,12 +51,15 @@ export class Adam extends Optimizer {
     const m = this.buffer(i, 'exp_avg');
     const v = this.buffer(i, 'exp_avg_sq');
     const vmax = this.amsgrad ? this.buffer(i, 'max_exp_avg_sq') : this.scratch(d);
-    for (const [s, n] of flatChunks(d, p.size)) {
-      d.dispatch('optim/adam.wgsl',
-        [range(g, s, n), range(p, s, n), range(m, s, n), range(v, s, n), this.amsgrad ? range(vmax, s, n) : range(vmax, 0, 4)],
-        [{ u: n }, { f: this.lr }, { f: b1 }, { f: b2 }, { f: this.eps }, { f: this.weightDecay }, { f: stepSize }, { f: bc2Sqrt }],
-        grid(n), { AMSGRAD: this.amsgrad ? 1 : 0, DECOUPLED: this.decoupled ? 1 : 0 });
-    }
+    const bindings = (s: number, n: number) =>
+      [range(g, s, n), range(p, s, n), range(m, s, n), range(v, s, n), this.amsgrad ? range(vmax, s, n) : range(vmax, 0, 4)];
+    const params = (n: number) =>
+      [{ u: n }, { f: this.lr }, { f: b1 }, { f: b2 }, { f: this.eps }, { f: this.weightDecay }, { f: stepSize }, { f: bc2Sqrt }];
+    const constants = { AMSGRAD: this.amsgrad ? 1 : 0, DECOUPLED: this.decoupled ? 1 : 0 };
+    // four at a time (adam_vec4.wgsl) up to the last multiple of 64 elements, the rest one by one
+    const { vec4, rest } = vec4Ranges(d, p.size);
+    for (const [s, n] of vec4) d.dispatch('optim/adam_vec4.wgsl', bindings(s, n), params(n / 4), grid(n / 4), constants);
+    if (rest) d.dispatch('optim/adam.wgsl', bindings(rest[0], rest[1]), params(rest[1]), grid(rest[1]), constants);
   }
 }
 

@@ -2,7 +2,7 @@
 // SGD with momentum, dampening, Nesterov and (coupled) weight decay: PyTorch's torch.optim.SGD.
 // Kernel: src/kernels/wgsl/optim/sgd.wgsl.
 
-import { flatChunks, grid, range } from '../tensor/ops/util.js';
+import { grid, range, vec4Ranges } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
 import { Optimizer, type OptimizerParams } from './optimizer.js';
 
@@ -49,12 +49,21 @@ export class SGD extends Optimizer {
     const useMomentum = this.momentum !== 0;
     const buf = useMomentum ? this.buffer(i, 'momentum_buffer') : this.scratch(d);
     const first = useMomentum && this.steps[i] === 1 ? 1 : 0;
-    for (const [s, n] of flatChunks(d, p.size)) {
+    const params = (n: number) => [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.weightDecay },
+      { u: this.nesterov ? 1 : 0 }, { u: first }, { u: 0 }];
+    const constants = { MOMENTUM: useMomentum ? 1 : 0 };
+    // four at a time (sgd_vec4.wgsl) up to the last multiple of 64 elements, the rest one by one
+    const { vec4, rest } = vec4Ranges(d, p.size);
+    for (const [s, n] of vec4) {
+      d.dispatch('optim/sgd_vec4.wgsl',
+        [range(g, s, n), range(p, s, n), useMomentum ? range(buf, s, n) : range(buf, 0, 4)],
+        params(n / 4), grid(n / 4), constants);
+    }
+    if (rest) {
+      const [s, n] = rest;
       d.dispatch('optim/sgd.wgsl',
         [range(g, s, n), range(p, s, n), useMomentum ? range(buf, s, n) : range(buf, 0, 4)],
-        [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.weightDecay },
-          { u: this.nesterov ? 1 : 0 }, { u: first }, { u: 0 }],
-        grid(n), { MOMENTUM: useMomentum ? 1 : 0 });
+        params(n), grid(n), constants);
     }
   }
 }

@@ -34,6 +34,17 @@ export function chunkElements(device: Device, itemsPerRow = 1): number {
 }
 
 /**
+ * For elementwise kernels with a vec4 form (the optimizers): the ranges of [0, n) to run
+ * four at a time — up to the last multiple of the binding alignment, so the rest starts at
+ * an offset the device accepts — and the scalar rest (fewer than 64 elements), if any.
+ */
+export function vec4Ranges(device: Device, n: number): { vec4: Array<[start: number, count: number]>; rest: [start: number, count: number] | null } {
+  const align = Math.max(4, device.alignment / 4);
+  const n4 = n - (n % align);
+  return { vec4: n4 > 0 ? [...flatChunks(device, n4)] : [], rest: n4 < n ? [n4, n - n4] : null };
+}
+
+/**
  * Splits [0, n) into ranges that fit one storage binding, each starting at an offset the
  * device accepts. Tensors under the limit (almost all) get one range.
  */
