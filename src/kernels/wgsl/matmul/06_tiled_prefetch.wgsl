@@ -10,10 +10,14 @@
 //                  registers -> compute tile k -> barrier -> store the registers into
 //                  workgroup memory -> barrier: the memory latency of tile k+1 overlaps the
 //                  512 FMAs of tile k.
-// Memory:   the same 8.4 KB of workgroup memory (16.9 KB with BK = 16), plus BK registers
-//           per invocation for the loads in flight.
+// Memory:   the same 8.4 KB of workgroup memory (16.9 KB with BK = 16, more than the 16 KiB
+//           every WebGPU device must offer), plus BK registers per invocation for the loads
+//           in flight.
 // BK:       an override constant, 8 as in 05 or 16: twice the FMAs per pair of barriers.
-// Changed from 05: only the loop order above.
+//           Measured on an H100: 16 was slower (conv GEMMs 18-24 vs 21-30 TFLOP/s), so the
+//           host sends 8 unless told otherwise (GPU_GEMM.bk).
+// Changed from 05: only the loop order above. On the H100's convolution GEMMs 06 ran
+//           21-30 TFLOP/s against 05's 17-25 (BENCHMARKS.md), so it is the default.
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;      // 0 none, 1 + bias, 2 + bias then ReLU
