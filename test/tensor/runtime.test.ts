@@ -132,6 +132,29 @@ describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', (
     expect(() => T.sum(y).backward()).toThrow(/does not require grad/);
   });
 
+  it('quiet waits: repeated work sleeps on a timer before waiting, and results stay right', async () => {
+    const d = gpu!;
+    const before = d.quietWaits;
+    d.quietWaits = true;
+    try {
+      const n = 512;
+      const a = randomArray(n * n, 7);
+      const A = T.keep(T.Tensor.fromArray(Float32Array.from(a), [n, n]));
+      const slept0 = d.stats.sleptMs;
+      const ref = matmulRef(a, a, 1, n, n, n);
+      for (let i = 0; i < 4; i++) {
+        // the same dispatches every time: the device learns how long they take
+        const c = await T.tidy(() => T.matmul(A, A).data());
+        expectClose(c, ref, { atol: 1e-3, rtol: 1e-4, name: `matmul after quiet wait ${i}` });
+      }
+      // lavapipe takes tens of ms for this product: the later waits sleep through most of it
+      if (d.info.isCpu) expect(d.stats.sleptMs).toBeGreaterThan(slept0);
+      A.dispose();
+    } finally {
+      d.quietWaits = before;
+    }
+  });
+
   it('device reports limits, features and describes itself', () => {
     const d = gpu!;
     expect(d.maxBinding).toBeGreaterThanOrEqual(128 * 1024 * 1024);
