@@ -60,7 +60,7 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
     const b = Tensor.fromArray(bData, cs.transB ? [cs.n, cs.k] : [cs.k, cs.n], 'float32', device);
     const c = Tensor.empty([cs.m, cs.n], 'float32', device);
     const flops = 2 * cs.m * cs.n * cs.k;
-    const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm: cs.k, aSk: 1, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 });
+    const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm: cs.k, aSk: 1, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 }, device);
     for (const version of versions) {
       const shape = `${cs.m}x${cs.n}x${cs.k}`;
       if (version === 'splitk' && cs.m > 128) continue; // made for few rows; see its header
