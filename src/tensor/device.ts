@@ -487,9 +487,9 @@ export class Device {
    * thread takes a core from the driver's own threads, which are doing the work being waited
    * for. So the device remembers how long the work between two waits took, keyed by a hash
    * of its dispatches (kernel and workgroup counts: a training step or a forward pass
-   * repeats exactly), and
-   * the next time sleeps through most of it on a plain timer, with no async Dawn operation
-   * pending, before asking. Off on GPUs (their waits are short) and with `quietWaits = false`.
+   * repeats exactly), and the next time sleeps through most of it on a plain timer, with no
+   * async Dawn operation pending, before asking. Off on GPUs (their waits are short) and
+   * with `quietWaits = false`.
    */
   quietWaits: boolean;
   private waitEstimates = new Map<number, number>();

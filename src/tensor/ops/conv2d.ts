@@ -203,10 +203,12 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
 // ---- version selection -------------------------------------------------------------------
 
 /**
- * Picks the forward version for a problem, with the reason: the register-blocked implicit
- * GEMM whenever it has enough blocks to share out, else direct convolution. im2col is never
- * picked (03 does the same GEMM without the im2col buffer); callers can still force it.
- * Every version handles every stride, padding, dilation and group count.
+ * Picks the forward version for a problem on a device, with the reason: on a GPU adapter
+ * the GPU path ('gemm', see gpuGemm) for big problems; otherwise the register-blocked implicit
+ * GEMM whenever it has enough blocks to share out, else direct convolution. 02 im2col is
+ * never picked (03 does the same GEMM without the buffer; 'gemm' is its GPU form); callers
+ * can still force any version. Every version handles every stride, padding, dilation and
+ * group count.
  */
 export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
   const gpu = gpuGemm(s, device);
@@ -239,8 +241,9 @@ export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choic
 /**
  * The GPU path: on an adapter that is not a CPU driver, problems with enough work for
  * 128x128 tiles (at least 64 of them in the forward GEMM) whose one-image column buffer fits
- * the budget go through im2col + matmul/05_tiled. On lavapipe the register-blocked implicit
- * kernels stay: workgroup memory and barriers cost a CPU more than they save.
+ * the budget go through im2col + the workgroup-memory GEMM (matmul/06, or 05: GPU_GEMM) for
+ * all three passes: 10-20x the implicit kernels on an H100. On lavapipe the register-blocked
+ * implicit kernels stay: there the GPU path measured 10-11 GFLOP/s against their 23-27.
  */
 function gpuGemm(s: ConvShape, device?: Device): { pixels: number } | null {
   if (!device || device.info.isCpu) return null;
