@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Benchmark runner: `npm run bench -- [matmul] [conv] [train] [pipeline] [--json] [--quick]
+// Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [pipeline] [--json] [--quick]
 //   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16]`.
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
 // row), or JSON rows for machines with --json.
@@ -10,6 +10,7 @@ import { benchConv } from './conv2d.js';
 import { benchPipeline } from './pipeline.js';
 import { printTable, type BenchRow } from './common.js';
 import { benchAlexnetRunner } from './alexnet.js';
+import { benchOptim } from './optim.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 
 export async function runBench(argv: string[]): Promise<number> {
@@ -40,6 +41,8 @@ export async function runBench(argv: string[]): Promise<number> {
         }));
       } else if (name === 'train' || name === 'alexnet') {
         rows = await benchAlexnetRunner({ device, quick, json });
+      } else if (name === 'optim') {
+        rows = await benchOptim(device);
       } else if (name === 'pipeline') {
         const pipe = await benchPipeline({ limit: quick ? 100 : 400 });
         rows = pipe.map((r) => ({
@@ -48,7 +51,7 @@ export async function runBench(argv: string[]): Promise<number> {
           note: `${r.imagesPerSec.toFixed(1)} images/s (decode + resize${r.augment ? ' + augment' : ''})`,
         }));
       } else {
-        console.error(`unknown benchmark '${name}' (known: matmul, conv, train, pipeline)`);
+        console.error(`unknown benchmark '${name}' (known: matmul, conv, train, optim, pipeline)`);
         return 2;
       }
       if (!json) printTable(name, rows);

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Optimizer step over AlexNet's parameters (the peer layout, 58M floats): time per step and
+// the bytes it must move, with the error of one step against a float64 CPU reference on
+// the first parameter (vec4 path) and the last (2 floats: the scalar path).
+//   npm run bench -- optim
+import { peerAlexnet } from './alexnet.js';
+import { Adam, SGD, type Optimizer } from '../src/optim/index.js';
+import { rand, type Device, type Tensor } from '../src/tensor/index.js';
+import { timeGpu, type BenchRow } from './common.js';
+
+type Kind = 'SGD' | 'SGD momentum 0.9' | 'Adam';
+
+/** One step from fresh state, in float64: p' for each element. */
+function reference(kind: Kind, p: number, g: number): number {
+  const lr = kind === 'Adam' ? 1e-3 : 0.01;
+  if (kind !== 'Adam') return p - lr * g; // momentum's first step: buf = g
+  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+  const m = (1 - b1) * g;
+  const v = (1 - b2) * g * g;
+  return p - (lr / (1 - b1)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps));
+}
+
+function make(kind: Kind, params: Tensor[]): Optimizer {
+  if (kind === 'Adam') return new Adam(params, { lr: 1e-3 });
+  return new SGD(params, { lr: 0.01, momentum: kind === 'SGD' ? 0 : 0.9 });
+}
+
+export async function benchOptim(device: Device): Promise<BenchRow[]> {
+  const model = peerAlexnet(2, 227);
+  const params = model.parameters();
+  params.forEach((p, i) => (p.grad = rand(p.shape, { seed: 100 + i })));
+  const count = params.reduce((s, p) => s + p.size, 0);
+  const rows: BenchRow[] = [];
+  for (const kind of ['SGD', 'SGD momentum 0.9', 'Adam'] as const) {
+    const checked = [params[0]!, params[params.length - 1]!];
+    const before = await Promise.all(checked.map((p) => p.data()));
+    const grads = await Promise.all(checked.map((p) => p.grad!.data()));
+    const opt = make(kind, params);
+    opt.step();
+    const after = await Promise.all(checked.map((p) => p.data()));
+    let err = 0;
+    checked.forEach((_, t) => after[t]!.forEach((v, i) => {
+      const ref = reference(kind, before[t]![i]!, grads[t]![i]!);
+      err = Math.max(err, Math.abs(v - ref) / Math.max(Math.abs(ref), 1e-3));
+    }));
+    const ms = await timeGpu(device, () => opt.step(), 3, 1);
+    // floats read + written per parameter: p, g, p' (+ buf, buf' | m, v, m', v')
+    const moved = kind === 'SGD' ? 3 : kind === 'Adam' ? 7 : 5;
+    rows.push({
+      bench: `optimizer ${kind}`, shape: `${count} parameters in ${params.length} tensors`, version: 'vec4', ms,
+      gflops: NaN, maxRelError: err, note: `${((moved * 4 * count) / ms / 1e6).toFixed(1)} GB/s moved`,
+    });
+    opt.dispose();
+  }
+  for (const p of params) p.grad?.dispose();
+  model.dispose();
+  return rows;
+}
