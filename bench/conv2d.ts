@@ -11,7 +11,7 @@ import { Tensor, tidy, type Device } from '../src/tensor/index.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
-  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
+  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, winogradUnsupported, dgradAsConv, type Conv2dOptions, type ConvShape,
 } from '../src/tensor/ops/conv2d.js';
 
 export interface ConvBenchOptions {
@@ -143,8 +143,14 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
         ...CONV_VERSIONS.map((version) => ({ pass: 'forward' as const, version })),
         ...DGRAD_VERSIONS.map((version) => ({ pass: 'dgrad' as const, version })),
         ...WGRAD_VERSIONS.map((version) => ({ pass: 'wgrad' as const, version })),
-      ].filter((j) => want(j.version));
-      for (const job of jobs) {
+      ];
+      // Winograd (04) where the layer allows it (stride 1: conv2-5)
+      const ls = convShape([1, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts);
+      if (!winogradUnsupported(ls)) jobs.push({ pass: 'forward', version: 'winograd' });
+      if (dgradAsConv(ls)) jobs.push({ pass: 'dgrad', version: 'winograd' });
+      jobs.sort((a, b) => ['forward', 'dgrad', 'wgrad'].indexOf(a.pass) - ['forward', 'dgrad', 'wgrad'].indexOf(b.pass));
+      const todo = jobs.filter((j) => want(j.version));
+      for (const job of todo) {
         const nb = job.version === 'naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
         const xs = [nb, L.c, L.hw, L.hw];
         const ws = [L.k, L.c, L.kern, L.kern];

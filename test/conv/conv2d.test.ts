@@ -11,7 +11,7 @@ import { GPU_GEMM, selectMatmul } from '../../src/tensor/ops/matmul.js';
 import type { Device } from '../../src/tensor/device.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
-  selectConv2dBackwardData, selectConv2dBackwardWeight,
+  selectConv2dBackwardData, selectConv2dBackwardWeight, winogradUnsupported, dgradAsConv,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
 } from '../../src/tensor/ops/conv2d.js';
 import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
@@ -60,6 +60,52 @@ describe.skipIf(!gpu)('conv2d against the float64 reference', () => {
       it(`weight gradient ${version}: ${c.name}`, async () => {
         const dw = await tidy(() => conv2dBackwardWeight(Tensor.fromArray(x, c.x), Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), c.w, { ...c.opts, version }).data());
         expectClose(dw, dwRef, { atol: 1e-4, rtol: 1e-4, name: `wgrad ${version} ${c.name}` });
+      });
+    }
+  }
+});
+
+// Winograd (04) runs stride-1, dilation-1 convolutions: the stride-1 cases above, plus
+// AlexNet's conv3-5 and conv2 shapes reduced (13x13 and 15x14 outputs overhang the 4x4 and
+// 2x2 tiles), a non-square filter, and a 1x1 filter (no transform at all).
+const WINOGRAD_CASES: Case[] = [
+  ...CASES.filter((c) => winogradUnsupported(convShape(c.x, c.w, c.opts)) === null),
+  { name: 'conv3 reduced: 3x3 p1 on 13x13, 24 channels', x: [2, 16, 13, 13], w: [24, 16, 3, 3], opts: { padding: 1 } },
+  { name: 'conv2 reduced: 5x5 p2 on 15x14', x: [1, 8, 15, 14], w: [12, 8, 5, 5], opts: { padding: 2 } },
+  { name: '2x3 filter, groups 3, padding (1,0)', x: [2, 6, 10, 11], w: [9, 2, 2, 3], opts: { groups: 3, padding: [1, 0] } },
+  { name: '3x3 without padding, 40 output channels (two channel blocks)', x: [3, 5, 9, 7], w: [40, 5, 3, 3], opts: {} },
+];
+
+describe.skipIf(!gpu)('Winograd (04) against the float64 reference', () => {
+  it('covers the stride-1 cases and refuses the others by name', () => {
+    expect(WINOGRAD_CASES.length).toBeGreaterThanOrEqual(9);
+    const strided = convShape([1, 3, 35, 35], [8, 3, 11, 11], { stride: 4 });
+    expect(winogradUnsupported(strided)).toMatch(/stride 4x4/);
+    tidy(() => {
+      const x = Tensor.fromArray(f32(3 * 35 * 35, 5), [1, 3, 35, 35]);
+      const w = Tensor.fromArray(f32(8 * 3 * 121, 6), [8, 3, 11, 11]);
+      expect(() => conv2d(x, w, null, { stride: 4, version: 'winograd' })).toThrow(/winograd' cannot run stride 4x4.*\[1, 3, 35, 35\]/);
+      expect(() => conv2dBackwardData(Tensor.fromArray(f32(8 * 49, 7), [1, 8, 7, 7]), w, [1, 3, 35, 35], { stride: 4, version: 'winograd' })).toThrow(/winograd' needs stride 1/);
+    });
+  });
+  for (const c of WINOGRAD_CASES) {
+    const s = convShape(c.x, c.w, c.opts);
+    const x = f32(product(c.x), 11);
+    const w = f32(product(c.w), 12);
+    const b = f32(c.w[0]!, 13);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 14);
+    it(`forward + bias + ReLU: ${c.name}`, async () => {
+      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: 'winograd' }).data());
+      expectClose(y, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: `winograd ${c.name}` });
+    });
+    it(`forward without bias: ${c.name}`, async () => {
+      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), null, { ...c.opts, version: 'winograd' }).data());
+      expectClose(y, conv2dRef(s, x, w, null), { atol: 1e-4, rtol: 1e-4, name: `winograd ${c.name}` });
+    });
+    if (dgradAsConv(s)) {
+      it(`data gradient: ${c.name}`, async () => {
+        const dx = await tidy(() => conv2dBackwardData(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), Tensor.fromArray(w, c.w), c.x, { ...c.opts, version: 'winograd' }).data());
+        expectClose(dx, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: `dgrad winograd ${c.name}` });
       });
     }
   }
@@ -255,10 +301,20 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectConv2dBackwardWeight(conv2, fake(false)).version).toBe('gemm');
     expect(explainConv2d(conv2, fake(false))).toMatch(/GPU adapter/);
   });
-  it('a CPU driver keeps the register-blocked implicit kernels', () => {
-    expect(selectConv2d(conv2, fake(true)).version).toBe('implicit');
-    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('implicit');
+  it('a CPU driver takes Winograd for stride-1 convs with enough channels, else the register-blocked kernels', () => {
+    expect(selectConv2d(conv2, fake(true)).version).toBe('winograd');
+    expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer/);
+    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('winograd');
     expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
+    const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+    expect(selectConv2d(conv1, fake(true)).version).toBe('implicit');
+    expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('implicit');
+    // few channels: the transforms would cost as much as they save
+    const thin = convShape([8, 8, 27, 27], [64, 8, 3, 3], { padding: 1 });
+    expect(selectConv2d(thin, fake(true)).version).toBe('implicit');
+    expect(selectConv2dBackwardData(thin, fake(true)).version).toBe('implicit'); // its dx has 8 channels
+    // a 1x1 conv saves nothing
+    expect(selectConv2d(convShape([8, 64, 13, 13], [64, 64, 1, 1]), fake(true)).version).toBe('implicit');
   });
   it('a small conv stays off the GPU path (too few 128x128 tiles)', () => {
     expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('gemm');
@@ -279,9 +335,12 @@ describe.skipIf(!gpu)('conv2d version selection', () => {
   it('explains its choice in a sentence', () => {
     const s: ConvShape = convShape([8, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
     const c = selectConv2d(s, gpu!);
-    expect(CONV_VERSIONS).toContain(c.version);
-    expect(c.version).toBe('implicit');
-    expect(explainConv2d(s, gpu!)).toMatch(/^implicit GEMM: .*workgroups/);
+    expect([...CONV_VERSIONS, 'winograd']).toContain(c.version);
+    // lavapipe (what CI runs): Winograd; a GPU adapter: the implicit kernel (too few 128x128 tiles for its GEMM path)
+    expect(c.version).toBe(gpu!.info.isCpu ? 'winograd' : 'implicit');
+    expect(explainConv2d(s, gpu!)).toMatch(gpu!.info.isCpu ? /^Winograd F\(4x4, 3x3\)/ : /^implicit GEMM: .*workgroups/);
+    const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+    if (gpu!.info.isCpu) expect(explainConv2d(conv1, gpu!)).toMatch(/^implicit GEMM: .*workgroups/);
     const tiny = convShape([1, 3, 5, 5], [4, 3, 3, 3], {});
     expect(selectConv2d(tiny, gpu!).version).toBe('naive');
     expect(explainConv2d(tiny, gpu!)).toMatch(/^direct conv: .*workgroup/);

@@ -3,8 +3,9 @@
 // and fused bias + ReLU, with stride, padding, dilation and groups, and autograd.
 //
 // Kernel versions (src/kernels/wgsl/conv2d/, reading order in its README.md):
-//   forward  01_naive (the oracle), 02_im2col (+ the matmul GEMM), 03_implicit_gemm
-//   dgrad    dgrad_01_gather (the oracle)
+//   forward  01_naive (the oracle), 02_im2col (+ the matmul GEMM), 03_implicit_gemm,
+//            04_winograd_* (stride 1: transforms around 03 run as a 1x1 conv)
+//   dgrad    dgrad_01_gather (the oracle), dgrad_02_implicit, 04_winograd_* (stride 1)
 //   wgrad    wgrad_01_naive (the oracle)
 // `selectConv2d` picks the forward version and says why (`explainConv2d`). Activations
 // larger than one storage binding (a batch-128 conv1 output is 149 MB, lavapipe binds
@@ -16,10 +17,12 @@ import { reluBackward } from './elementwise.js';
 import { gemm, GPU_GEMM, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
+import { winograd1D, winogradSaving, winogradTileFor, type Winograd1D } from './winograd.js';
 
-export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm';
-export type DgradVersion = 'naive' | 'implicit' | 'gemm';
+export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd';
+export type DgradVersion = 'naive' | 'implicit' | 'gemm' | 'winograd';
 export type WgradVersion = 'naive' | 'splitk' | 'gemm';
+/** The versions that run every convolution ('winograd' runs stride-1, dilation-1 ones: see winogradUnsupported). */
 export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit', 'gemm'];
 export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit', 'gemm'];
 export const WGRAD_VERSIONS: readonly WgradVersion[] = ['naive', 'splitk', 'gemm'];
@@ -37,6 +40,9 @@ export const CONV_KERNELS = {
   dgradNaive: 'conv2d/dgrad_01_gather.wgsl',
   col2im: 'conv2d/dgrad_03_col2im.wgsl',
   wgradNaive: 'conv2d/wgrad_01_naive.wgsl',
+  winogradWeight: 'conv2d/04_winograd_weight.wgsl',
+  winogradInput: 'conv2d/04_winograd_input.wgsl',
+  winogradOutput: 'conv2d/04_winograd_output.wgsl',
 } as const;
 
 /** Every size of one convolution problem (H, W: input; OH, OW: output; C, K: all groups). */
@@ -215,6 +221,8 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
 export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
   const gpu = gpuGemm(s, device);
   if (gpu) return { version: 'gemm', why: `im2col + tiled GEMM (a GPU adapter): M=${s.k / s.groups} channels x N=${gpu.pixels} pixels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group` : ''} in 128x128 workgroup-memory tiles` };
+  const wino = winogradWorth(s, device);
+  if (wino) return { version: 'winograd', why: wino };
   const t = fit(CONV_TUNING.forward, s.k / s.groups);
   const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
   const outputs = s.n * s.k * s.oh * s.ow;
@@ -227,6 +235,9 @@ export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion>
 /** Picks the data-gradient version (register-blocked gather unless the problem is tiny). */
 export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<DgradVersion> {
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'tiled GEMM Wᵀ·dy then col2im (a GPU adapter)' };
+  const e = dgradAsConv(s);
+  const wino = e ? winogradWorth(e, device) : null;
+  if (wino) return { version: 'winograd', why: `${wino} (dy convolved with the turned filters)` };
   const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
   if (s.n * s.c * s.h * s.w < 4096 && blocks < 4) return { version: 'naive', why: `gather dgrad: only ${blocks} register-blocked workgroup(s)` };
@@ -238,6 +249,24 @@ export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choic
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: 'naive', why: 'naive wgrad: a tiny problem' };
   return { version: 'splitk', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
+}
+
+/**
+ * Winograd (04) on a CPU driver: when the convolution is stride 1 / dilation 1 with at most
+ * 6x6 taps, the tiles save at least 1.5x the multiplies (edge overhang counted), and there
+ * are at least 16 input and 16 output channels per group (the transforms cost about as much
+ * per channel as 16 channels of the GEMM). On lavapipe this halves AlexNet's conv2-5 forward
+ * and data-gradient time (BENCHMARKS.md). Not chosen on GPU adapters, whose GEMM path was
+ * tuned and measured without it (force version: 'winograd' to try). Returns the reason, or null.
+ */
+function winogradWorth(s: ConvShape, device?: Device): string | null {
+  if (!device?.info.isCpu || winogradUnsupported(s)) return null;
+  const saving = winogradSaving(s.kh, s.kw, s.oh, s.ow);
+  if (saving < 1.5 || s.c / s.groups < 16 || s.k / s.groups < 16) return null;
+  const my = winogradTileFor(s.kh);
+  const mx = winogradTileFor(s.kw);
+  return `Winograd F(${my}x${mx}, ${s.kh}x${s.kw}): ${s.kh * s.kw} multiplies per output and channel pair become ${((my + s.kh - 1) * (mx + s.kw - 1) / (my * mx)).toFixed(2)} ` +
+    `(${saving.toFixed(2)}x fewer with the tiles' edge overhang), in a 1x1 register-blocked GEMM per transform point between input and output transforms`;
 }
 
 /**
@@ -308,6 +337,115 @@ export function planWgrad(d: Pick<Device, 'maxBinding' | 'alignment'>, s: ConvSh
   return { chunks, slices };
 }
 
+// ---- Winograd (04) ------------------------------------------------------------------------
+
+/** Why Winograd cannot run this convolution, or null when it can (forward). */
+export function winogradUnsupported(s: ConvShape): string | null {
+  if (s.sh !== 1 || s.sw !== 1) return `stride ${s.sh}x${s.sw} (the tiles need stride 1)`;
+  if (s.dh !== 1 || s.dw !== 1) return `dilation ${s.dh}x${s.dw} (the tiles need dilation 1)`;
+  if (s.kh > 6 || s.kw > 6) return `a ${s.kh}x${s.kw} filter (at most 6 taps per dimension: input tiles of at most 6)`;
+  return null;
+}
+
+/** The data gradient of a stride-1 conv as a forward conv of dy (filters turned 180°,
+ *  input and output channels swapped, padding KH-1-ph), or null when it is not one. */
+export function dgradAsConv(s: ConvShape): ConvShape | null {
+  if (s.sh !== 1 || s.sw !== 1 || s.dh !== 1 || s.dw !== 1 || s.ph > s.kh - 1 || s.pw > s.kw - 1) return null;
+  return {
+    n: s.n, c: s.k, h: s.oh, w: s.ow, k: s.c, kh: s.kh, kw: s.kw, sh: 1, sw: 1,
+    ph: s.kh - 1 - s.ph, pw: s.kw - 1 - s.pw, dh: 1, dw: 1, groups: s.groups, oh: s.h, ow: s.w,
+  };
+}
+
+const winogradCache = new Map<string, Winograd1D>();
+function winogradFor(r: number): Winograd1D {
+  const m = winogradTileFor(r);
+  let f = winogradCache.get(`${m},${r}`);
+  if (!f) winogradCache.set(`${m},${r}`, (f = winograd1D(m, r)));
+  return f;
+}
+
+/** Two row-major matrices as the 128 floats of a Winograd kernel's `mats` (zero padded). */
+function mats(a: Float64Array, b: Float64Array): Array<{ f: number }> {
+  const out: Array<{ f: number }> = [];
+  for (const v of a) out.push({ f: v });
+  for (const v of b) out.push({ f: v });
+  while (out.length < 128) out.push({ f: 0 });
+  return out;
+}
+
+/** 03's block for the 1x1 conv of step 2: the channels fitted, and PIX (8 down to 4) chosen
+ *  to waste the fewest pixel slots on few tiles (conv3-5 at batch 8: 128 tile columns). */
+function winogradBlock(pixels: number, channels: number): typeof CONV_TUNING.forward {
+  const t = fit(CONV_TUNING.forward, channels);
+  let best = t;
+  let bestSlots = Infinity;
+  for (let pix = t.PIX; pix >= Math.max(1, Math.floor(t.PIX / 2)); pix--) {
+    const slots = Math.ceil(pixels / (t.WG * pix)) * t.WG * pix;
+    if (slots < bestSlots) { bestSlots = slots; best = { ...t, PIX: pix }; }
+  }
+  return best;
+}
+
+/**
+ * out = the stride-1 convolution e of inp (bias, ReLU), by Winograd F(my x mx, KH x KW):
+ * step 0 transforms the filters into 03's packed layout (MODE 1: the data gradient's turned
+ * filters), then per batch chunk step 1 transforms the input tiles into V, step 2 runs
+ * 03_implicit_gemm as a 1x1 conv with AY*AX*groups groups (one GEMM per transform point),
+ * and step 3 transforms the products back into pixels (+ bias, ReLU).
+ */
+function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1): void {
+  const why = winogradUnsupported(e);
+  if (why) throw new Error(`conv2d: version 'winograd' cannot run ${why}`);
+  const d = inp.device;
+  const fy = winogradFor(e.kh);
+  const fx = winogradFor(e.kw);
+  const xi = fy.alpha * fx.alpha;
+  const th = Math.ceil(e.oh / fy.m);
+  const tw = Math.ceil(e.ow / fx.m);
+  const tiles = th * tw;
+  const cg = e.c / e.groups;
+  const kg = e.k / e.groups;
+  const COV = fit(CONV_TUNING.forward, kg).COV;
+  const cols = Math.ceil(kg / (4 * COV)) * 4 * COV;
+  const shape = { AY: fy.alpha, AX: fx.alpha };
+
+  const wp = Tensor.empty([xi * e.groups, cg, cols], 'float32', d);
+  const wTotal = e.groups * cg * cols;
+  d.dispatch(CONV_KERNELS.winogradWeight, [whole(w), whole(wp)],
+    [{ u: kg }, { u: cg }, { u: e.groups }, { u: cols }, { u: wTotal }, { u: 0 }, { u: 0 }, { u: 0 }, ...mats(fy.G, fx.G)],
+    grid(wTotal), { ...shape, KH: e.kh, KW: e.kw, MODE: mode });
+
+  const epilogue = bias ? (relu ? 2 : 1) : 0;
+  const vImage = xi * e.c * tiles;
+  const mImage = xi * e.k * tiles;
+  for (const [b0, nb] of planBatchChunks(e.n, [xImage(e) * 4, yImage(e) * 4, vImage * 4, mImage * 4], d.maxBinding, d.alignment)) {
+    const X = span(d, inp, b0 * xImage(e), nb * xImage(e));
+    const V = Tensor.empty([nb, xi * e.c, th, tw], 'float32', d);
+    d.dispatch(CONV_KERNELS.winogradInput, [X.binding, whole(V)],
+      [{ u: nb }, { u: e.c }, { u: e.h }, { u: e.w }, { u: th }, { u: tw }, { u: fy.m }, { u: fx.m },
+        { i: e.ph }, { i: e.pw }, { u: X.rel }, { u: nb * e.c * tiles }, ...mats(fy.BT, fx.BT)],
+      grid(nb * e.c * tiles), shape);
+    // step 2: M[n, xi*K + k, t] = sum_c U[xi, c, k] V[n, xi*C + c, t], 03 as a 1x1 conv
+    const s1: ConvShape = {
+      n: nb, c: xi * e.c, h: th, w: tw, k: xi * e.k, kh: 1, kw: 1, sh: 1, sw: 1,
+      ph: 0, pw: 0, dh: 1, dw: 1, groups: xi * e.groups, oh: th, ow: tw,
+    };
+    const t = winogradBlock(nb * tiles, kg);
+    const M = Tensor.empty([nb, xi * e.k, th, tw], 'float32', d);
+    d.dispatch(CONV_KERNELS.implicit, [whole(V), whole(wp), whole(wp), whole(M)], convParams(s1, nb, 0, 0, cols),
+      [Math.ceil((nb * tiles) / (t.WG * t.PIX)), cols / (4 * t.COV), xi * e.groups], { EPILOGUE: 0, ...t });
+    V.dispose(); // safe: later work that reuses the buffer is recorded after these reads
+    const Y = span(d, out, b0 * yImage(e), nb * yImage(e));
+    d.dispatch(CONV_KERNELS.winogradOutput, [whole(M), bias ? whole(bias) : whole(wp), Y.binding],
+      [{ u: nb }, { u: e.k }, { u: e.oh }, { u: e.ow }, { u: th }, { u: tw }, { u: 0 }, { u: 0 },
+        { u: Y.rel }, { u: nb * e.k * tiles }, { u: 0 }, { u: 0 }, ...mats(fy.AT, fx.AT)],
+      grid(nb * e.k * tiles), { ...shape, MY: fy.m, MX: fx.m, EPILOGUE: epilogue });
+    M.dispose();
+  }
+  wp.dispose();
+}
+
 // ---- forward -----------------------------------------------------------------------------
 
 function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: ConvShape, relu: boolean, version: ConvVersion): void {
@@ -364,6 +502,9 @@ function forwardInto(y: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, s: Co
       wp.dispose(); // safe: later work that reuses the buffer is recorded after this read
       return;
     }
+    case 'winograd':
+      winogradInto(y, x, w, bias, s, relu, 0);
+      return;
     case 'gemm': {
       // y[n, g*Kg + m, q] = sum_r W_g[m, r] * col[g*R + r, n*Q + q]: one GEMM per group over
       // every pixel of the chunk, bias (+ ReLU) per row, stored NCHW by the folded store
@@ -403,6 +544,8 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const relu = opts.relu ?? false;
   if (relu && !bias) throw new Error('conv2d: relu: true needs a bias (the fused epilogue is bias + ReLU)');
   const version = opts.version ?? selectConv2d(s, d).version;
+  const why = version === 'winograd' ? winogradUnsupported(s) : null;
+  if (why) throw new Error(`conv2d: version 'winograd' cannot run ${why}; x ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)}`);
   const y = Tensor.empty([s.n, s.k, s.oh, s.ow], 'float32', d);
   forwardInto(y, x, w, bias, s, relu, version);
   const inputs = bias ? [x, w, bias] : [x, w];
@@ -430,8 +573,16 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
   const s = convShape(xShape, w.shape, opts);
   checkDy('conv2dBackwardData', dy, s);
   const d = assertSameDevice('conv2dBackwardData', dy, w);
-  const dx = Tensor.empty(xShape, 'float32', d);
   const version = opts.version ?? selectConv2dBackwardData(s, d).version;
+  const e = version === 'winograd' ? dgradAsConv(s) : null;
+  if (version === 'winograd' && (!e || winogradUnsupported(e))) {
+    throw new Error(`conv2dBackwardData: version 'winograd' needs stride 1, dilation 1, a filter of at most 6x6 and padding < the filter size (got stride ${s.sh}x${s.sw}, dilation ${s.dh}x${s.dw}, padding ${s.ph}x${s.pw}, filter ${s.kh}x${s.kw})`);
+  }
+  const dx = Tensor.empty(xShape, 'float32', d);
+  if (e) {
+    winogradInto(dx, dy, w, null, e, false, 1);
+    return dx;
+  }
   if (version === 'naive') {
     for (const [b0, nb] of batchChunks(d, s)) {
       const X = span(d, dx, b0 * xImage(s), nb * xImage(s));

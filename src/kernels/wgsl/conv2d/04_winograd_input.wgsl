@@ -1,0 +1,87 @@
+// conv2d/04_winograd_input.wgsl — Winograd step 1 of 3: cut the input into overlapping
+// tiles and transform each one, V = Bᵀ_y d B_x.
+//
+// Math:     Winograd's minimal filtering F(my x mx, ry x rx) (src/tensor/ops/winograd.ts):
+//           an output tile of my x mx pixels needs an input tile d of AY x AX pixels
+//           (AY = my + ry - 1, AX = mx + rx - 1), and
+//             Y = Aᵀ_y [ (G_y g G_xᵀ) ⊙ (Bᵀ_y d B_x) ] A_x
+//           so the AY*AX products (⊙) replace my*mx*ry*rx multiply-adds per channel pair.
+//           This kernel computes the right factor for every channel and tile:
+//             V[n, xi, c, ty, tx] = sum_{a, b} BT_y[xi_y, a] * d[a, b] * BT_x[xi_x, b]
+//             d[a, b] = x[n, c, ty*my - ph + a, tx*mx - pw + b]   (0 in the padding)
+//           with xi = xi_y*AX + xi_x. Stride 1 and dilation 1 only (the tiles overlap by r-1).
+// Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start); V [nb, AY*AX*C, TH, TW],
+//           i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1 convolution
+//           with AY*AX*groups groups. Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
+// Threads:  one invocation per (n, c, ty, tx), tx fastest; 256 per workgroup on a 2-D grid.
+// Work:     AY*AX loads, then the two small matrix products: AY*AY*AX + AY*AX*AX
+//           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
+//           in step 2 — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
+//           like any entry: generic matrices keep one kernel for every tile size.
+// Memory:   no workgroup memory; d and the half-transformed tile live in private arrays.
+// Bounds:   invocations past nb*C*TH*TW return; taps outside the image read 0 (the address
+//           is clamped first); tiles hanging over the bottom/right edge are transformed in
+//           full (step 3 drops the outputs past OH, OW).
+// Changed from 03_implicit_gemm: 03 multiplies every tap of every pixel; here the input is
+//           re-expressed so that step 2 (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
+//           multiplies per output and channel pair instead of ry*rx: 2.25 instead of 9 for
+//           a 3x3 filter with 4x4 tiles, 9 instead of 25 for 5x5 with 2x2 tiles.
+
+override AY: u32 = 6u;   // tile rows    (my + ry - 1), at most 8
+override AX: u32 = 6u;   // tile columns (mx + rx - 1), at most 8
+
+struct Params {
+  n: u32, c: u32, h: u32, w: u32,
+  th: u32, tw: u32, my: u32, mx: u32,
+  ph: i32, pw: i32, x_off: u32, total: u32,
+  mats: array<vec4f, 32>,   // Bᵀ_y (AY x AY) at 0, Bᵀ_x (AX x AX) at AY*AY
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> v: array<f32>;
+
+fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.total) { return; }
+  let tiles = p.th * p.tw;
+  let t = i % tiles;
+  let c = (i / tiles) % p.c;
+  let n = i / (tiles * p.c);
+  let y0 = i32((t / p.tw) * p.my) - p.ph;
+  let x0 = i32((t % p.tw) * p.mx) - p.pw;
+  let base = p.x_off + (n * p.c + c) * p.h * p.w;
+
+  var d: array<f32, 64>;   // the input tile, d[a*8 + b]
+  for (var a = 0u; a < AY; a++) {
+    let iy = y0 + i32(a);
+    for (var b = 0u; b < AX; b++) {
+      let ix = x0 + i32(b);
+      let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      d[a * 8u + b] = select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), ok)], ok);
+    }
+  }
+  // rows: e = Bᵀ_y d
+  var e: array<f32, 64>;
+  for (var a2 = 0u; a2 < AY; a2++) {
+    for (var b = 0u; b < AX; b++) {
+      var s = 0.0;
+      for (var a = 0u; a < AY; a++) { s = fma(mat(a2 * AY + a), d[a * 8u + b], s); }
+      e[a2 * 8u + b] = s;
+    }
+  }
+  // columns: V = e B_x, written to channel xi*C + c of image n
+  let plane = p.c * tiles;
+  var out = n * AY * AX * plane + c * tiles + t;
+  for (var a2 = 0u; a2 < AY; a2++) {
+    for (var b2 = 0u; b2 < AX; b2++) {
+      var s = 0.0;
+      for (var b = 0u; b < AX; b++) { s = fma(e[a2 * 8u + b], mat(AY * AY + b2 * AX + b), s); }
+      v[out] = s;
+      out += plane;
+    }
+  }
+}

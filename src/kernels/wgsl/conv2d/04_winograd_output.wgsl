@@ -1,0 +1,82 @@
+// conv2d/04_winograd_output.wgsl — Winograd step 3 of 3: turn each tile's AY x AX products
+// back into my x mx output pixels, Y = Aᵀ_y M A_x, then bias and ReLU.
+//
+// Math:     y[n, k, ty*my + i, tx*mx + j] = sum_{a, b} AT_y[i, a] * M[n, a*AX + b, k, ty, tx] * AT_x[j, b]
+//                                           (+ bias[k]) (then max(., 0))
+//           where M[n, xi, k, t] = sum_c U[xi, c, k] * V[n, xi, c, t] came from step 2
+//           (03_implicit_gemm run as a 1x1 conv: one independent GEMM per xi).
+// Layout:   M [nb, AY*AX*K, TH, TW] (channel xi*K + k); y NCHW [N, K, OH, OW] (y_off: a
+//           batch chunk's start). Aᵀ_y (MY x AY) then Aᵀ_x (MX x AX) in `mats`.
+// Threads:  one invocation per (n, k, ty, tx), tx fastest; 256 per workgroup, 2-D grid.
+// Work:     AY*AX loads, my*AY*AX + my*mx*AX multiply-adds, up to my*mx stores.
+// Memory:   no workgroup memory.
+// Bounds:   invocations past nb*K*TH*TW return; pixels of edge tiles past OH or OW are
+//           not stored (their inputs were the padding or past it).
+// Changed from 03_implicit_gemm's epilogue: the same bias + ReLU (EPILOGUE), applied after
+//           the inverse transform, since only then are the values pixels.
+
+override AY: u32 = 6u;
+override AX: u32 = 6u;
+override MY: u32 = 4u;         // output rows per tile (AY = MY + KH - 1)
+override MX: u32 = 4u;         // output columns per tile
+override EPILOGUE: u32 = 0u;   // 0 none, 1 + bias, 2 + bias then ReLU
+
+struct Params {
+  n: u32, k: u32, oh: u32, ow: u32,
+  th: u32, tw: u32, _pad2: u32, _pad3: u32,
+  y_off: u32, total: u32, _pad0: u32, _pad1: u32,
+  mats: array<vec4f, 32>,   // Aᵀ_y (MY x AY) at 0, Aᵀ_x (MX x AX) at MY*AY
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> m: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.total) { return; }
+  let tiles = p.th * p.tw;
+  let t = i % tiles;
+  let k = (i / tiles) % p.k;
+  let n = i / (tiles * p.k);
+  let plane = p.k * tiles;
+
+  var mv: array<f32, 64>;   // M[a*8 + b]
+  var src = n * AY * AX * plane + k * tiles + t;
+  for (var a = 0u; a < AY; a++) {
+    for (var b = 0u; b < AX; b++) {
+      mv[a * 8u + b] = m[src];
+      src += plane;
+    }
+  }
+  // rows: e = Aᵀ_y M   (my x AX)
+  var e: array<f32, 64>;
+  for (var r = 0u; r < MY; r++) {
+    for (var b = 0u; b < AX; b++) {
+      var s = 0.0;
+      for (var a = 0u; a < AY; a++) { s = fma(mat(r * AY + a), mv[a * 8u + b], s); }
+      e[r * 8u + b] = s;
+    }
+  }
+  var add = 0.0;
+  if (EPILOGUE >= 1u) { add = bias[k]; }
+  let oy0 = (t / p.tw) * MY;
+  let ox0 = (t % p.tw) * MX;
+  let yb = p.y_off + (n * p.k + k) * p.oh * p.ow;
+  for (var r = 0u; r < MY; r++) {
+    let oy = oy0 + r;
+    if (oy >= p.oh) { break; }
+    for (var q = 0u; q < MX; q++) {
+      let ox = ox0 + q;
+      if (ox >= p.ow) { break; }
+      var s = add;
+      for (var b = 0u; b < AX; b++) { s = fma(e[r * 8u + b], mat(MY * AY + q * AX + b), s); }
+      if (EPILOGUE == 2u) { s = max(s, 0.0); }
+      y[yb + oy * p.ow + ox] = s;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// conv2d/04_winograd_weight.wgsl — Winograd step 0: transform every filter, U = G_y g G_xᵀ,
+// straight into the packed layout that 03_implicit_gemm reads as a 1x1 convolution.
+//
+// Math:     U[xi, g, ci, j] = sum_{ky, kx} G_y[xi_y, ky] * f[ky, kx] * G_x[xi_x, kx],
+//           xi = xi_y*AX + xi_x, for the filter f that maps input channel ci of group g to
+//           its output channel j:
+//             MODE 0 (forward):        f[ky, kx] = w[g*Kg + j, ci, ky, kx]
+//             MODE 1 (data gradient): f[ky, kx] = w[g*Cg + ci, j, KH-1-ky, KW-1-kx]
+//           (the data gradient of a stride-1 conv is a conv of dy with the filters turned
+//           by 180 degrees and input/output channels swapped; here "ci" runs over the
+//           original outputs and j over the original inputs).
+// Layout:   w is PyTorch's [K, C/groups, KH, KW]. The result is 03's packed weight for a
+//           1x1 conv with AY*AX*groups groups: wp[(xi*groups + g)*CI + ci, j], rows of
+//           `cols` channels (CI = the convolution's input channels per group, J = `cols`
+//           = its output channels per group rounded up to 03's channel block, zeros past
+//           them). G_y (AY x KH) then G_x (AX x KW) in `mats`.
+// Threads:  one invocation per (g, ci, j < cols), j fastest; 256 per workgroup, 2-D grid.
+// Work:     KH*KW loads, AY*KH*KW + AY*AX*KW multiply-adds, AY*AX stores. Runs once per
+//           forward (or data gradient): the filters are small next to the activations.
+// Memory:   no workgroup memory.   Bounds: i >= groups*CI*cols returns; j >= the real
+//           channel count stores zeros.
+// Changed from pack_weight.wgsl (MODE 0/1 there): the same re-layout, plus the transform.
+
+override AY: u32 = 6u;
+override AX: u32 = 6u;
+override KH: u32 = 3u;   // filter rows, at most 8
+override KW: u32 = 3u;   // filter columns, at most 8
+override MODE: u32 = 0u;
+
+struct Params {
+  kg: u32, ci: u32, groups: u32, cols: u32,   // kg: output channels per group (j < kg)
+  total: u32, _pad0: u32, _pad1: u32, _pad2: u32,
+  mats: array<vec4f, 32>,   // G_y (AY x KH) at 0, G_x (AX x KW) at AY*KH
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> wp: array<f32>;
+
+fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.total) { return; }
+  let j = i % p.cols;
+  let ci = (i / p.cols) % p.ci;
+  let g = i / (p.cols * p.ci);
+  let live = j < p.kg;
+
+  var f: array<f32, 64>;   // f[ky*8 + kx]
+  if (live) {
+    for (var ky = 0u; ky < KH; ky++) {
+      for (var kx = 0u; kx < KW; kx++) {
+        var src = ((g * p.kg + j) * p.ci + ci) * KH * KW + ky * KW + kx;                  // MODE 0
+        if (MODE == 1u) { src = ((g * p.ci + ci) * p.kg + j) * KH * KW + (KH - 1u - ky) * KW + (KW - 1u - kx); }
+        f[ky * 8u + kx] = w[src];
+      }
+    }
+  }
+  // rows: e = G_y f   (AY x KW)
+  var e: array<f32, 64>;
+  for (var a = 0u; a < AY; a++) {
+    for (var kx = 0u; kx < KW; kx++) {
+      var s = 0.0;
+      for (var ky = 0u; ky < KH; ky++) { s = fma(mat(a * KH + ky), f[ky * 8u + kx], s); }
+      e[a * 8u + kx] = s;
+    }
+  }
+  // columns: U = e G_xᵀ, one packed row per xi
+  let stride = p.groups * p.ci * p.cols;   // from one xi's block to the next
+  var out = (g * p.ci + ci) * p.cols + j;
+  for (var a = 0u; a < AY; a++) {
+    for (var b = 0u; b < AX; b++) {
+      var s = 0.0;
+      for (var kx = 0u; kx < KW; kx++) { s = fma(e[a * 8u + kx], mat(AY * KH + b * KW + kx), s); }
+      wp[out] = select(0.0, s, live);
+      out += stride;
+    }
+  }
+}
