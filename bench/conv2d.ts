@@ -148,6 +148,7 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
       const ls = convShape([1, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts);
       if (!winogradUnsupported(ls)) jobs.push({ pass: 'forward', version: 'winograd' });
       if (dgradAsConv(ls)) jobs.push({ pass: 'dgrad', version: 'winograd' });
+      if (!winogradUnsupported(ls)) jobs.push({ pass: 'wgrad', version: 'winograd' });
       jobs.sort((a, b) => ['forward', 'dgrad', 'wgrad'].indexOf(a.pass) - ['forward', 'dgrad', 'wgrad'].indexOf(b.pass));
       const todo = jobs.filter((j) => want(j.version));
       for (const job of todo) {

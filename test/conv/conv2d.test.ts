@@ -102,6 +102,10 @@ describe.skipIf(!gpu)('Winograd (04) against the float64 reference', () => {
       const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), null, { ...c.opts, version: 'winograd' }).data());
       expectClose(y, conv2dRef(s, x, w, null), { atol: 1e-4, rtol: 1e-4, name: `winograd ${c.name}` });
     });
+    it(`weight gradient: ${c.name}`, async () => {
+      const dw = await tidy(() => conv2dBackwardWeight(Tensor.fromArray(x, c.x), Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), c.w, { ...c.opts, version: 'winograd' }).data());
+      expectClose(dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: `wgrad winograd ${c.name}` });
+    });
     if (dgradAsConv(s)) {
       it(`data gradient: ${c.name}`, async () => {
         const dx = await tidy(() => conv2dBackwardData(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), Tensor.fromArray(w, c.w), c.x, { ...c.opts, version: 'winograd' }).data());
@@ -305,10 +309,12 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectConv2d(conv2, fake(true)).version).toBe('winograd');
     expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer/);
     expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('winograd');
-    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('winograd');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
     expect(selectConv2d(conv1, fake(true)).version).toBe('implicit');
     expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('implicit');
+    expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('splitk');
     // few channels: the transforms would cost as much as they save
     const thin = convShape([8, 8, 27, 27], [64, 8, 3, 3], { padding: 1 });
     expect(selectConv2d(thin, fake(true)).version).toBe('implicit');

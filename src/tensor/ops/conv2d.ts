@@ -13,7 +13,7 @@
 
 import type { Binding, Device } from '../device.js';
 import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
-import { reluBackward } from './elementwise.js';
+import { add, reluBackward } from './elementwise.js';
 import { gemm, GPU_GEMM, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
@@ -21,7 +21,7 @@ import { winograd1D, winogradSaving, winogradTileFor, type Winograd1D } from './
 
 export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd';
 export type DgradVersion = 'naive' | 'implicit' | 'gemm' | 'winograd';
-export type WgradVersion = 'naive' | 'splitk' | 'gemm';
+export type WgradVersion = 'naive' | 'splitk' | 'gemm' | 'winograd';
 /** The versions that run every convolution ('winograd' runs stride-1, dilation-1 ones: see winogradUnsupported). */
 export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit', 'gemm'];
 export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit', 'gemm'];
@@ -189,8 +189,13 @@ function fit<T extends { COV: number }>(t: T, channels: number): T {
 function fitWgrad(s: ConvShape): typeof CONV_TUNING.wgrad {
   const t = fit(CONV_TUNING.wgrad, s.k / s.groups);
   const r = (s.c / s.groups) * s.kh * s.kw;
-  const blocks = Math.ceil(r / (t.WG * t.TAPS));
-  return { ...t, TAPS: Math.max(1, Math.ceil(r / (t.WG * blocks))) };
+  // few taps (Winograd's 1x1 step on conv2: R = 96): smaller workgroups rather than fewer
+  // taps per invocation, which shrinks the register block (conv2 at batch 8: 3 taps x 32
+  // lanes 352 ms, 6 taps x 16 lanes 239 ms)
+  let wg = t.WG;
+  while (wg > 8 && r < (wg * t.TAPS) / 2) wg /= 2;
+  const blocks = Math.ceil(r / (wg * t.TAPS));
+  return { ...t, WG: wg, TAPS: Math.max(1, Math.ceil(r / (wg * blocks))) };
 }
 
 /** The weight re-laid out as [groups, R, cols] (see pack_weight.wgsl), cols a multiple of `block`. */
@@ -247,6 +252,8 @@ export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<
 /** Picks the weight-gradient version (split-K unless the problem is tiny). */
 export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
+  const wino = winogradWorth(s, device);
+  if (wino) return { version: 'winograd', why: `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)` };
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: 'naive', why: 'naive wgrad: a tiny problem' };
   return { version: 'splitk', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
 }
@@ -425,7 +432,7 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
     d.dispatch(CONV_KERNELS.winogradInput, [X.binding, whole(V)],
       [{ u: nb }, { u: e.c }, { u: e.h }, { u: e.w }, { u: th }, { u: tw }, { u: fy.m }, { u: fx.m },
         { i: e.ph }, { i: e.pw }, { u: X.rel }, { u: nb * e.c * tiles }, ...mats(fy.BT, fx.BT)],
-      grid(nb * e.c * tiles), shape);
+      grid(nb * e.c * tiles), { ...shape, IY: fy.alpha, IX: fx.alpha });
     // step 2: M[n, xi*K + k, t] = sum_c U[xi, c, k] V[n, xi*C + c, t], 03 as a 1x1 conv
     const s1: ConvShape = {
       n: nb, c: xi * e.c, h: th, w: tw, k: xi * e.k, kh: 1, kw: 1, sh: 1, sw: 1,
@@ -444,6 +451,56 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
     M.dispose();
   }
   wp.dispose();
+}
+
+/**
+ * dw of a stride-1 conv by Winograd F(KH x KW, my x mx): dw is x correlated with dy, so
+ * with dy's my x mx tiles as the "filters" and the KH x KW taps as the outputs,
+ *   dw[k, c] = Aᵀ [ Σ_(n, tiles) (G dy_(k,t) Gᵀ) ⊙ (Bᵀ x_(c,t) B) ] A.
+ * Step 1 transforms x's tiles (as the forward does, with F(KH, my)'s Bᵀ) and dy's tiles
+ * (the same kernel with G); step 2 is the sum over tiles — the weight gradient of a 1x1
+ * conv with AY*AX*groups groups (wgrad_02_splitk); step 3 (04_winograd_output with one
+ * "tile" per (k, c)) turns each AY x AX block of sums into the KH x KW taps.
+ */
+function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape): Tensor {
+  const d = x.device;
+  const fy = winograd1D(s.kh, winogradTileFor(s.kh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
+  const fx = winograd1D(s.kw, winogradTileFor(s.kw));
+  const my = fy.r;
+  const mx = fx.r;
+  const xi = fy.alpha * fx.alpha;
+  const th = Math.ceil(s.oh / my);
+  const tw = Math.ceil(s.ow / mx);
+  const tiles = th * tw;
+  const cg = s.c / s.groups;
+  const shape = { AY: fy.alpha, AX: fx.alpha };
+  let P: Tensor | null = null; // [xi*K, Cg, 1, 1]: the sums, transform point xi at rows xi*K + k
+  for (const [b0, nb] of planBatchChunks(s.n, [xi * s.c * tiles * 4, xi * s.k * tiles * 4, xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment)) {
+    const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+    const X1 = Tensor.empty([nb, xi * s.c, th, tw], 'float32', d);
+    d.dispatch(CONV_KERNELS.winogradInput, [X.binding, whole(X1)],
+      [{ u: nb }, { u: s.c }, { u: s.h }, { u: s.w }, { u: th }, { u: tw }, { u: my }, { u: mx },
+        { i: s.ph }, { i: s.pw }, { u: X.rel }, { u: nb * s.c * tiles }, ...mats(fy.BT, fx.BT)],
+      grid(nb * s.c * tiles), { ...shape, IY: fy.alpha, IX: fx.alpha });
+    const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
+    const D1 = Tensor.empty([nb, xi * s.k, th, tw], 'float32', d);
+    d.dispatch(CONV_KERNELS.winogradInput, [Y.binding, whole(D1)],
+      [{ u: nb }, { u: s.k }, { u: s.oh }, { u: s.ow }, { u: th }, { u: tw }, { u: my }, { u: mx },
+        { i: 0 }, { i: 0 }, { u: Y.rel }, { u: nb * s.k * tiles }, ...mats(fy.G, fx.G)],
+      grid(nb * s.k * tiles), { ...shape, IY: my, IX: mx });
+    const part = conv2dBackwardWeight(X1, D1, [xi * s.k, cg, 1, 1], { groups: xi * s.groups, version: 'splitk' });
+    X1.dispose();
+    D1.dispose();
+    if (P) { const sum2 = add(P, part); P.dispose(); part.dispose(); P = sum2; } else P = part;
+  }
+  const dw = Tensor.empty(wShape, 'float32', d);
+  const outputs = s.k * cg;
+  d.dispatch(CONV_KERNELS.winogradOutput, [whole(P!), whole(P!), whole(dw)],
+    [{ u: 1 }, { u: outputs }, { u: s.kh }, { u: s.kw }, { u: 1 }, { u: 1 }, { u: 0 }, { u: 0 },
+      { u: 0 }, { u: outputs }, { u: 0 }, { u: 0 }, ...mats(fy.AT, fx.AT)],
+    grid(outputs), { ...shape, MY: s.kh, MX: s.kw, EPILOGUE: 0 });
+  P!.dispose();
+  return dw;
 }
 
 // ---- forward -----------------------------------------------------------------------------
@@ -635,9 +692,14 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
   const s = convShape(x.shape, wShape, opts);
   checkDy('conv2dBackwardWeight', dy, s);
   const d = assertSameDevice('conv2dBackwardWeight', x, dy);
+  const version = opts.version ?? selectConv2dBackwardWeight(s, d).version;
+  if (version === 'winograd') {
+    const why = winogradUnsupported(s);
+    if (why) throw new Error(`conv2dBackwardWeight: version 'winograd' cannot run ${why}; x ${fmtShape(x.shape)}, weight ${fmtShape(wShape)}`);
+    return winogradWgrad(x, dy, wShape, s);
+  }
   const dw = Tensor.empty(wShape, 'float32', d);
   const count = s.k * (s.c / s.groups) * s.kh * s.kw;
-  const version = opts.version ?? selectConv2dBackwardWeight(s, d).version;
   if (version === 'naive') {
     batchChunks(d, s).forEach(([b0, nb], i) => {
       const X = span(d, x, b0 * xImage(s), nb * xImage(s));

@@ -1,5 +1,6 @@
 // conv2d/04_winograd_input.wgsl — Winograd step 1 of 3: cut the input into overlapping
-// tiles and transform each one, V = Bᵀ_y d B_x.
+// tiles and transform each one, V = Bᵀ_y d B_x (or, for the weight gradient, also dy's
+// tiles: D = G_y dy G_xᵀ — the same kernel with other matrices and tile sizes).
 //
 // Math:     Winograd's minimal filtering F(my x mx, ry x rx) (src/tensor/ops/winograd.ts):
 //           an output tile of my x mx pixels needs an input tile d of AY x AX pixels
@@ -10,11 +11,15 @@
 //             V[n, xi, c, ty, tx] = sum_{a, b} BT_y[xi_y, a] * d[a, b] * BT_x[xi_x, b]
 //             d[a, b] = x[n, c, ty*my - ph + a, tx*mx - pw + b]   (0 in the padding)
 //           with xi = xi_y*AX + xi_x. Stride 1 and dilation 1 only (the tiles overlap by r-1).
+//           In general the tile is IY x IX values taken every (my, mx) pixels and the two
+//           matrices are AY x IY and AX x IX: IY = AY for the input (Bᵀ), while the weight
+//           gradient also transforms dy in non-overlapping my x mx tiles (IY = my, no padding)
+//           with G of F(r, m) — dw = Aᵀ [ Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ x B) ] A (winograd.ts).
 // Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start); V [nb, AY*AX*C, TH, TW],
 //           i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1 convolution
 //           with AY*AX*groups groups. Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
 // Threads:  one invocation per (n, c, ty, tx), tx fastest; 256 per workgroup on a 2-D grid.
-// Work:     AY*AX loads, then the two small matrix products: AY*AY*AX + AY*AX*AX
+// Work:     IY*IX loads, then the two small matrix products: AY*IY*IX + AY*AX*IX
 //           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
 //           in step 2 — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
 //           like any entry: generic matrices keep one kernel for every tile size.
@@ -29,12 +34,14 @@
 
 override AY: u32 = 6u;   // tile rows    (my + ry - 1), at most 8
 override AX: u32 = 6u;   // tile columns (mx + rx - 1), at most 8
+override IY: u32 = 6u;   // rows read per tile (AY, or my for dy's tiles)
+override IX: u32 = 6u;   // columns read per tile
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
   th: u32, tw: u32, my: u32, mx: u32,
   ph: i32, pw: i32, x_off: u32, total: u32,
-  mats: array<vec4f, 32>,   // Bᵀ_y (AY x AY) at 0, Bᵀ_x (AX x AX) at AY*AY
+  mats: array<vec4f, 32>,   // Bᵀ_y (AY x IY) at 0, Bᵀ_x (AX x IX) at AY*IY
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -56,9 +63,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let base = p.x_off + (n * p.c + c) * p.h * p.w;
 
   var d: array<f32, 64>;   // the input tile, d[a*8 + b]
-  for (var a = 0u; a < AY; a++) {
+  for (var a = 0u; a < IY; a++) {
     let iy = y0 + i32(a);
-    for (var b = 0u; b < AX; b++) {
+    for (var b = 0u; b < IX; b++) {
       let ix = x0 + i32(b);
       let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
       d[a * 8u + b] = select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), ok)], ok);
@@ -67,9 +74,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   // rows: e = Bᵀ_y d
   var e: array<f32, 64>;
   for (var a2 = 0u; a2 < AY; a2++) {
-    for (var b = 0u; b < AX; b++) {
+    for (var b = 0u; b < IX; b++) {
       var s = 0.0;
-      for (var a = 0u; a < AY; a++) { s = fma(mat(a2 * AY + a), d[a * 8u + b], s); }
+      for (var a = 0u; a < IY; a++) { s = fma(mat(a2 * IY + a), d[a * 8u + b], s); }
       e[a2 * 8u + b] = s;
     }
   }
@@ -79,7 +86,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   for (var a2 = 0u; a2 < AY; a2++) {
     for (var b2 = 0u; b2 < AX; b2++) {
       var s = 0.0;
-      for (var b = 0u; b < AX; b++) { s = fma(e[a2 * 8u + b], mat(AY * AY + b2 * AX + b), s); }
+      for (var b = 0u; b < IX; b++) { s = fma(e[a2 * 8u + b], mat(AY * IY + b2 * IX + b), s); }
       v[out] = s;
       out += plane;
     }
