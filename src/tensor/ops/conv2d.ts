@@ -431,7 +431,7 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
     const V = Tensor.empty([nb, xi * e.c, th, tw], 'float32', d);
     d.dispatch(CONV_KERNELS.winogradInput, [X.binding, whole(V)],
       [{ u: nb }, { u: e.c }, { u: e.h }, { u: e.w }, { u: th }, { u: tw }, { u: fy.m }, { u: fx.m },
-        { i: e.ph }, { i: e.pw }, { u: X.rel }, { u: nb * e.c * tiles }, ...mats(fy.BT, fx.BT)],
+        { i: e.ph }, { i: e.pw }, { u: X.rel }, { u: nb * e.c * tiles }, { u: e.groups }, { u: 0 }, { u: 0 }, { u: 0 }, ...mats(fy.BT, fx.BT)],
       grid(nb * e.c * tiles), { ...shape, IY: fy.alpha, IX: fx.alpha });
     // step 2: M[n, xi*K + k, t] = sum_c U[xi, c, k] V[n, xi*C + c, t], 03 as a 1x1 conv
     const s1: ConvShape = {
@@ -475,20 +475,28 @@ function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape): Tens
   const cg = s.c / s.groups;
   const shape = { AY: fy.alpha, AX: fx.alpha };
   let P: Tensor | null = null; // [xi*K, Cg, 1, 1]: the sums, transform point xi at rows xi*K + k
-  for (const [b0, nb] of planBatchChunks(s.n, [xi * s.c * tiles * 4, xi * s.k * tiles * 4, xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment)) {
+  const chunkOf = (nb: number): ConvShape => ({
+    n: nb, c: xi * s.c, h: th, w: tw, k: xi * s.k, kh: 1, kw: 1, sh: 1, sw: 1,
+    ph: 0, pw: 0, dh: 1, dw: 1, groups: xi * s.groups, oh: th, ow: tw,
+  });
+  const cols = wgradCols(chunkOf(1));
+  for (const [b0, nb] of planBatchChunks(s.n, [xi * s.c * tiles * 4, xi * s.groups * cols * tiles * 4, xImage(s) * 4, yImage(s) * 4], d.maxBinding, d.alignment)) {
     const X = span(d, x, b0 * xImage(s), nb * xImage(s));
     const X1 = Tensor.empty([nb, xi * s.c, th, tw], 'float32', d);
     d.dispatch(CONV_KERNELS.winogradInput, [X.binding, whole(X1)],
       [{ u: nb }, { u: s.c }, { u: s.h }, { u: s.w }, { u: th }, { u: tw }, { u: my }, { u: mx },
-        { i: s.ph }, { i: s.pw }, { u: X.rel }, { u: nb * s.c * tiles }, ...mats(fy.BT, fx.BT)],
+        { i: s.ph }, { i: s.pw }, { u: X.rel }, { u: nb * s.c * tiles }, { u: s.groups }, { u: 0 }, { u: 0 }, { u: 0 }, ...mats(fy.BT, fx.BT)],
       grid(nb * s.c * tiles), { ...shape, IY: fy.alpha, IX: fx.alpha });
+    // dy's tiles straight into the split-K kernel's channel-last layout (no pack_dy pass)
     const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
-    const D1 = Tensor.empty([nb, xi * s.k, th, tw], 'float32', d);
+    const D1 = Tensor.empty([xi * s.groups, nb * tiles, cols], 'float32', d);
+    const dTotal = nb * s.groups * cols * tiles;
     d.dispatch(CONV_KERNELS.winogradInput, [Y.binding, whole(D1)],
       [{ u: nb }, { u: s.k }, { u: s.oh }, { u: s.ow }, { u: th }, { u: tw }, { u: my }, { u: mx },
-        { i: 0 }, { i: 0 }, { u: Y.rel }, { u: nb * s.k * tiles }, ...mats(fy.G, fx.G)],
-      grid(nb * s.k * tiles), { ...shape, IY: my, IX: mx });
-    const part = conv2dBackwardWeight(X1, D1, [xi * s.k, cg, 1, 1], { groups: xi * s.groups, version: 'splitk' });
+        { i: 0 }, { i: 0 }, { u: Y.rel }, { u: dTotal }, { u: s.groups }, { u: cols }, { u: 0 }, { u: 0 }, ...mats(fy.G, fx.G)],
+      grid(dTotal), { ...shape, IY: my, IX: mx, LAYOUT: 1 });
+    const part = Tensor.empty([xi * s.k, cg, 1, 1], 'float32', d);
+    wgradSplitK(X1, null, D1, chunkOf(nb), part);
     X1.dispose();
     D1.dispose();
     if (P) { const sum2 = add(P, part); P.dispose(); part.dispose(); P = sum2; } else P = part;
@@ -743,31 +751,56 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
     part.dispose();
     return dw;
   }
-  // split-K: every batch chunk is cut into `slices` pixel slices; each slice writes one
-  // partial dw into part[slices, K, R]; wgrad_reduce sums them in slice order (and adds
-  // the chunk's sum to dw for the second and later chunks): a fixed order, no atomics.
+  wgradSplitK(x, dy, null, s, dw);
+  return dw;
+}
+
+/**
+ * The split-K weight gradient into dw: every batch chunk is cut into `slices` pixel slices;
+ * each slice writes one partial dw into part[slices, K, R]; wgrad_reduce sums them in slice
+ * order (and adds the chunk's sum to dw for the second and later chunks): a fixed order, no
+ * atomics. With one slice and one chunk the kernel writes dw itself (no reduce). dy is
+ * packed per chunk by pack_dy, unless `packed` already holds it as [groups, N*OH*OW, cols]
+ * for a single chunk (Winograd's weight gradient writes its transformed dy that way).
+ */
+function wgradSplitK(x: Tensor, dy: Tensor | null, packed: Tensor | null, s: ConvShape, dw: Tensor): void {
+  const d = x.device;
   const t = fitWgrad(s);
   const plan = planWgrad(d, s);
-  const kg = s.k / s.groups;
-  const cols = Math.ceil(kg / (4 * t.COV)) * 4 * t.COV;
+  const count = s.k * (s.c / s.groups) * s.kh * s.kw;
+  const cols = wgradCols(s);
   const r = (s.c / s.groups) * s.kh * s.kw;
-  const part = Tensor.empty([plan.slices, count], 'float32', d);
+  if (packed && (plan.chunks.length > 1 || packed.size !== s.groups * s.n * s.oh * s.ow * cols)) {
+    throw new Error(`conv2d: a packed dy of ${packed.size} values does not fit the weight gradient's plan`);
+  }
+  const direct = plan.slices === 1 && plan.chunks.length === 1;
+  const part = direct ? dw : Tensor.empty([plan.slices, count], 'float32', d);
   plan.chunks.forEach(([b0, nb], i) => {
     const X = span(d, x, b0 * xImage(s), nb * xImage(s));
-    const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
     const q = nb * s.oh * s.ow;
-    const dyt = Tensor.empty([s.groups, q, cols], 'float32', d);
-    d.dispatch(CONV_KERNELS.packDy, [Y.binding, whole(dyt)],
-      [{ u: nb }, { u: s.k }, { u: s.oh * s.ow }, { u: s.groups }, { u: cols }, { u: Y.rel }, { u: 0 }, { u: 0 }], grid(dyt.size));
+    let dyt = packed;
+    if (!dyt) {
+      const Y = span(d, dy!, b0 * yImage(s), nb * yImage(s));
+      dyt = Tensor.empty([s.groups, q, cols], 'float32', d);
+      d.dispatch(CONV_KERNELS.packDy, [Y.binding, whole(dyt)],
+        [{ u: nb }, { u: s.k }, { u: s.oh * s.ow }, { u: s.groups }, { u: cols }, { u: Y.rel }, { u: 0 }, { u: 0 }], grid(dyt.size));
+    }
     const params = convParams(s, nb, X.rel, plan.slices, cols, 0); // y_off's slot carries the slice count
     const wg: [number, number, number] = [Math.ceil(r / (t.WG * t.TAPS)), cols / (4 * t.COV), s.groups * plan.slices];
     d.dispatch(CONV_KERNELS.wgradSplitK, [X.binding, whole(dyt), whole(part)], params, wg, { ...t });
-    dyt.dispose();
-    d.dispatch(CONV_KERNELS.wgradReduce, [whole(part), whole(dw)], [{ u: count }, { u: plan.slices }, { u: 0 }, { u: 0 }],
-      grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
+    if (!packed) dyt.dispose();
+    if (!direct) {
+      d.dispatch(CONV_KERNELS.wgradReduce, [whole(part), whole(dw)], [{ u: count }, { u: plan.slices }, { u: 0 }, { u: 0 }],
+        grid(count), { ACCUMULATE: i > 0 ? 1 : 0 });
+    }
   });
-  part.dispose();
-  return dw;
+  if (!direct) part.dispose();
+}
+
+/** The channel columns of pack_dy's output for the split-K weight gradient (Kg rounded up to its block). */
+function wgradCols(s: ConvShape): number {
+  const t = fitWgrad(s);
+  return Math.ceil(s.k / s.groups / (4 * t.COV)) * 4 * t.COV;
 }
 
 function checkDy(op: string, dy: Tensor, s: ConvShape): void {

@@ -15,17 +15,22 @@
 //           matrices are AY x IY and AX x IX: IY = AY for the input (Bᵀ), while the weight
 //           gradient also transforms dy in non-overlapping my x mx tiles (IY = my, no padding)
 //           with G of F(r, m) — dw = Aᵀ [ Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ x B) ] A (winograd.ts).
-// Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start); V [nb, AY*AX*C, TH, TW],
-//           i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1 convolution
-//           with AY*AX*groups groups. Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
-// Threads:  one invocation per (n, c, ty, tx), tx fastest; 256 per workgroup on a 2-D grid.
+// Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start). LAYOUT 0: V [nb, AY*AX*C,
+//           TH, TW], i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1
+//           convolution with AY*AX*groups groups. LAYOUT 1 (dy's tiles for the weight
+//           gradient): channel-last per group, V[xi*groups + g, n*TH*TW + t, j] with
+//           c = g*Cg + j and rows of `cols` >= Cg values (zeros past Cg) — the layout
+//           pack_dy.wgsl makes for wgrad_02_splitk, written here directly instead.
+//           Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
+// Threads:  one invocation per (n, c, ty, tx), tx fastest (LAYOUT 1: per (n, ty, tx, g,
+//           j < cols), j fastest); 256 per workgroup on a 2-D grid.
 // Work:     IY*IX loads, then the two small matrix products: AY*IY*IX + AY*AX*IX
 //           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
 //           in step 2 — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
 //           like any entry: generic matrices keep one kernel for every tile size.
 // Memory:   no workgroup memory; d and the half-transformed tile live in private arrays.
-// Bounds:   invocations past nb*C*TH*TW return; taps outside the image read 0 (the address
-//           is clamped first); tiles hanging over the bottom/right edge are transformed in
+// Bounds:   invocations past `total` return; taps outside the image read 0 (the address
+//           is clamped first), and so do LAYOUT 1's padding columns j >= Cg; tiles hanging over the bottom/right edge are transformed in
 //           full (step 3 drops the outputs past OH, OW).
 // Changed from 03_implicit_gemm: 03 multiplies every tap of every pixel; here the input is
 //           re-expressed so that step 2 (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
@@ -36,11 +41,13 @@ override AY: u32 = 6u;   // tile rows    (my + ry - 1), at most 8
 override AX: u32 = 6u;   // tile columns (mx + rx - 1), at most 8
 override IY: u32 = 6u;   // rows read per tile (AY, or my for dy's tiles)
 override IX: u32 = 6u;   // columns read per tile
+override LAYOUT: u32 = 0u;
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
   th: u32, tw: u32, my: u32, mx: u32,
   ph: i32, pw: i32, x_off: u32, total: u32,
+  groups: u32, cols: u32, _pad0: u32, _pad1: u32,   // LAYOUT 1 only
   mats: array<vec4f, 32>,   // Bᵀ_y (AY x IY) at 0, Bᵀ_x (AX x IX) at AY*IY
 }
 
@@ -55,9 +62,23 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.total) { return; }
   let tiles = p.th * p.tw;
-  let t = i % tiles;
-  let c = (i / tiles) % p.c;
-  let n = i / (tiles * p.c);
+  var chans = p.c;                 // channels walked by the invocations
+  if (LAYOUT == 1u) { chans = p.groups * p.cols; }
+  // LAYOUT 0: tx fastest (neighbouring invocations store neighbouring values);
+  // LAYOUT 1: the channel fastest, for the same reason (conv2's dy at batch 8: 63 ms with
+  // tx fastest, 12 ms like this, on lavapipe)
+  var t = i % tiles;
+  var cw = (i / tiles) % chans;
+  if (LAYOUT == 1u) { cw = i % chans; t = (i / chans) % tiles; }
+  let n = i / (tiles * chans);
+  var c = cw;
+  var live = true;
+  let cg = p.c / p.groups;
+  if (LAYOUT == 1u) {
+    let j = cw % p.cols;
+    live = j < cg;
+    c = (cw / p.cols) * cg + min(j, cg - 1u);
+  }
   let y0 = i32((t / p.tw) * p.my) - p.ph;
   let x0 = i32((t % p.tw) * p.mx) - p.pw;
   let base = p.x_off + (n * p.c + c) * p.h * p.w;
@@ -67,7 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let iy = y0 + i32(a);
     for (var b = 0u; b < IX; b++) {
       let ix = x0 + i32(b);
-      let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      let ok = live && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
       d[a * 8u + b] = select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), ok)], ok);
     }
   }
@@ -80,9 +101,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       e[a2 * 8u + b] = s;
     }
   }
-  // columns: V = e B_x, written to channel xi*C + c of image n
-  let plane = p.c * tiles;
+  // columns: V = e B_x, written to channel xi*C + c of image n (LAYOUT 1: row n*TH*TW + t
+  // of group xi*groups + g, column j)
+  var plane = p.c * tiles;
   var out = n * AY * AX * plane + c * tiles + t;
+  if (LAYOUT == 1u) {
+    plane = p.groups * p.n * tiles * p.cols;
+    out = ((cw / p.cols) * p.n * tiles + n * tiles + t) * p.cols + cw % p.cols;
+  }
   for (var a2 = 0u; a2 < AY; a2++) {
     for (var b2 = 0u; b2 < AX; b2++) {
       var s = 0.0;
