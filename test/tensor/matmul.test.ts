@@ -11,6 +11,7 @@ const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled'
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [
   [1, 4, 4], [3, 17, 5], [17, 8, 12], [65, 36, 20], [33, 129, 64], [129, 68, 3],
+  [7, 260, 12], [8, 36, 16], // 5-8 rows: 03 computes all of them in one invocation (RM = 8)
   [131, 257, 21], // crosses 05_tiled's 128x128 tiles and its K step of 8 in every dimension
 ];
 

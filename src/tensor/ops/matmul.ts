@@ -155,6 +155,13 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     if (version === 'vec4') {
       constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
       constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
+      if (!constants.TA && !constants.TB && g.m > 4 && g.m <= 8) {
+        // 8 rows per invocation: B (a batch-8 fc data gradient's weight) is read once, not twice
+        constants.RM = 8;
+        constants.WG_X = 64;
+        constants.WG_Y = 1;
+        wg = [Math.ceil(g.n / 256), 1, g.batch];
+      }
     }
   }
   if (g.relu && !g.bias) throw new Error('matmul: the ReLU epilogue needs a bias');

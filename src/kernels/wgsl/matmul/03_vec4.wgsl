@@ -10,7 +10,8 @@
 //   TB = true:  B is stored as [N, K] (Bᵀ, a Linear weight), contiguous in k -> B[n, k..k+3]
 //   (TA and TB both true is not handled here; the selector uses 02 for it.)
 //   C is [M, N] with contiguous rows; N, c_sm and c_off are multiples of 4.
-// Threads:  as in 02: invocation (x, y, z) owns C[4y..4y+3, 4x..4x+3] of batch z; 64 per WG.
+// Threads:  as in 02: invocation (x, y, z) owns C[4y..4y+3, 4x..4x+3] of batch z; 64 per WG
+//           (RM = 8: C[8y..8y+7, 4x..4x+3], NN only).
 // Work per step, for the three cases, 16 accumulators in 4 vec4 registers:
 //   NN: 4 vec4 of A (4 rows x 4 k) and 4 vec4 of B (4 k x 4 cols) -> 64 FMAs for 8 loads
 //   NT: 4 vec4 of A and 4 vec4 of Bᵀ (4 cols x 4 k) -> 16 dot products = 64 FMAs for 8 loads
@@ -28,6 +29,10 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override TA: bool = false;
 override TB: bool = false;
+// rows per invocation: 4, or 8 for an NN product of at most 8 rows (a batch-8 fc layer's
+// data gradient dY·W): one invocation then covers every row, so B — the big weight — is
+// read once instead of twice (set by the host; the NT and TN paths always use 4)
+override RM: u32 = 4u;
 
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
@@ -44,24 +49,24 @@ struct Params {
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * 4u;
+  let row0 = gid.y * RM;
   let col0 = gid.x * 4u;
   let bat = gid.z;
   let a0 = p.a_off + bat * p.a_sb;
   let b0 = p.b_off + bat * p.b_sb;
-  var acc: array<vec4f, 4>;   // acc[i] = C[row0 + i, col0..col0+3]
+  var acc: array<vec4f, 8>;   // acc[i] = C[row0 + i, col0..col0+3], i < RM
 
   if (!TA && !TB) {
     // NN: A rows (k-contiguous) times B rows (n-contiguous)
-    var ar: array<u32, 4>;
-    for (var i = 0u; i < 4u; i++) { ar[i] = a0 + min(row0 + i, p.m - 1u) * p.a_sm; }
+    var ar: array<u32, 8>;
+    for (var i = 0u; i < RM; i++) { ar[i] = a0 + min(row0 + i, p.m - 1u) * p.a_sm; }
     let bc = b0 + min(col0, p.n - 4u);
     for (var kk = 0u; kk < p.k; kk += 4u) {
       let b_0 = b[(bc + (kk + 0u) * p.b_sk) / 4u];
       let b_1 = b[(bc + (kk + 1u) * p.b_sk) / 4u];
       let b_2 = b[(bc + (kk + 2u) * p.b_sk) / 4u];
       let b_3 = b[(bc + (kk + 3u) * p.b_sk) / 4u];
-      for (var i = 0u; i < 4u; i++) {
+      for (var i = 0u; i < RM; i++) {
         let av = a[(ar[i] + kk) / 4u];
         acc[i] = fma(vec4f(av.x), b_0, acc[i]);
         acc[i] = fma(vec4f(av.y), b_1, acc[i]);
@@ -104,7 +109,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (EPILOGUE >= 1u) {
     bias4 = vec4f(bias[col0], bias[col0 + 1u], bias[col0 + 2u], bias[col0 + 3u]);
   }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < RM; i++) {
     let row = row0 + i;
     if (row >= p.m) { break; }
     let ci = (p.c_off + bat * p.c_sb + row * p.c_sm + col0) / 4u;
