@@ -177,6 +177,13 @@ export const CONV_TUNING = {
   gemmColBytes: 1024 * 2 ** 20,
   /** the GPU path's weight gradient aims for at least this many workgroups (split-K slices) */
   gemmWgradWorkgroups: 512,
+  /**
+   * Let the selector pick Winograd for the weight gradient too (CPU drivers). Off by default:
+   * it is 1.6-2.1x faster on AlexNet's conv2-5 on lavapipe, but its float32 error, though
+   * within 1e-4 of the gradient's scale, moves near-zero gradient entries enough that one
+   * Adam step (lr·g/(|g| + eps)) no longer matches PyTorch's to 5e-3 on those entries.
+   */
+  winogradWgrad: false,
 };
 
 /** A block shape with at most as many channels per invocation as there are channels. */
@@ -252,7 +259,7 @@ export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<
 /** Picks the weight-gradient version (split-K unless the problem is tiny). */
 export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
-  const wino = winogradWorth(s, device);
+  const wino = CONV_TUNING.winogradWgrad ? winogradWorth(s, device) : null;
   if (wino) return { version: 'winograd', why: `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)` };
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: 'naive', why: 'naive wgrad: a tiny problem' };
   return { version: 'splitk', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
