@@ -279,6 +279,40 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
       delete (d as unknown as Record<string, unknown>).maxBinding;
     }
   });
+  it('Winograd too: forward, data and weight gradients split over the batch (sums of chunks added)', async () => {
+    const c = CASES[2]!; // 3x3 padding 1: F(4x4, 3x3), 36 transform points
+    const xs = [5, ...c.x.slice(1)];
+    const s = convShape(xs, c.w, c.opts);
+    const x = f32(product(xs), 21);
+    const w = f32(product(c.w), 22);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 23);
+    const d = gpu!;
+    const tiles = Math.ceil(s.oh / 4) * Math.ceil(s.ow / 4);
+    // two images of dy's transformed tiles (9 channels padded to 12 columns), the largest
+    // transformed tensor: the forward and data gradient run in 3 chunks, the weight gradient in 5
+    const limit = 36 * 12 * tiles * 4 * 2 + d.alignment;
+    Object.defineProperty(d, 'maxBinding', { get: () => limit, configurable: true });
+    try {
+      const out = await tidy(async () => {
+        const X = Tensor.fromArray(x, xs);
+        const W = Tensor.fromArray(w, c.w);
+        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+        const before = d.stats.dispatches;
+        const y = await conv2d(X, W, null, { ...c.opts, version: 'winograd' }).data();
+        const dx = await conv2dBackwardData(DY, W, xs, { ...c.opts, version: 'winograd' }).data();
+        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: 'winograd' }).data();
+        return { y, dx, dw, dispatched: d.stats.dispatches - before };
+      });
+      expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: 'chunked winograd y' });
+      expectClose(out.dx, conv2dDataGradRef(s, dy, w), { atol: 1e-4, name: 'chunked winograd dx' });
+      expectClose(out.dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, name: 'chunked winograd dw' });
+      // forward and data gradient 1 + 3 chunks x 3 dispatches; weight gradient 5 chunks x 3
+      // dispatches, 4 adds of the chunks' sums, 1 output transform
+      expect(out.dispatched).toBeGreaterThanOrEqual(2 * 10 + 20);
+    } finally {
+      delete (d as unknown as Record<string, unknown>).maxBinding;
+    }
+  });
 });
 
 describe.skipIf(!gpu)('split-K weight gradient', () => {

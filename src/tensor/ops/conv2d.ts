@@ -371,20 +371,28 @@ export function dgradAsConv(s: ConvShape): ConvShape | null {
   };
 }
 
+/** F(m, r), built once per (m, r): the matrices are the same for every call. */
 const winogradCache = new Map<string, Winograd1D>();
-function winogradFor(r: number): Winograd1D {
-  const m = winogradTileFor(r);
+function winogradCached(m: number, r: number): Winograd1D {
   let f = winogradCache.get(`${m},${r}`);
   if (!f) winogradCache.set(`${m},${r}`, (f = winograd1D(m, r)));
   return f;
 }
+/** The forward's F(m, r) for an r-tap dimension (m from winogradTileFor). */
+const winogradFor = (r: number): Winograd1D => winogradCached(winogradTileFor(r), r);
 
-/** Two row-major matrices as the 128 floats of a Winograd kernel's `mats` (zero padded). */
+/** Two row-major matrices as the 128 floats of a Winograd kernel's `mats` (zero padded),
+ *  built once per pair: they are passed with every dispatch. */
+const matsCache = new Map<Float64Array, Map<Float64Array, Array<{ f: number }>>>();
 function mats(a: Float64Array, b: Float64Array): Array<{ f: number }> {
-  const out: Array<{ f: number }> = [];
-  for (const v of a) out.push({ f: v });
-  for (const v of b) out.push({ f: v });
-  while (out.length < 128) out.push({ f: 0 });
+  let inner = matsCache.get(a);
+  if (!inner) matsCache.set(a, (inner = new Map()));
+  let out = inner.get(b);
+  if (!out) {
+    out = [...a, ...b].map((f) => ({ f }));
+    while (out.length < 128) out.push({ f: 0 });
+    inner.set(b, out);
+  }
   return out;
 }
 
@@ -409,8 +417,6 @@ function winogradBlock(pixels: number, channels: number): typeof CONV_TUNING.for
  * and step 3 transforms the products back into pixels (+ bias, ReLU).
  */
 function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1): void {
-  const why = winogradUnsupported(e);
-  if (why) throw new Error(`conv2d: version 'winograd' cannot run ${why}`);
   const d = inp.device;
   const fy = winogradFor(e.kh);
   const fx = winogradFor(e.kw);
@@ -471,8 +477,8 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
  */
 function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape): Tensor {
   const d = x.device;
-  const fy = winograd1D(s.kh, winogradTileFor(s.kh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
-  const fx = winograd1D(s.kw, winogradTileFor(s.kw));
+  const fy = winogradCached(s.kh, winogradTileFor(s.kh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
+  const fx = winogradCached(s.kw, winogradTileFor(s.kw));
   const my = fy.r;
   const mx = fx.r;
   const xi = fy.alpha * fx.alpha;

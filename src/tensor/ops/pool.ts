@@ -151,7 +151,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
     const dx = Tensor.empty(x.shape, 'float32', d);
     // the geometry as pipeline constants: divisions by constants (see max_backward.wgsl)
     dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)], {
-      C_H: g.H, C_W: g.W, C_OH: g.OH, C_OW: g.OW, C_KH: g.KH, C_KW: g.KW, C_SH: g.SH, C_SW: g.SW, C_PH: g.PH, C_PW: g.PW,
+      H: g.H, W: g.W, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW,
     });
     arg.dispose();
     return [dx];

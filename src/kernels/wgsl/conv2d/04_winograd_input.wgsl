@@ -30,8 +30,9 @@
 //           like any entry: generic matrices keep one kernel for every tile size.
 // Memory:   no workgroup memory; d and the half-transformed tile live in private arrays.
 // Bounds:   invocations past `total` return; taps outside the image read 0 (the address
-//           is clamped first), and so do LAYOUT 1's padding columns j >= Cg; tiles hanging over the bottom/right edge are transformed in
-//           full (step 3 drops the outputs past OH, OW).
+//           is clamped first), and so do LAYOUT 1's padding columns j >= Cg; tiles hanging
+//           over the bottom/right edge are transformed in full (step 3 drops the outputs
+//           past OH, OW).
 // Changed from 03_implicit_gemm: 03 multiplies every tap of every pixel; here the input is
 //           re-expressed so that step 2 (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
 //           multiplies per output and channel pair instead of ry*rx: 2.25 instead of 9 for

@@ -14,22 +14,21 @@
 //           each binding then starts at an aligned offset before the chunk, and x_off / y_off
 //           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 
-// The sizes again as override constants (0 = read them from `p`): with them fixed at
-// pipeline creation every division and remainder below is by a constant, which the
-// compiler turns into multiplies — a CPU driver has no SIMD integer division (on lavapipe
-// AlexNet's first pool backward at batch 8 went from 28 to 17 ms this way).
-override C_H: u32 = 0u;
-override C_W: u32 = 0u;
-override C_OH: u32 = 0u;
-override C_OW: u32 = 0u;
-override C_KH: u32 = 0u;
-override C_KW: u32 = 0u;
-override C_SH: u32 = 0u;
-override C_SW: u32 = 0u;
-override C_PH: u32 = 0u;
-override C_PW: u32 = 0u;
-
-fn pick(c: u32, v: u32) -> u32 { return select(v, c, c != 0u); }
+// The geometry as override constants, set by the host when it creates the pipeline (the
+// same values as in `p`, whose layout max_forward.wgsl shares): every division and
+// remainder below is then by a constant, which the compiler turns into multiplies — a CPU
+// driver has no SIMD integer division (on lavapipe AlexNet's first pool backward at batch 8
+// went from 28 to 17 ms this way). One pipeline per pool shape.
+override H: u32;
+override W: u32;
+override OH: u32;
+override OW: u32;
+override KH: u32;
+override KW: u32;
+override SH: u32;
+override SW: u32;
+override PH: u32;
+override PW: u32;
 
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
@@ -54,18 +53,14 @@ fn cover(i: u32, K: u32, S: u32, P: u32, O: u32) -> vec2u {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let H = pick(C_H, p.H);
-  let W = pick(C_W, p.W);
-  let OH = pick(C_OH, p.OH);
-  let OW = pick(C_OW, p.OW);
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.planes * H * W) { return; }
   let iw = i % W;
   let ih = (i / W) % H;
   let plane = i / (W * H);
   let me = i32(ih * W + iw);
-  let rows = cover(ih, pick(C_KH, p.KH), pick(C_SH, p.SH), select(p.PH, C_PH, C_SH != 0u), OH);
-  let cols = cover(iw, pick(C_KW, p.KW), pick(C_SW, p.SW), select(p.PW, C_PW, C_SW != 0u), OW);
+  let rows = cover(ih, KH, SH, PH, OH);
+  let cols = cover(iw, KW, SW, PW, OW);
   var acc = 0.0;
   for (var oh = rows.x; oh < rows.y; oh++) {
     for (var ow = cols.x; ow < cols.y; ow++) {
