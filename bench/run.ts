@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [pipeline] [--json] [--quick]
-//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--winograd-wgrad]`.
-// --winograd-wgrad lets the selector use Winograd for the weight gradient too (see
-// CONV_TUNING.winogradWgrad: faster on a CPU driver, off by default for its accuracy).
+//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad]`.
+// --no-winograd-wgrad keeps the direct weight gradient where the selector would take Winograd
+// (CONV_TUNING.winogradWgrad; CPU drivers).
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
 // row), or JSON rows for machines with --json.
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,7 @@ export async function runBench(argv: string[]): Promise<number> {
   if (gemmArg >= 0 && (argv[gemmArg + 1] === 'tiled' || argv[gemmArg + 1] === 'prefetch')) GPU_GEMM.version = argv[gemmArg + 1] as 'tiled' | 'prefetch';
   const bkArg = argv.indexOf('--bk');
   if (bkArg >= 0 && (argv[bkArg + 1] === '8' || argv[bkArg + 1] === '16')) GPU_GEMM.bk = Number(argv[bkArg + 1]) as 8 | 16;
-  if (argv.includes('--winograd-wgrad')) CONV_TUNING.winogradWgrad = true;
+  if (argv.includes('--no-winograd-wgrad')) CONV_TUNING.winogradWgrad = false;
   const wanted = names.length ? names : ['matmul', 'conv', 'train'];
   const device = await initDevice();
   const log = json ? () => {} : (s: string) => console.log(s);

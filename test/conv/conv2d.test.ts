@@ -343,14 +343,14 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectConv2d(conv2, fake(true)).version).toBe('winograd');
     expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer/);
     expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('winograd');
-    // Winograd's weight gradient only when asked for (CONV_TUNING.winogradWgrad: its error on near-zero entries)
-    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
-    CONV_TUNING.winogradWgrad = true;
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('winograd');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
+    // CONV_TUNING.winogradWgrad = false keeps the direct weight gradient (exact zeros where all products are zero)
+    CONV_TUNING.winogradWgrad = false;
     try {
-      expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('winograd');
-      expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
+      expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
     } finally {
-      CONV_TUNING.winogradWgrad = false;
+      CONV_TUNING.winogradWgrad = true;
     }
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
     expect(selectConv2d(conv1, fake(true)).version).toBe('implicit');

@@ -41,6 +41,8 @@ function relErr(a: ArrayLike<number>, e: ArrayLike<number>, floor: number): numb
   return m;
 }
 
+const ADAM_LR = 1e-3;
+const ADAM_EPS = 1e-8;
 const results: string[] = [];
 
 describe.skipIf(!gpu)('AlexNet parity with PyTorch', () => {
@@ -118,7 +120,7 @@ describe.skipIf(!gpu)('AlexNet parity with PyTorch', () => {
         for (const kind of ['sgd', 'adam'] as const) {
           const opt = kind === 'sgd'
             ? new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 })
-            : new Adam(model.namedParameters(), { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8 });
+            : new Adam(model.namedParameters(), { lr: ADAM_LR, betas: [0.9, 0.999], eps: ADAM_EPS });
           opt.step();
           let worst = 0;
           let worstAbs = 0;
@@ -126,21 +128,32 @@ describe.skipIf(!gpu)('AlexNet parity with PyTorch', () => {
             const w = await p.data();
             const idx = fx.i32(`grad.${name}.idx`);
             const e = fx.f32(`${kind}.${name}.val`);
+            const eg = fx.f32(`grad.${name}.val`);
             const w0 = init.get(name)!.data;
+            const gScale = Math.sqrt(fx.f64(`grad.${name}.sumsq`) / p.size);
             // compare the update (w - w0), the part the optimizer computed, less the float32
             // rounding of the new weight (one ulp), which both sides do
             const de = Array.from(idx, (i, k) => e[k]! - w0[i]!);
             const floor = 1e-2 * Math.max(...de.map(Math.abs));
             let err = 0;
             idx.forEach((i, k) => {
-              const off = Math.max(0, Math.abs(w[i]! - e[k]!) - ulp(e[k]!));
+              let off = Math.max(0, Math.abs(w[i]! - e[k]!) - ulp(e[k]!));
+              if (kind === 'adam') {
+                // Adam's first step is f(g) = lr·g/(|g| + eps). The gradient checks above accept
+                // δ = 1e-3·max(|g|, 1e-2·scale) per element; over [g - δ, g + δ] f moves by at
+                // most lr·eps·δ/(max(0, |g| - δ) + eps)². That part of the difference is the
+                // gradient's (a float32 sum that is exactly 0 in PyTorch may come out as ±1e-11
+                // from another summation order, and lr·1e-11/eps is a tenth of the floor), so
+                // it is taken off before the optimizer's own error is measured.
+                const g = Math.abs(eg[k]!);
+                const delta = 1e-3 * Math.max(g, 1e-2 * gScale);
+                off = Math.max(0, off - (ADAM_LR * ADAM_EPS * delta) / (Math.max(0, g - delta) + ADAM_EPS) ** 2);
+              }
               err = Math.max(err, off / Math.max(Math.abs(de[k]!), floor));
               worstAbs = Math.max(worstAbs, Math.abs(w[i]! - e[k]!));
             });
             worst = Math.max(worst, err);
-            // Adam's first step is lr·g/(|g| + eps): where |g| is near eps it amplifies the
-            // gradient's float32 differences (docs/weights.md), hence the looser bound
-            expect(err, `${kind} ${name}`).toBeLessThan(kind === 'sgd' ? 1e-3 : 5e-3);
+            expect(err, `${kind} ${name}`).toBeLessThan(1e-3);
           }
           lines.push(`${preset}: ${kind} step: update max rel err ${worst.toExponential(2)}, weights max abs err ${worstAbs.toExponential(2)}`);
           opt.dispose();

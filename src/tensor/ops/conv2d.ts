@@ -178,12 +178,14 @@ export const CONV_TUNING = {
   /** the GPU path's weight gradient aims for at least this many workgroups (split-K slices) */
   gemmWgradWorkgroups: 512,
   /**
-   * Let the selector pick Winograd for the weight gradient too (CPU drivers). Off by default:
-   * it is 1.6-2.1x faster on AlexNet's conv2-5 on lavapipe, but its float32 error, though
-   * within 1e-4 of the gradient's scale, moves near-zero gradient entries enough that one
-   * Adam step (lr·g/(|g| + eps)) no longer matches PyTorch's to 5e-3 on those entries.
+   * Let the selector pick Winograd for the weight gradient too (CPU drivers; forward and data
+   * gradient always may). On by default: 1.6-2.1x faster on AlexNet's conv2-5 on lavapipe, with
+   * the same error against PyTorch as the direct kernels (~1e-5 of the gradient's scale). One
+   * difference: a weight-gradient entry that is an exact float32 zero in a direct sum (all its
+   * products are zero) comes out as ±1e-11 or so, since the transforms mix taps. Set false to
+   * keep exact zeros there (bench: --no-winograd-wgrad).
    */
-  winogradWgrad: false,
+  winogradWgrad: true,
 };
 
 /** A block shape with at most as many channels per invocation as there are channels. */
