@@ -2,7 +2,7 @@
 // AlexNet forward and training-step throughput (images/s), in the layout the peer figures
 // in BENCHMARKS.md use: the 2012 AlexNet without LRN and groups, 227x227, 2 classes,
 // dropout off, softmax cross-entropy, plain SGD lr 0.01. Also prints the per-layer profile.
-//   npm run bench -- train [--batch 8] [--steps 3] [--warmup 2] [--torch torch.json] [--quick] [--json]
+//   npm run bench -- train [--batch 8] [--steps 3] [--warmup N (default: until warm)] [--torch torch.json] [--quick] [--json]
 // Each row's note gives the ratio to the recorded peer figures (batch 8, 227x227) and, with
 // --torch (the JSON of bench/torch_alexnet.py from the same machine), to PyTorch there.
 import { readFileSync } from 'node:fs';
@@ -85,7 +85,15 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
       await y.data();
     });
   };
-  await fwd();
+  // warm: --warmup N steps, or (default) at least 3 and until a step is within 10% of the one before
+  let prev = Infinity;
+  for (let i = 0; i < (opts.warmup ?? 30); i++) {
+    const t = performance.now();
+    await fwd();
+    const ms = performance.now() - t;
+    if (opts.warmup === undefined && i >= 2 && Math.abs(ms - prev) <= 0.1 * prev) break;
+    prev = ms;
+  }
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
@@ -100,7 +108,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
   // training step: forward + backward + SGD, with the per-layer profile
   model.train();
   const opt = new SGD(model.parameters(), { lr: 0.01 });
-  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup ?? 2 });
+  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup });
   // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
   rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
     gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null,
@@ -113,7 +121,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
 
 /** Entry for bench/run.ts. */
 export async function benchAlexnetRunner(a: { device: Device; quick: boolean; json: boolean }): Promise<BenchRow[]> {
-  const num = (name: string, dflt: number) => {
+  const num = <T extends number | undefined>(name: string, dflt: T): number | T => {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : dflt;
   };
@@ -121,7 +129,7 @@ export async function benchAlexnetRunner(a: { device: Device; quick: boolean; js
   const torch = ti > 0 ? JSON.parse(readFileSync(process.argv[ti + 1]!, 'utf8')) : undefined;
   return benchAlexnet(a.device, {
     torch,
-    batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', 2),
+    batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
     log: a.json ? () => {} : console.log,
   });
 }

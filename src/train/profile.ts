@@ -35,6 +35,8 @@ export interface StepProfile {
   buffersCreatedPerWarmStep: number;
   /** bind groups created per warm step (0: the device's cache serves them all) */
   bindGroupsCreatedPerStep: number;
+  /** compute pipelines created per warm step (0 once every kernel variant has been seen) */
+  pipelinesCreatedPerStep: number;
   /** JS time spent recording the step (before waiting for the GPU) */
   encodeMs: number;
   bytesReadPerStep: number;
@@ -49,6 +51,12 @@ export interface ProfileOptions {
   numClasses: number;
   optimizer: Optimizer;
   steps?: number;
+  /**
+   * Steps run before measuring. Default: until the step is warm — at least 3, then until a
+   * step creates no buffer and no bind group and takes within 10% of the step before it
+   * (pipeline compiles, the buffer pool and the bind-group cache settling, a CPU driver's
+   * wait estimates learning the step), at most 30.
+   */
   warmup?: number;
   seed?: number;
 }
@@ -77,13 +85,25 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
   const d = getDevice();
   const { batch, inputShape, numClasses, optimizer } = opts;
   const steps = opts.steps ?? 3;
-  const warmup = opts.warmup ?? 2;
   const x = keep(rand([batch, ...inputShape], { seed: opts.seed ?? 1 }));
   const labels = new Int32Array(batch).map((_, i) => i % numClasses);
   const y = keep(Tensor.fromArray(labels));
   model.train();
   try {
-    for (let i = 0; i < warmup; i++) await step(model, optimizer, x, y);
+    if (opts.warmup !== undefined) {
+      for (let i = 0; i < opts.warmup; i++) await step(model, optimizer, x, y);
+    } else {
+      let prev = Infinity;
+      for (let i = 0; i < 30; i++) {
+        const created = d.pool.buffersCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated;
+        const t = performance.now();
+        await step(model, optimizer, x, y);
+        const ms = performance.now() - t;
+        const settled = d.pool.buffersCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated === created && Math.abs(ms - prev) <= 0.1 * prev;
+        prev = ms;
+        if (i >= 2 && settled) break;
+      }
+    }
     await d.sync();
     // plain warm steps: wall time and counters
     const s0 = { ...d.stats };
@@ -144,6 +164,7 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       submitsPerStep: per('submits'),
       buffersCreatedPerWarmStep: createdPerStep,
       bindGroupsCreatedPerStep: per('bindGroupsCreated'),
+      pipelinesCreatedPerStep: per('pipelinesCreated'),
       encodeMs: median(encodes),
       bytesReadPerStep: per('bytesRead'),
       peakLiveBytes,
@@ -187,7 +208,7 @@ export function formatProfile(p: StepProfile): string {
   lines.push(`| (rest: optimizer, loss, CPU recording not overlapped, waiting) | | | | ${(100 * p.optimizerMs / p.stepMs).toFixed(1)}% |`);
   lines.push('');
   lines.push(`dispatches/step ${p.dispatchesPerStep.toFixed(0)}, submits/step ${p.submitsPerStep.toFixed(0)}, ` +
-    `buffers created per warm step ${p.buffersCreatedPerWarmStep.toFixed(1)}, bind groups created ${p.bindGroupsCreatedPerStep.toFixed(1)}, CPU encode ${p.encodeMs.toFixed(1)} ms, ` +
+    `buffers created per warm step ${p.buffersCreatedPerWarmStep.toFixed(1)}, bind groups created ${p.bindGroupsCreatedPerStep.toFixed(1)}, pipelines created ${p.pipelinesCreatedPerStep.toFixed(1)}, CPU encode ${p.encodeMs.toFixed(1)} ms, ` +
     `read back ${p.bytesReadPerStep.toFixed(0)} B/step`);
   lines.push(`GPU memory: peak live ${mb(p.peakLiveBytes)}, reserved ${mb(p.reservedBytes)}`);
   return lines.join('\n');

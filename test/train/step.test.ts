@@ -64,12 +64,24 @@ describe.skipIf(!gpu)('training step: buffers, submits and memory', () => {
     expect(p.buffersCreatedPerWarmStep).toBe(0);
     expect(p.bindGroupsCreatedPerStep).toBeGreaterThanOrEqual(0);
     expect(p.submitsPerStep).toBeLessThanOrEqual(3);
+    expect(p.pipelinesCreatedPerStep).toBe(0);
     if (gpu!.features.timestamp) {
       const conv1 = p.layers.find((l) => l.name === 'features.0')!;
       expect(conv1.fwdMs).toBeGreaterThan(0);
       expect(conv1.bwdMs).toBeGreaterThan(0);
       expect(conv1.gflops).toBeGreaterThan(0);
     }
+    model.dispose();
+  });
+
+  it('profileTrainStep warms until nothing is created any more when no warmup is given', async () => {
+    const model = alexnet({ preset: 'paper', numClasses: 2, inputSize: 67, width: 0.125, seed: 4 });
+    const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const p = await profileTrainStep(model, { batch: 2, inputShape: [3, 67, 67], numClasses: 2, optimizer: opt, steps: 2 });
+    expect(p.buffersCreatedPerWarmStep).toBe(0);
+    expect(p.bindGroupsCreatedPerStep).toBe(0);
+    expect(p.pipelinesCreatedPerStep).toBe(0);
+    opt.dispose();
     model.dispose();
   });
 });
