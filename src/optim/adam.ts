@@ -4,7 +4,7 @@
 
 import { grid, range, vec4Ranges } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type OptimizerParams } from './optimizer.js';
+import { Optimizer, VEC4_PER_INVOCATION, type OptimizerParams } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -58,7 +58,7 @@ export class Adam extends Optimizer {
     const constants = { AMSGRAD: this.amsgrad ? 1 : 0, DECOUPLED: this.decoupled ? 1 : 0 };
     // four at a time (adam_vec4.wgsl) up to the last multiple of 64 elements, the rest one by one
     const { vec4, rest } = vec4Ranges(d, p.size);
-    for (const [s, n] of vec4) d.dispatch('optim/adam_vec4.wgsl', bindings(s, n), params(n / 4), grid(n / 4), constants);
+    for (const [s, n] of vec4) d.dispatch('optim/adam_vec4.wgsl', bindings(s, n), params(n / 4), grid(Math.ceil(n / 4 / VEC4_PER_INVOCATION)), { ...constants, PER: VEC4_PER_INVOCATION });
     if (rest) d.dispatch('optim/adam.wgsl', bindings(rest[0], rest[1]), params(rest[1]), grid(rest[1]), constants);
   }
 }

@@ -4,7 +4,7 @@
 
 import { grid, range, vec4Ranges } from '../tensor/ops/util.js';
 import type { Tensor } from '../tensor/index.js';
-import { Optimizer, type OptimizerParams } from './optimizer.js';
+import { Optimizer, VEC4_PER_INVOCATION, type OptimizerParams } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -57,7 +57,7 @@ export class SGD extends Optimizer {
     for (const [s, n] of vec4) {
       d.dispatch('optim/sgd_vec4.wgsl',
         [range(g, s, n), range(p, s, n), useMomentum ? range(buf, s, n) : range(buf, 0, 4)],
-        params(n / 4), grid(n / 4), constants);
+        params(n / 4), grid(Math.ceil(n / 4 / VEC4_PER_INVOCATION)), { ...constants, PER: VEC4_PER_INVOCATION });
     }
     if (rest) {
       const [s, n] = rest;

@@ -53,7 +53,9 @@ function adamRef(p: Float64Array, grads: Float64Array[], h: AdamH): Float64Array
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-const N = 777;
+// 6272 elements through the vec4 kernels (1568 vec4s: 784 invocations of 2 vec4s, a stride of 1024
+// vec4s, so both of an invocation's vec4s are used), 3 through the scalar ones
+const N = 6275;
 const STEPS = 4;
 const init = f32(randomArray(N, 11, -1, 1));
 // gradients of varied magnitude (some tiny, so eps matters for Adam)
