@@ -28,7 +28,7 @@ export function matmulCases(quick = false): Case[] {
       { name: `fc8 b${b} (x·Wᵀ)`, m: b, n: 1000, k: 4096, transB: true },
     );
   }
-  // the data gradients dY·W of the batch-8 fc layers (07_few_rows' case on a CPU driver)
+  // the data gradients dY·W of the batch-8 fc layers (07_row_stream' case on a CPU driver)
   if (!quick) {
     cases.push(
       { name: 'fc6 b8 dgrad (dY·W)', m: 8, n: 9216, k: 4096, transB: false },
@@ -59,7 +59,7 @@ function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Cas
 
 export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersion[] } = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'rows'];
+  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
   for (const cs of matmulCases(opts.quick)) {
     const aData = randomFloats(cs.m * cs.k, 1);
     const bData = randomFloats(cs.k * cs.n, 2);
@@ -71,7 +71,7 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
     for (const version of versions) {
       const shape = `${cs.m}x${cs.n}x${cs.k}`;
       if (version === 'splitk' && cs.m > 128) continue; // made for few rows; see its header
-      if (version === 'rows' && (cs.m > 8 || cs.transB)) continue; // 07: at most 8 rows, B as [K, N]
+      if (version === 'stream' && (cs.m > 8 || cs.transB)) continue; // 07: at most 8 rows, B as [K, N]
       if (version === 'naive' && flops > 2.2e9) {
         rows.push({ bench: `matmul ${cs.name}`, shape, version, ms: NaN, gflops: NaN, maxRelError: null, note: 'skipped: naive is too slow at this size' });
         continue;

@@ -6,19 +6,20 @@ import { matmulRef } from '../reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'rows'];
+const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
 
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [
   [1, 4, 4], [3, 17, 5], [17, 8, 12], [65, 36, 20], [33, 129, 64], [129, 68, 3],
   [7, 260, 12], [8, 36, 16], // 5-8 rows: 03 computes all of them in one invocation (RM = 8)
   [131, 257, 21], // crosses 05_tiled's 128x128 tiles and its K step of 8 in every dimension
-  [5, 132, 37], [3, 300, 9], // 07_few_rows: 33 / 75 vec4 columns, workgroups of 32, the last one partial
+  [5, 132, 37], [3, 300, 9], // 07_row_stream: 33 / 75 vec4 columns, workgroups of 32, the last one partial
+  [21, 264, 8], // 07 as for a weight gradient (K = 8): 3 workgroup rows of 8, the last partial
 ];
 
-/** 07_few_rows: at most 8 rows, B as [K, N] (A may be transposed), N a multiple of 4. */
-function rowsAllowed(m: number, n: number, tb: boolean): boolean {
-  return m <= 8 && !tb && n % 4 === 0;
+/** 07_row_stream: B as [K, N] (A may be transposed), N a multiple of 4. */
+function streamAllowed(n: number, tb: boolean): boolean {
+  return !tb && n % 4 === 0;
 }
 
 function vec4Allowed(m: number, n: number, k: number, ta: boolean, tb: boolean): boolean {
@@ -35,7 +36,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     for (const [m, n, k] of sizes) {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
         if (version === 'vec4' && !vec4Allowed(m, n, k, ta, tb)) continue;
-        if (version === 'rows' && !rowsAllowed(m, n, tb)) continue;
+        if (version === 'stream' && !streamAllowed(n, tb)) continue;
         const name = `${version} m=${m} n=${n} k=${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
         it(name, async () => {
           const aShape = ta ? [k, m] : [m, k];
@@ -55,7 +56,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
   it('bias + ReLU epilogue, every version, with gradients', async () => {
     for (const version of versions) {
       const [m, n, k] = [6, 8, 12];
-      const tb = version !== 'rows'; // 07 takes B as [K, N] only
+      const tb = version !== 'stream'; // 07 takes B as [K, N] only
       await checkOp({
         name: `${version} bias relu`, shapes: [[m, k], tb ? [n, k] : [k, n], [n]],
         gpu: (a, b, c) => T.matmul(a, b, { transB: tb, bias: c, relu: true, version }),
@@ -66,7 +67,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
 
   it('batched matmul', async () => {
     const [z, m, n, k] = [3, 5, 8, 4];
-    for (const version of [undefined, 'rows'] as const) {
+    for (const version of [undefined, 'stream'] as const) {
       await checkOp({
         name: `batched ${version ?? 'default'}`, shapes: [[z, m, k], [z, k, n]],
         gpu: (a, b) => T.matmul(a, b, { version }),
@@ -75,11 +76,11 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     }
   });
 
-  it('07_few_rows refuses what it cannot compute, by name, before any dispatch', () => {
-    const [a9, a4, b] = [T.zeros([9, 8]), T.zeros([4, 8]), T.zeros([8, 8])];
+  it('07_row_stream refuses what it cannot compute, by name, before any dispatch', () => {
+    const [a, b, b6] = [T.zeros([4, 8]), T.zeros([8, 8]), T.zeros([8, 6])];
     const before = gpu!.stats.dispatches;
-    expect(() => T.matmul(a9, b, { version: 'rows' })).toThrow(/version 'rows' \(07_few_rows\) cannot take this 9x8x8 product: M=9 > 8/);
-    expect(() => T.matmul(a4, b, { version: 'rows', transB: true })).toThrow(/B is not \[K, N\]/);
+    expect(() => T.matmul(a, b6, { version: 'stream' })).toThrow(/version 'stream' \(07_row_stream\) cannot take this 4x6x8 product: B is not \[K, N\] with rows at multiples of 4/);
+    expect(() => T.matmul(a, b, { version: 'stream', transB: true })).toThrow(/B is not \[K, N\]/);
     expect(gpu!.stats.dispatches).toBe(before);
   });
 
@@ -95,10 +96,15 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     // its data gradient dY·W ([8, 4096]·[4096, 9216]): 07 on a CPU driver, not on a GPU
     const fake = (isCpu: boolean) => ({ info: { isCpu } }) as unknown as T.Device;
     const dgrad = { m: 8, n: 9216, k: 4096, batch: 1 };
-    expect(T.selectMatmul(dgrad, fake(true)).version).toBe('rows');
-    expect(T.selectMatmul(dgrad, fake(true)).why).toMatch(/^rows: 8 rows .* CPU driver/);
-    expect(T.selectMatmul(dgrad, fake(false)).version).not.toBe('rows');
-    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).not.toBe('rows');
+    expect(T.selectMatmul(dgrad, fake(true)).version).toBe('stream');
+    expect(T.selectMatmul(dgrad, fake(true)).why).toMatch(/^stream: 8 rows .* CPU driver/);
+    expect(T.selectMatmul(dgrad, fake(false)).version).not.toBe('stream');
+    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).not.toBe('stream');
+    // and its weight gradient dYᵀ·X ([4096, 8]ᵀ-stored · [8, 9216]): K = 8
+    const wgrad = { m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 };
+    expect(T.selectMatmul(wgrad, fake(true)).version).toBe('stream');
+    expect(T.selectMatmul(wgrad, fake(true)).why).toMatch(/^stream: K=8 /);
+    expect(T.selectMatmul({ ...wgrad, k: 32 }, fake(true)).version).not.toBe('stream');
   });
 
   it('shape errors name the op and both shapes, before any dispatch', () => {

@@ -11,7 +11,7 @@ import { reluBackward } from './elementwise.js';
 import { sum } from './reduce.js';
 import { assertFloat, assertSameDevice, sameShape } from './util.js';
 
-export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'rows';
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'stream';
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   naive: 'matmul/01_naive.wgsl',
   blocked: 'matmul/02_register_blocked.wgsl',
@@ -19,7 +19,7 @@ export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   splitk: 'matmul/04_splitk_dot.wgsl',
   tiled: 'matmul/05_tiled.wgsl',
   prefetch: 'matmul/06_tiled_prefetch.wgsl',
-  rows: 'matmul/07_few_rows.wgsl',
+  stream: 'matmul/07_row_stream.wgsl',
 };
 
 /** The workgroup-memory kernels (05, 06): same parameters, same extras. */
@@ -67,15 +67,16 @@ export interface Choice<V> {
 }
 
 /**
- * 07_few_rows' workgroup (invocations, a multiple of 8) and vec4 columns per invocation. On
+ * 07_row_stream's workgroup (invocations, a multiple of 8) and vec4 columns per invocation. On
  * lavapipe, batch-8 fc data gradients: WG 8 / CN 4 was best of WG 8-64 x CN 1-8 (fc7 14.9 ms,
- * fc6-sized 46 ms at K 3072, against 15-23 and 48-90 for the others).
+ * fc6-sized 46 ms at K 3072, against 15-23 and 48-90 for the others); the weight gradients
+ * were the same within 10% for every WG 8-16 x CN 2-8.
  */
-export const ROWS_TUNING = { wg: 8, cn: 4 };
+export const STREAM_TUNING = { wg: 8, cn: 4 };
 
-/** Why 07_few_rows cannot take a problem (null: it can): at most 8 rows, B and C NN and 4-aligned. */
-export function rowsUnsupported(g: Pick<Gemm, 'm' | 'n' | 'bOff' | 'bSk' | 'bSn' | 'bSb' | 'cOff' | 'cSm' | 'cSb'>): string | null {
-  if (g.m > 8) return `M=${g.m} > 8`;
+/** Why 07_row_stream cannot take a problem (null: it can): B as [K, N] and C, both 4-aligned. */
+export function streamUnsupported(g: Pick<Gemm, 'm' | 'n' | 'bOff' | 'bSk' | 'bSn' | 'bSb' | 'cOff' | 'cSm' | 'cSb'>): string | null {
+  if (g.m > 8 * 65535) return `M=${g.m} needs more than 65535 workgroup rows`;
   if (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4) return "B is not [K, N] with rows at multiples of 4";
   if (g.n % 4 || g.cSm % 4 || g.cOff % 4 || g.cSb % 4) return `N=${g.n} or C's layout is not a multiple of 4`;
   return null;
@@ -100,8 +101,8 @@ function vec4Ok(g: Gemm): string | null {
  * - per-row bias, folded stores or split-K slices (the convolution's GPU path): 05/06;
  * - on a GPU adapter, few outputs over a long K (AlexNet's fc layers at small batch):
  *   04_splitk (on lavapipe 03 with flat workgroups beat it on every fc shape);
- * - on a CPU driver, at most 8 rows times a [K, N] B (a small batch's fc data gradient):
- *   07_few_rows;
+ * - on a CPU driver, at most 8 rows or K <= 8 with B as [K, N] (a small batch's fc data and
+ *   weight gradients): 07_row_stream;
  * - at least 128x128 outputs and K >= 64: 06_tiled_prefetch (GPU_GEMM), on any adapter;
  * - else 03_vec4 whenever the layout allows vec4 loads, else 02_register_blocked, and
  *   01_naive only for tiny outputs where 4x4 blocks would leave most of the GPU idle.
@@ -115,8 +116,9 @@ export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<
   if (device && !device.info.isCpu && g.m <= 128 && outputs <= 16384 && g.k >= 1024) {
     return { version: 'splitk', why: `splitk: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
-  if (device && device.info.isCpu && g.m <= 8 && g.n >= 256 && g.k >= 64 && rowsUnsupported(full) === null) {
-    return { version: 'rows', why: `rows: ${g.m} rows times a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B row per SIMD batch (measured 1.3-2.2x faster than 03 on lavapipe for AlexNet's batch-8 fc data gradients)` };
+  if (device && device.info.isCpu && (g.m <= 8 || g.k <= 8) && g.n >= 256 && streamUnsupported(full) === null) {
+    const what = g.m <= 8 ? `${g.m} rows` : `K=${g.k}`;
+    return { version: 'stream', why: `stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
   }
   if (device && g.m >= 128 && g.n >= 128 && g.k >= 64) {
     return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${g.m}x${g.n} outputs fill 128x128 workgroup-memory tiles (measured faster than 03 for such GEMMs on lavapipe, e.g. 13.3 vs 8.8 GFLOP/s at 2048³, and on an H100)` };
@@ -161,13 +163,13 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     constants.TA = g.aSm === 1 && g.aSk !== 1 ? 1 : 0;
     constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
     wg = [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch];
-  } else if (version === 'rows') {
-    const bad = rowsUnsupported(g);
-    if (bad) throw new Error(`matmul: version 'rows' (07_few_rows) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}`);
-    constants.WG = ROWS_TUNING.wg;
-    constants.CN = ROWS_TUNING.cn;
+  } else if (version === 'stream') {
+    const bad = streamUnsupported(g);
+    if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}`);
+    constants.WG = STREAM_TUNING.wg;
+    constants.CN = STREAM_TUNING.cn;
     constants.RM = g.m <= 4 ? 4 : 8;
-    wg = [Math.ceil(g.n / 4 / (ROWS_TUNING.wg * ROWS_TUNING.cn)), 1, g.batch];
+    wg = [Math.ceil(g.n / 4 / (STREAM_TUNING.wg * STREAM_TUNING.cn)), Math.ceil(g.m / constants.RM), g.batch];
   } else if (version === 'naive') {
     wg = [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch];
   } else if (version === 'splitk') {
@@ -306,9 +308,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   }
   if (relu && !bias) throw new Error('matmul: relu: true needs a bias');
   const batch = batchA.reduce((x, y) => x * y, 1);
-  if (opts.version === 'rows') {
-    const bad = rowsUnsupported({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n });
-    if (bad) throw new Error(`matmul: version 'rows' (07_few_rows) cannot take this ${m}x${n}x${k} product: ${bad}`);
+  if (opts.version === 'stream') {
+    const bad = streamUnsupported({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n });
+    if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${m}x${n}x${k} product: ${bad}`);
   }
   const c = Tensor.empty([...batchA, m, n], 'float32', d);
   if (c.size > 0) {

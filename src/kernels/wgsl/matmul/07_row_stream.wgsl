@@ -1,38 +1,41 @@
-// matmul/07_few_rows.wgsl — C = A·B (+ C) for at most 8 rows, B read in wide contiguous
-// spans: a small batch's fc data gradient dX = dY·W on a CPU driver.
+// matmul/07_row_stream.wgsl — C = A·B (+ C) with B and C touched in wide contiguous spans
+// of their rows: for a CPU driver, the products of a small batch's fc layers, dX = dY·W
+// (8 rows) and dW = dYᵀ·X (K = 8).
 //
 // Math:     C[m, n] = alpha · Σ_k A[m, k] · B[k, n]  (+ C[m, n] with ACCUMULATE; EPILOGUE
-//           1 adds bias[n], 2 then takes max(·, 0)), for m < M ≤ 8, batch z = gid.z.
+//           1 adds bias[n], 2 then takes max(·, 0)), batch z = workgroup_id.z.
 // Layout:   A any strides (it is read one scalar at a time); B NN only: rows of N contiguous
 //           floats, row stride b_sk a multiple of 4; C rows contiguous, N and c_sm multiples
 //           of 4. The host checks all of this before choosing 07.
-// Threads:  a workgroup of WG invocations (a multiple of 8) owns WG·CN vec4 columns of C and
-//           every row. A CPU driver such as lavapipe runs 8 invocations side by side in one
-//           SIMD register ("a batch") and runs a batch through the whole shader before the
-//           next one starts, so what matters is the memory one batch touches per B row. Here
-//           batch q's invocation r owns vec4 columns
-//               col(j) = group·WG·CN + q·8·CN + 8·j + r,   j < CN,
-//           so for each j the batch reads 8 neighbouring vec4s (128 bytes) of a B row and, over
-//           j, CN·128 contiguous bytes of it — 512 bytes at CN = 4, where 03 reads 128.
+// Threads:  workgroup (x, y) of WG invocations (a multiple of 8) owns rows RM·y .. RM·y+RM-1
+//           and WG·CN vec4 columns of C. A CPU driver such as lavapipe runs 8 invocations
+//           side by side in one SIMD register ("a batch") and runs a batch through the whole
+//           shader before the next one starts, so what matters is the memory one batch
+//           touches per row of B and C. Here batch q's invocation r owns vec4 columns
+//               col(j) = x·WG·CN + q·8·CN + 8·j + r,   j < CN,
+//           so for each j the batch touches 8 neighbouring vec4s (128 bytes) of a row and,
+//           over j, CN·128 contiguous bytes of it — 512 bytes at CN = 4, where 03 touches 128.
 // Work:     per k: RM scalar loads of A (the same address in every invocation of the
-//           workgroup: one load, broadcast), CN vec4 loads of B, RM·CN vec4 FMAs. Registers:
-//           RM·CN vec4 accumulators (32 at RM = 8, CN = 4).
+//           workgroup: one load, broadcast), CN vec4 loads of B, RM·CN vec4 FMAs; then RM·CN
+//           vec4 stores. Registers: RM·CN vec4 accumulators (32 at RM = 8, CN = 4).
 // Memory:   no workgroup memory, no barriers.
 // Bounds:   columns past N and rows past M are clamped on load (in-range duplicates) and not
 //           stored; any K.
-// Changed from 03 (RM = 8 path): columns spread over the batch in 8-wide stripes, so each
-//           batch streams CN times more of every B row, and A is read as uniform scalars.
-//           lavapipe, batch-8 data gradients (`npm run bench -- matmul`): fc7 8x4096x4096
-//           36 -> 15.5 ms, fc6 8x9216x4096 (W split along K into two bindings) 81 -> 61 ms.
-//           Still 2.5-4.4 GB/s of W, a third of what the optimizer streams: each batch jumps
-//           a whole row (16-36 KB) after its 512 bytes. On a GPU this layout serves no purpose
-//           (a warp reads 128 contiguous bytes either way) and the selector never picks it.
+// Changed from 03: columns spread over the batch in 8-wide stripes, so each batch streams
+//           CN times more of every B and C row, and A is read as uniform scalars.
+//           lavapipe, batch 8 (`npm run bench -- matmul`): data gradients fc7 8x4096x4096
+//           36 -> 15.5 ms, fc6 8x9216x4096 (W split along K into two bindings) 81 -> 61 ms;
+//           weight gradients (C is the 4096x9216 / 4096x4096 dW, K = 8) fc6 72 -> 56 ms, fc7
+//           28 -> 25 ms. Still only 2.5-4.4 GB/s of W, a third of what the optimizer streams:
+//           each batch jumps a whole row (16-36 KB) after its 512 bytes. On a GPU this layout
+//           serves no purpose (a warp touches 128 contiguous bytes either way) and the
+//           selector never picks it there.
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;
 override WG: u32 = 8u;   // invocations per workgroup, a multiple of 8
 override CN: u32 = 4u;   // vec4 columns per invocation, at most 8
-override RM: u32 = 8u;   // rows computed: 8, or 4 when M <= 4 (the host sets it)
+override RM: u32 = 8u;   // rows per workgroup: 8, or 4 when M <= 4 (the host sets it)
 
 struct Params {
   m: u32, n: u32, k: u32, batch: u32,
@@ -50,6 +53,7 @@ struct Params {
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) lx: u32, @builtin(workgroup_id) wid: vec3u) {
   let bat = wid.z;
+  let row0 = wid.y * RM;
   let first = wid.x * WG * CN + (lx / 8u) * 8u * CN + lx % 8u;   // col(0)
   let n4 = p.n / 4u;
   let a0 = p.a_off + bat * p.a_sb;
@@ -62,7 +66,7 @@ fn main(@builtin(local_invocation_index) lx: u32, @builtin(workgroup_id) wid: ve
     var av: array<f32, 8>;
     // (the address computed in place, not kept in an array: a CPU driver then sees that it
     // is the same in every invocation and loads it once)
-    for (var i = 0u; i < RM; i++) { av[i] = a[a0 + min(i, p.m - 1u) * p.a_sm + k * p.a_sk]; }
+    for (var i = 0u; i < RM; i++) { av[i] = a[a0 + min(row0 + i, p.m - 1u) * p.a_sm + k * p.a_sk]; }
     let brow = b0 + k * (p.b_sk / 4u);
     for (var j = 0u; j < CN; j++) {
       let bv = b[brow + col[j]];
@@ -82,8 +86,8 @@ fn main(@builtin(local_invocation_index) lx: u32, @builtin(workgroup_id) wid: ve
       bias4 = vec4f(bias[4u * c4], bias[4u * c4 + 1u], bias[4u * c4 + 2u], bias[4u * c4 + 3u]);
     }
     for (var i = 0u; i < RM; i++) {
-      if (i >= p.m) { break; }
-      let ci = (p.c_off + bat * p.c_sb + i * p.c_sm) / 4u + c4;
+      if (row0 + i >= p.m) { break; }
+      let ci = (p.c_off + bat * p.c_sb + (row0 + i) * p.c_sm) / 4u + c4;
       var v = p.alpha * acc[j][i];
       if (ACCUMULATE) { v += c[ci]; }
       if (EPILOGUE >= 1u) { v += bias4; }
