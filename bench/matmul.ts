@@ -13,6 +13,8 @@ interface Case {
   k: number;
   /** B stored as [N, K] (a Linear layer's weight): y = x·Wᵀ */
   transB: boolean;
+  /** A stored as [K, M] (dYᵀ in a Linear layer's weight gradient dYᵀ·X) */
+  transA?: boolean;
 }
 
 export function matmulCases(quick = false): Case[] {
@@ -33,6 +35,8 @@ export function matmulCases(quick = false): Case[] {
     cases.push(
       { name: 'fc6 b8 dgrad (dY·W)', m: 8, n: 9216, k: 4096, transB: false },
       { name: 'fc7 b8 dgrad (dY·W)', m: 8, n: 4096, k: 4096, transB: false },
+      { name: 'fc6 b8 wgrad (dYᵀ·X)', m: 4096, n: 9216, k: 8, transB: false, transA: true },
+      { name: 'fc7 b8 wgrad (dYᵀ·X)', m: 4096, n: 4096, k: 8, transB: false, transA: true },
     );
   }
   return cases;
@@ -47,7 +51,7 @@ function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Cas
     for (let j = 0; j < cs.n; j++) {
       let s = 0;
       for (let p = 0; p < cs.k; p++) {
-        s += a[i * cs.k + p]! * (cs.transB ? b[j * cs.k + p]! : b[p * cs.n + j]!);
+        s += (cs.transA ? a[p * cs.m + i]! : a[i * cs.k + p]!) * (cs.transB ? b[j * cs.k + p]! : b[p * cs.n + j]!);
       }
       // relative to the size of the terms, so near-zero sums do not blow up the ratio
       const scale = Math.max(Math.abs(s), Math.sqrt(cs.k) * 0.1);
@@ -63,15 +67,17 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
   for (const cs of matmulCases(opts.quick)) {
     const aData = randomFloats(cs.m * cs.k, 1);
     const bData = randomFloats(cs.k * cs.n, 2);
-    const a = Tensor.fromArray(aData, [cs.m, cs.k], 'float32', device);
+    const a = Tensor.fromArray(aData, cs.transA ? [cs.k, cs.m] : [cs.m, cs.k], 'float32', device);
+    const [aSm, aSk] = cs.transA ? [1, cs.m] : [cs.k, 1];
     const b = Tensor.fromArray(bData, cs.transB ? [cs.n, cs.k] : [cs.k, cs.n], 'float32', device);
     const c = Tensor.empty([cs.m, cs.n], 'float32', device);
     const flops = 2 * cs.m * cs.n * cs.k;
-    const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm: cs.k, aSk: 1, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 }, device);
+    const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm, aSk, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 }, device);
     for (const version of versions) {
       const shape = `${cs.m}x${cs.n}x${cs.k}`;
       if (version === 'splitk' && cs.m > 128) continue; // made for few rows; see its header
-      if (version === 'stream' && (cs.m > 8 || cs.transB)) continue; // 07: at most 8 rows, B as [K, N]
+      if (version === 'stream' && cs.transB) continue; // 07: B as [K, N] only
+      if (version === 'vec4' && cs.transA && cs.transB) continue;
       if (version === 'naive' && flops > 2.2e9) {
         rows.push({ bench: `matmul ${cs.name}`, shape, version, ms: NaN, gflops: NaN, maxRelError: null, note: 'skipped: naive is too slow at this size' });
         continue;
@@ -79,7 +85,7 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
       const record = () =>
         gemm({
           m: cs.m, n: cs.n, k: cs.k, batch: 1,
-          a, aOff: 0, aSm: cs.k, aSk: 1, aSb: 0,
+          a, aOff: 0, aSm, aSk, aSb: 0,
           b, bOff: 0, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1, bSb: 0,
           c, cOff: 0, cSm: cs.n, cSb: 0,
           alpha: 1, accumulate: false, bias: null, relu: false,

@@ -23,10 +23,10 @@
 //           stored; any K.
 // Changed from 03: columns spread over the batch in 8-wide stripes, so each batch streams
 //           CN times more of every B and C row, and A is read as uniform scalars.
-//           lavapipe, batch 8 (`npm run bench -- matmul`): data gradients fc7 8x4096x4096
-//           36 -> 15.5 ms, fc6 8x9216x4096 (W split along K into two bindings) 81 -> 61 ms;
-//           weight gradients (C is the 4096x9216 / 4096x4096 dW, K = 8) fc6 72 -> 56 ms, fc7
-//           28 -> 25 ms. Still only 2.5-4.4 GB/s of W, a third of what the optimizer streams:
+//           lavapipe, batch 8 (`npm run bench -- matmul`, three runs): data gradients fc7
+//           8x4096x4096 32-36 -> 15-25 ms, fc6 8x9216x4096 (W split along K into two
+//           bindings) 80-95 -> 60-73 ms; weight gradients (C is the 4096x9216 / 4096x4096
+//           dW, K = 8) fc6 68-72 -> 54-56 ms, fc7 28-31 -> 24-26 ms. Still only 2.5-4.4 GB/s of W, a third of what the optimizer streams:
 //           each batch jumps a whole row (16-36 KB) after its 512 bytes. On a GPU this layout
 //           serves no purpose (a warp touches 128 contiguous bytes either way) and the
 //           selector never picks it there.
