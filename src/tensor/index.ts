@@ -14,7 +14,7 @@ export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';
 export type { MatmulOptions, MatmulVersion, Gemm, Choice } from './ops/matmul.js';
-export { permute, transpose } from './ops/shape.js';
+export { permute, transpose, spaceToDepth, type SpaceToDepthOptions } from './ops/shape.js';
 export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile.js';
 export { mixSeed, mulberry32 } from './rng.js';
 

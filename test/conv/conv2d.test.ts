@@ -11,7 +11,7 @@ import { GPU_GEMM, selectMatmul } from '../../src/tensor/ops/matmul.js';
 import type { Device } from '../../src/tensor/device.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
-  selectConv2dBackwardData, selectConv2dBackwardWeight, winogradUnsupported, dgradAsConv, CONV_TUNING,
+  selectConv2dBackwardData, selectConv2dBackwardWeight, winogradUnsupported, dgradAsConv, s2dShape, CONV_TUNING,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
 } from '../../src/tensor/ops/conv2d.js';
 import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
@@ -113,6 +113,57 @@ describe.skipIf(!gpu)('Winograd (04) against the float64 reference', () => {
       });
     }
   }
+});
+
+// strided convs as stride-1 ones on spaceToDepth (version 's2d': then Winograd)
+const S2D_CASES: Case[] = [
+  { name: 'conv1 reduced: 11x11 stride 4 padding 2 on 35x33', x: [2, 3, 35, 33], w: [16, 3, 11, 11], opts: { stride: 4, padding: 2 } },
+  { name: '5x5 stride 2 padding 1, groups 2', x: [1, 4, 15, 17], w: [6, 2, 5, 5], opts: { stride: 2, padding: 1, groups: 2 } },
+  { name: '3x3 stride 2, no padding, a partial last block', x: [2, 5, 12, 9], w: [7, 5, 3, 3], opts: { stride: 2 } },
+  { name: '2x2 stride 3 padding (1, 0): the filter fits one block', x: [1, 2, 10, 11], w: [5, 2, 2, 2], opts: { stride: 3, padding: [1, 0] } },
+];
+
+describe.skipIf(!gpu)("space-to-depth + Winograd ('s2d') against the float64 reference", () => {
+  for (const c of S2D_CASES) {
+    const s = convShape(c.x, c.w, c.opts);
+    const x = f32(product(c.x), 21);
+    const w = f32(product(c.w), 22);
+    const b = f32(c.w[0]!, 23);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 24);
+    it(`forward + bias + ReLU, and every gradient through autograd: ${c.name}`, async () => {
+      await tidy(async () => {
+        const xt = Tensor.fromArray(x, c.x).requiresGrad_();
+        const wt = Tensor.fromArray(w, c.w).requiresGrad_();
+        const bt = Tensor.fromArray(b, [s.k]).requiresGrad_();
+        const y = conv2d(xt, wt, bt, { ...c.opts, relu: true, version: 's2d' });
+        expectClose(await y.data(), conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: `s2d ${c.name}` });
+        const y2 = conv2d(xt, wt, bt, { ...c.opts, version: 's2d' });
+        expectClose(await y2.data(), conv2dRef(s, x, w, b), { atol: 1e-4, rtol: 1e-4, name: `s2d no ReLU ${c.name}` });
+        y2.backward(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]));
+        expectClose(await xt.grad!.data(), conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: `s2d dx ${c.name}` });
+        expectClose(await wt.grad!.data(), conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: `s2d dw ${c.name}` });
+        const db = new Float64Array(s.k);
+        for (let i = 0; i < dy.length; i++) db[Math.floor(i / (s.oh * s.ow)) % s.k] += dy[i]!;
+        expectClose(await bt.grad!.data(), db, { atol: 1e-4, rtol: 1e-4, name: `s2d db ${c.name}` });
+        for (const t of [xt, wt, bt]) t.grad!.dispose();
+      });
+    });
+  }
+  it('the stride-1 form keeps the output size; refuses by name what it cannot run, before any dispatch', () => {
+    const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+    expect(s2dShape(conv1)).toMatchObject({ c: 48, h: 57, w: 57, kh: 3, kw: 3, sh: 1, ph: 0, oh: 55, ow: 55 });
+    expect(s2dShape(convShape([1, 3, 20, 20], [4, 3, 3, 3], { stride: [2, 1] }))).toMatch(/stride 2x1/);
+    const before = gpu!.stats.dispatches;
+    tidy(() => {
+      const x = Tensor.fromArray(f32(3 * 35 * 35, 5), [1, 3, 35, 35]);
+      const w = Tensor.fromArray(f32(8 * 3 * 9, 6), [8, 3, 3, 3]);
+      const after = gpu!.stats.dispatches;
+      expect(() => conv2d(x, w, null, { stride: 2, dilation: 2, version: 's2d' })).toThrow(/version 's2d' cannot run dilation 2x2.*\[1, 3, 35, 35\]/);
+      expect(() => conv2d(x, w, null, { stride: 1, version: 's2d' })).toThrow(/version 's2d' cannot run stride 1x1/);
+      expect(gpu!.stats.dispatches).toBe(after);
+    });
+    expect(gpu!.stats.dispatches).toBeGreaterThanOrEqual(before);
+  });
 });
 
 describe.skipIf(!gpu)('the GPU path through matmul/05 and 06 with K steps of 16, as well as the default', () => {
@@ -353,7 +404,9 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
       CONV_TUNING.winogradWgrad = true;
     }
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
-    expect(selectConv2d(conv1, fake(true)).version).toBe('implicit');
+    expect(selectConv2d(conv1, fake(true)).version).toBe('s2d');
+    expect(explainConv2d(conv1, fake(true))).toMatch(/^space-to-depth \(block 4\): 3x11x11 taps at stride 4 become 48x3x3 at stride 1, then Winograd F\(4x4, 3x3\).*3\.24x fewer multiplies/);
+    expect(selectConv2d(conv1, fake(false)).version).toBe('gemm');
     expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('implicit');
     expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('splitk');
     // few channels: the transforms would cost as much as they save
@@ -389,7 +442,9 @@ describe.skipIf(!gpu)('conv2d version selection', () => {
     expect(c.version).toBe(gpu!.info.isCpu ? 'winograd' : 'implicit');
     expect(explainConv2d(s, gpu!)).toMatch(gpu!.info.isCpu ? /^Winograd F\(4x4, 3x3\)/ : /^implicit GEMM: .*workgroups/);
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
-    if (gpu!.info.isCpu) expect(explainConv2d(conv1, gpu!)).toMatch(/^implicit GEMM: .*workgroups/);
+    if (gpu!.info.isCpu) expect(explainConv2d(conv1, gpu!)).toMatch(/^space-to-depth \(block 4\)/);
+    // too few output channels for Winograd: the strided conv stays on 03
+    if (gpu!.info.isCpu) expect(selectConv2d(convShape([8, 3, 227, 227], [8, 3, 11, 11], { stride: 4 }), gpu!).version).toBe('implicit');
     const tiny = convShape([1, 3, 5, 5], [4, 3, 3, 3], {});
     expect(selectConv2d(tiny, gpu!).version).toBe('naive');
     expect(explainConv2d(tiny, gpu!)).toMatch(/^direct conv: .*workgroup/);

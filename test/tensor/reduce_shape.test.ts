@@ -85,6 +85,36 @@ describe.skipIf(!gpu)('reductions, permute and transpose', () => {
     });
   });
 
+  it('spaceToDepth against index math, with gradients (padding, cropped rows, a partial last block)', async () => {
+    // [N, C, H, W], block, padding, outSize: 7x9 with block 3 leaves a partial block; the
+    // second case pads (2, 1) and crops to 2x3 blocks, so some inputs land nowhere (gradient 0)
+    const cases: Array<[number[], number, [number, number], [number, number] | undefined]> = [
+      [[2, 3, 7, 9], 3, [0, 0], undefined],
+      [[1, 2, 11, 10], 4, [2, 1], [2, 3]],
+    ];
+    for (const [shape, s, [ph, pw], outSize] of cases) {
+      const [n, c, h, w] = shape as [number, number, number, number];
+      const [oh, ow] = outSize ?? [Math.ceil((h + ph) / s), Math.ceil((w + pw) / s)];
+      await checkOp({
+        name: `spaceToDepth ${shape} s=${s}`, shapes: [shape],
+        gpu: (x) => T.spaceToDepth(x, s, { padding: [ph, pw], outSize }),
+        ref: (x) => {
+          const out = new Float64Array(n * c * s * s * oh * ow);
+          let i = 0;
+          for (let b = 0; b < n; b++) for (let ci = 0; ci < c; ci++) for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++)
+            for (let u = 0; u < oh; u++) for (let v = 0; v < ow; v++) {
+              const ih = u * s + dy - ph;
+              const iw = v * s + dx - pw;
+              out[i++] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[((b * c + ci) * h + ih) * w + iw]! : 0;
+            }
+          return out;
+        },
+      });
+    }
+    expect(() => T.spaceToDepth(T.zeros([2, 3]), 2)).toThrow(/spaceToDepth: the input must be NCHW \(rank 4\), got \[2, 3\]/);
+    expect(() => T.spaceToDepth(T.zeros([1, 1, 4, 4]), 0)).toThrow(/spaceToDepth: block must be a positive integer, got 0/);
+  });
+
   it('reshape shares data and keeps the graph', async () => {
     await checkOp({ name: 'reshape', shapes: [[6, 4]], gpu: (x) => T.mul(x.reshape([3, -1]), x.reshape([3, 8])), ref: (x) => x.map((v) => v * v) });
   });

@@ -4,7 +4,8 @@
 //
 // Kernel versions (src/kernels/wgsl/conv2d/, reading order in its README.md):
 //   forward  01_naive (the oracle), 02_im2col (+ the matmul GEMM), 03_implicit_gemm,
-//            04_winograd_* (stride 1: transforms around 03 run as a 1x1 conv)
+//            04_winograd_* (stride 1: transforms around 03 run as a 1x1 conv),
+//            's2d' (a strided conv as a stride-1 one on spaceToDepth of x and w, then 04)
 //   dgrad    dgrad_01_gather (the oracle), dgrad_02_implicit, 04_winograd_* (stride 1)
 //   wgrad    wgrad_01_naive (the oracle)
 // `selectConv2d` picks the forward version and says why (`explainConv2d`). Activations
@@ -16,10 +17,11 @@ import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
 import { add, reluBackward } from './elementwise.js';
 import { gemm, GPU_GEMM, type Choice } from './matmul.js';
 import { sum } from './reduce.js';
+import { spaceToDepth } from './shape.js';
 import { assertFloat, assertSameDevice, grid } from './util.js';
 import { winograd1D, winogradSaving, winogradTileFor, type Winograd1D } from './winograd.js';
 
-export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd';
+export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd' | 's2d';
 export type DgradVersion = 'naive' | 'implicit' | 'gemm' | 'winograd';
 export type WgradVersion = 'naive' | 'splitk' | 'gemm' | 'winograd';
 /** The versions that run every convolution ('winograd' runs stride-1, dilation-1 ones: see winogradUnsupported). */
@@ -237,6 +239,8 @@ export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion>
   if (gpu) return { version: 'gemm', why: `im2col + tiled GEMM (a GPU adapter): M=${s.k / s.groups} channels x N=${gpu.pixels} pixels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group` : ''} in 128x128 workgroup-memory tiles` };
   const wino = winogradWorth(s, device);
   if (wino) return { version: 'winograd', why: wino };
+  const s2d = s2dWorth(s, device);
+  if (s2d) return { version: 's2d', why: s2d };
   const t = fit(CONV_TUNING.forward, s.k / s.groups);
   const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
   const outputs = s.n * s.k * s.oh * s.ow;
@@ -371,6 +375,45 @@ export function dgradAsConv(s: ConvShape): ConvShape | null {
     n: s.n, c: s.k, h: s.oh, w: s.ow, k: s.c, kh: s.kh, kw: s.kw, sh: 1, sw: 1,
     ph: s.kh - 1 - s.ph, pw: s.kw - 1 - s.pw, dh: 1, dw: 1, groups: s.groups, oh: s.h, ow: s.w,
   };
+}
+
+/**
+ * The stride-1 convolution a strided one becomes (conv2d's 's2d'), or why it cannot: with
+ * block b = stride, x' = spaceToDepth(x, b, padding p) and w' = spaceToDepth(w, b) (taps past
+ * KH are zeros), conv(x, w, stride b, padding p) = conv(x', w', stride 1, padding 0), with
+ * C·b² input channels, ceil(KH/b) x ceil(KW/b) taps and the same output.
+ */
+export function s2dShape(s: ConvShape): ConvShape | string {
+  if (s.sh !== s.sw || s.sh < 2) return `stride ${s.sh}x${s.sw} (space-to-depth needs equal strides of at least 2)`;
+  if (s.dh !== 1 || s.dw !== 1) return `dilation ${s.dh}x${s.dw} (space-to-depth needs dilation 1)`;
+  const b = s.sh;
+  const kh = Math.ceil(s.kh / b);
+  const kw = Math.ceil(s.kw / b);
+  return {
+    n: s.n, c: s.c * b * b, h: s.oh + kh - 1, w: s.ow + kw - 1, k: s.k, kh, kw, sh: 1, sw: 1,
+    ph: 0, pw: 0, dh: 1, dw: 1, groups: s.groups, oh: s.oh, ow: s.ow,
+  };
+}
+
+/**
+ * 's2d' on a CPU driver: when the strided conv's stride-1 form (s2dShape) is one Winograd
+ * takes (winogradWorth), both fit one storage binding, and the multiplies per output drop by
+ * at least 1.5x against the direct strided conv — e.g. AlexNet's conv1 (11x11, stride 4, 3
+ * channels: 363 taps) becomes 48 channels of 3x3 taps, 432 taps that Winograd F(4x4, 3x3)
+ * computes with about 112 multiplies. Returns the reason, or null.
+ */
+function s2dWorth(s: ConvShape, device?: Device): string | null {
+  if (!device?.info.isCpu) return null;
+  const e = s2dShape(s);
+  if (typeof e === 'string') return null;
+  const wino = winogradWorth(e, device);
+  if (!wino || winogradUnsupported(e)) return null;
+  if (Math.max(e.n * e.c * e.h * e.w, s.n * s.c * s.h * s.w) * 4 > device.maxBinding) return null;
+  const direct = (s.c / s.groups) * s.kh * s.kw;
+  const viaS2d = (e.c / e.groups) * e.kh * e.kw / winogradSaving(e.kh, e.kw, e.oh, e.ow);
+  if (direct / viaS2d < 1.5) return null;
+  return `space-to-depth (block ${s.sh}): ${s.c / s.groups}x${s.kh}x${s.kw} taps at stride ${s.sh} become ${e.c / e.groups}x${e.kh}x${e.kw} at stride 1, ` +
+    `then ${wino}; ${(direct / viaS2d).toFixed(2)}x fewer multiplies than the direct conv`;
 }
 
 /** F(m, r), built once per (m, r): the matrices are the same for every call. */
@@ -626,6 +669,16 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const version = opts.version ?? selectConv2d(s, d).version;
   const why = version === 'winograd' ? winogradUnsupported(s) : null;
   if (why) throw new Error(`conv2d: version 'winograd' cannot run ${why}; x ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)}`);
+  if (version === 's2d') {
+    // the stride-1 form, built from differentiable ops: autograd takes the gradients back
+    // through the Winograd conv and both spaceToDepths
+    const e = s2dShape(s);
+    const bad = typeof e === 'string' ? e : winogradUnsupported(e);
+    if (bad || typeof e === 'string') throw new Error(`conv2d: version 's2d' cannot run ${bad}; x ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)}`);
+    const xs = spaceToDepth(x, s.sh, { padding: [s.ph, s.pw], outSize: [e.h, e.w] });
+    const ws = spaceToDepth(w, s.sh, { outSize: [e.kh, e.kw] });
+    return conv2d(xs, ws, bias, { groups: s.groups, relu, version: 'winograd' });
+  }
   const y = Tensor.empty([s.n, s.k, s.oh, s.ow], 'float32', d);
   forwardInto(y, x, w, bias, s, relu, version);
   const inputs = bias ? [x, w, bias] : [x, w];

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Layout ops that move data: permute, transpose. (reshape is a view: Tensor.reshape.)
-// Kernel: src/kernels/wgsl/shape/permute.wgsl.
+// Layout ops that move data: permute, transpose, spaceToDepth. (reshape is a view:
+// Tensor.reshape.) Kernels: src/kernels/wgsl/shape/permute.wgsl, space_to_depth.wgsl.
 
 import { fmtShape, record, Tensor } from '../tensor.js';
 import { bind, grid, normAxis, pack8 } from './util.js';
@@ -34,4 +34,39 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   perm[a] = b;
   perm[b] = a;
   return permute(x, perm);
+}
+
+export interface SpaceToDepthOptions {
+  /** zeros added before the first row / column: a number or [top, left] (default 0) */
+  padding?: number | [number, number];
+  /** output rows and columns (default: enough for every input pixel, ceil((H + ph) / s)) */
+  outSize?: [number, number];
+}
+
+/**
+ * out[b, (c·s + dy)·s + dx, u, v] = x[b, c, u·s + dy − ph, v·s + dx − pw] (0 outside x):
+ * every s×s block of pixels becomes s² channels. x: [N, C, H, W] → [N, C·s², OH, OW]. With
+ * the same op applied to a filter (no padding), a stride-s convolution becomes a stride-1 one
+ * (conv2d's 's2d' version). Rows and columns past OH/OW are dropped (their gradient is 0).
+ */
+export function spaceToDepth(x: Tensor, block: number, opts: SpaceToDepthOptions = {}): Tensor {
+  if (x.rank !== 4) throw new Error(`spaceToDepth: the input must be NCHW (rank 4), got ${fmtShape(x.shape)}`);
+  if (x.dtype !== 'float32') throw new Error(`spaceToDepth: expected float32, got ${x.dtype} tensor ${fmtShape(x.shape)}`);
+  if (!Number.isInteger(block) || block < 1) throw new Error(`spaceToDepth: block must be a positive integer, got ${block} (input ${fmtShape(x.shape)})`);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [ph, pw] = typeof opts.padding === 'number' ? [opts.padding, opts.padding] : opts.padding ?? [0, 0];
+  if (![ph, pw].every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`spaceToDepth: padding must be integers >= 0, got ${ph}, ${pw} (input ${fmtShape(x.shape)})`);
+  const [oh, ow] = opts.outSize ?? [Math.ceil((h + ph) / block), Math.ceil((w + pw) / block)];
+  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) throw new Error(`spaceToDepth: outSize must be positive integers, got ${oh}, ${ow} (input ${fmtShape(x.shape)})`);
+  const out = Tensor.empty([n, c * block * block, oh, ow], 'float32', x.device);
+  for (const t of [x, out]) {
+    if (t.byteLength > x.device.maxBinding) throw new Error(`spaceToDepth: ${fmtShape(t.shape)} exceeds one storage binding`);
+  }
+  const params = (total: number) => [{ u: total }, { u: c }, { u: h }, { u: w }, { u: block }, { u: ph }, { u: pw }, { u: oh }, { u: ow }, { u: 0 }, { u: 0 }, { u: 0 }];
+  x.device.dispatch('shape/space_to_depth.wgsl', [bind(x), bind(out)], params(out.size), grid(out.size), { MODE: 0 });
+  return record(out, 'spaceToDepth', [x], (g) => {
+    const dx = Tensor.empty(x.shape, 'float32', x.device);
+    x.device.dispatch('shape/space_to_depth.wgsl', [bind(g), bind(dx)], params(dx.size), grid(dx.size), { MODE: 1 });
+    return [dx];
+  });
 }
