@@ -11,7 +11,7 @@ import { Tensor, tidy, type Device } from '../src/tensor/index.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
-  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, winogradUnsupported, dgradAsConv, type Conv2dOptions, type ConvShape,
+  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, winogradUnsupported, dgradAsConv, s2dShape, type Conv2dOptions, type ConvShape,
 } from '../src/tensor/ops/conv2d.js';
 
 export interface ConvBenchOptions {
@@ -149,6 +149,10 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
       if (!winogradUnsupported(ls)) jobs.push({ pass: 'forward', version: 'winograd' });
       if (dgradAsConv(ls)) jobs.push({ pass: 'dgrad', version: 'winograd' });
       if (!winogradUnsupported(ls)) jobs.push({ pass: 'wgrad', version: 'winograd' });
+      // strided layers (conv1): space-to-depth, then Winograd (forward only here; its
+      // gradients run through autograd and show in the training step's profile)
+      const e = s2dShape(ls);
+      if (typeof e !== 'string' && !winogradUnsupported(e)) jobs.push({ pass: 'forward', version: 's2d' });
       jobs.sort((a, b) => ['forward', 'dgrad', 'wgrad'].indexOf(a.pass) - ['forward', 'dgrad', 'wgrad'].indexOf(b.pass));
       const todo = jobs.filter((j) => want(j.version));
       for (const job of todo) {
