@@ -82,6 +82,12 @@ export function streamUnsupported(g: Pick<Gemm, 'm' | 'n' | 'bOff' | 'bSk' | 'bS
   return null;
 }
 
+/** Throws, naming the op and the product, when 07_row_stream cannot take it. */
+function assertStream(g: Parameters<typeof streamUnsupported>[0], k: number): void {
+  const bad = streamUnsupported(g);
+  if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${g.m}x${g.n}x${k} product: ${bad}`);
+}
+
 function vec4Ok(g: Gemm): string | null {
   const ta = g.aSm === 1 && g.aSk !== 1;
   const tb = g.bSk === 1 && g.bSn !== 1;
@@ -164,8 +170,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     constants.TB = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
     wg = [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch];
   } else if (version === 'stream') {
-    const bad = streamUnsupported(g);
-    if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}`);
+    assertStream(g, g.k);
     constants.WG = STREAM_TUNING.wg;
     constants.CN = STREAM_TUNING.cn;
     constants.RM = g.m <= 4 ? 4 : 8;
@@ -308,10 +313,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   }
   if (relu && !bias) throw new Error('matmul: relu: true needs a bias');
   const batch = batchA.reduce((x, y) => x * y, 1);
-  if (opts.version === 'stream') {
-    const bad = streamUnsupported({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n });
-    if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${m}x${n}x${k} product: ${bad}`);
-  }
+  // before any allocation or dispatch (a new tensor may be poisoned by a dispatch)
+  if (opts.version === 'stream') assertStream({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n }, k);
   const c = Tensor.empty([...batchA, m, n], 'float32', d);
   if (c.size > 0) {
     if (k === 0) throw new Error(`matmul: K = 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)})`);
