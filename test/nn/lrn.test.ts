@@ -7,7 +7,7 @@ import { lrnRef, type Img } from '../reference/nn.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';
-import { localResponseNorm, type LrnOptions } from '../../src/tensor/ops/lrn.js';
+import { localResponseNorm, LRN_TUNING, type LrnOptions } from '../../src/tensor/ops/lrn.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -33,11 +33,19 @@ describe.skipIf(!gpu)('localResponseNorm', () => {
     [[2, 6, 3, 1], { size: 4, alpha: 2, beta: 0.75, k: 2, alphaScale: 'average' }], // even size: PyTorch's window
     [[3, 5, 1, 1], { size: 1, alpha: 1, beta: 1, k: 1, alphaScale: 'sum' }],
   ];
-  for (const [s, o] of cases) {
-    it(`x=${JSON.stringify(s)} ${JSON.stringify(o)}`, async () => {
-      await checkOp({ name: 'lrn', shapes: [s], lo: -2, hi: 2,
-        gpu: (x) => localResponseNorm(x, o), ref: (x) => lrnRef(x, s, o) });
-    });
+  // every case with both gradient kernels: two passes (the default) and backward.wgsl's one
+  for (const backward of ['two-pass', 'one-pass'] as const) {
+    for (const [s, o] of cases) {
+      it(`${backward} gradient: x=${JSON.stringify(s)} ${JSON.stringify(o)}`, async () => {
+        LRN_TUNING.backward = backward;
+        try {
+          await checkOp({ name: `lrn ${backward}`, shapes: [s], lo: -2, hi: 2,
+            gpu: (x) => localResponseNorm(x, o), ref: (x) => lrnRef(x, s, o) });
+        } finally {
+          LRN_TUNING.backward = 'two-pass';
+        }
+      });
+    }
   }
 
   it('rank-2 input [N, C] normalises across C', async () => {
@@ -110,7 +118,7 @@ describe.skipIf(!gpu)('localResponseNorm: batches larger than one storage bindin
     } finally {
       delete (gpu as { maxBinding?: number }).maxBinding;
     }
-    expect(spy.mock.calls.filter((c) => c[0].startsWith('lrn/')).length).toBe(10); // forward and backward: 5 chunks each
+    expect(spy.mock.calls.filter((c) => c[0].startsWith('lrn/')).length).toBe(15); // 5 chunks each: forward, the two backward passes
     spy.mockRestore();
     chunked.forEach((a, i) => expectClose(a, normal[i]!, { atol: 0, rtol: 0, name: `result ${i}` }));
   });

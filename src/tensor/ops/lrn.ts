@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Local response normalisation across channels (AlexNet, Krizhevsky et al. 2012, section 3.3).
-// Kernels: src/kernels/wgsl/lrn/.
+// Kernels: src/kernels/wgsl/lrn/ (forward; the gradient in two passes, or backward.wgsl in one).
 //
 //   b[c] = a[c] / (k + alpha' * sum_{c' in window(c)} a[c']^2)^beta
 //
@@ -29,6 +29,13 @@ export interface LrnOptions {
   alphaScale?: 'sum' | 'average';
 }
 
+/**
+ * The gradient's kernels: 'two-pass' (default: backward_02_terms computes d, d^-beta and the
+ * per-element term once, backward_02_sum gathers the terms) or 'one-pass' (backward.wgsl,
+ * which recomputes d for every neighbour: about size^2 loads and size + 1 pows per element).
+ */
+export const LRN_TUNING: { backward: 'two-pass' | 'one-pass' } = { backward: 'two-pass' };
+
 /** Local response normalisation of x [N, C, ...] (usually NCHW) across channels. */
 export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
   const op = 'localResponseNorm';
@@ -49,7 +56,7 @@ export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
       d.dispatch(kernel, ranges.map((r) => r.binding),
         [{ u: nc }, { u: C }, { u: HW }, { u: Math.floor(size / 2) }, { u: Math.floor((size - 1) / 2) },
           { f: k }, { f: a }, { f: beta }, { u: ranges[0]!.skip }, { u: 0 }, { u: 0 }, { u: 0 }],
-        grid(nc * perImage));
+        grid(nc * perImage), kernel === 'lrn/backward.wgsl' ? {} : { C, HW });
     }
   };
   const y = Tensor.empty(x.shape, 'float32', d);
@@ -57,7 +64,16 @@ export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
   // dx[c] = dy[c] d[c]^-beta - 2 a beta x[c] sum_{j: c in window(j)} dy[j] x[j] d[j]^(-beta-1)
   return record(y, op, [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    run('lrn/backward.wgsl', [x, dy, dx]);
+    if (LRN_TUNING.backward === 'one-pass') {
+      run('lrn/backward.wgsl', [x, dy, dx]);
+    } else {
+      const dpow = Tensor.empty(x.shape, 'float32', d);
+      const t = Tensor.empty(x.shape, 'float32', d);
+      run('lrn/backward_02_terms.wgsl', [x, dy, dpow, t]);
+      run('lrn/backward_02_sum.wgsl', [x, dy, dpow, t, dx]);
+      dpow.dispose();
+      t.dispose();
+    }
     return [dx];
   });
 }
