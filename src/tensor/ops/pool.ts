@@ -140,7 +140,9 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   const d = x.device;
   const y = Tensor.empty([N, C, g.OH, g.OW], 'float32', d);
   const arg = Tensor.empty([N, C, g.OH, g.OW], 'int32', d);
-  dispatchPool(d, 'maxPool2d', 'pool/max_forward.wgsl', g, N, C, 'y', (xb, yb) => [xb(x), yb(y), yb(arg)]);
+  // the geometry as pipeline constants (see max_forward.wgsl and max_backward.wgsl)
+  const geometry = { H: g.H, W: g.W, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW };
+  dispatchPool(d, 'maxPool2d', 'pool/max_forward.wgsl', g, N, C, 'y', (xb, yb) => [xb(x), yb(y), yb(arg)], geometry);
   if (!(gradState.enabled && x.requiresGrad)) {
     arg.dispose();
     return y;
@@ -149,10 +151,7 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   // tidy scope (like every saved tensor) and is freed early once the backward has used it.
   return record(y, 'maxPool2d', [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    // the geometry as pipeline constants: divisions by constants (see max_backward.wgsl)
-    dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)], {
-      H: g.H, W: g.W, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW,
-    });
+    dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)], geometry);
     arg.dispose();
     return [dx];
   });
