@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [pipeline] [--json] [--quick]
+// Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [nn] [pipeline] [--json] [--quick]
 //   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad]`.
 // --no-winograd-wgrad keeps the direct weight gradient where the selector would take Winograd
 // (CONV_TUNING.winogradWgrad; CPU drivers).
@@ -13,6 +13,7 @@ import { benchPipeline } from './pipeline.js';
 import { printTable, type BenchRow } from './common.js';
 import { benchAlexnetRunner } from './alexnet.js';
 import { benchOptim } from './optim.js';
+import { benchNn } from './nn.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 import { CONV_TUNING } from '../src/tensor/ops/conv2d.js';
 
@@ -47,6 +48,8 @@ export async function runBench(argv: string[]): Promise<number> {
         rows = await benchAlexnetRunner({ device, quick, json });
       } else if (name === 'optim') {
         rows = await benchOptim(device);
+      } else if (name === 'nn') {
+        rows = await benchNn(device);
       } else if (name === 'pipeline') {
         const pipe = await benchPipeline({ limit: quick ? 100 : 400 });
         rows = pipe.map((r) => ({
@@ -55,7 +58,7 @@ export async function runBench(argv: string[]): Promise<number> {
           note: `${r.imagesPerSec.toFixed(1)} images/s (decode + resize${r.augment ? ' + augment' : ''})`,
         }));
       } else {
-        console.error(`unknown benchmark '${name}' (known: matmul, conv, train, optim, pipeline)`);
+        console.error(`unknown benchmark '${name}' (known: matmul, conv, train, optim, nn, pipeline)`);
         return 2;
       }
       if (!json) printTable(name, rows);
