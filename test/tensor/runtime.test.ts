@@ -155,6 +155,40 @@ describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', (
     }
   });
 
+  it('quiet waits: a sleep that overshoots halves the estimate instead of averaging it in', async () => {
+    const d = gpu!;
+    const before = d.quietWaits;
+    d.quietWaits = true;
+    // the estimates are private: reach them as a test of the rule, not as an API
+    const estimates = (d as unknown as { waitEstimates: Map<number, number> }).waitEstimates;
+    try {
+      const A = T.keep(T.Tensor.fromArray(Float32Array.from(randomArray(64 * 64, 8)), [64, 64]));
+      const job = () => T.tidy(() => { T.matmul(A, A).dispose(); });
+      job();
+      await d.sync();
+      estimates.clear();
+      job();
+      await d.sync(); // learns this job's time (a few ms) under one key
+      expect(estimates.size).toBe(1);
+      const key = [...estimates.keys()][0]!;
+      // as if a first step with one-off costs had taken 400 ms: the next wait sleeps 340 ms and
+      // is answered at once. Averaging would give about 0.5·400 + 0.5·340 = 370; the rule
+      // halves the shorter, <= 170. (Up to 3 tries: on a busy machine an answer can take more
+      // than the 2 ms that count as "at once", and the rule then rightly averages.)
+      let got = Infinity;
+      for (let t = 0; t < 3 && got > 170; t++) {
+        estimates.set(key, 400);
+        job();
+        await d.sync();
+        got = estimates.get(key)!;
+      }
+      expect(got).toBeLessThanOrEqual(170);
+      A.dispose();
+    } finally {
+      d.quietWaits = before;
+    }
+  });
+
   it('device reports limits, features and describes itself', () => {
     const d = gpu!;
     expect(d.maxBinding).toBeGreaterThanOrEqual(128 * 1024 * 1024);
