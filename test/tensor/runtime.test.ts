@@ -173,16 +173,17 @@ describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', (
       const key = [...estimates.keys()][0]!;
       // as if a first step with one-off costs had taken 400 ms: the next wait sleeps 340 ms and
       // is answered at once. Averaging would give about 0.5·400 + 0.5·340 = 370; the rule
-      // halves the shorter, <= 170. (Up to 3 tries: on a busy machine an answer can take more
-      // than the 2 ms that count as "at once", and the rule then rightly averages.)
+      // halves the shorter, about 170 (<= 220 here). (Up to 3 tries: on a busy machine an
+      // answer can take more than the 2 ms that count as "at once", and the rule then
+      // rightly averages.)
       let got = Infinity;
-      for (let t = 0; t < 3 && got > 170; t++) {
+      for (let t = 0; t < 3 && got > 220; t++) {
         estimates.set(key, 400);
         job();
         await d.sync();
         got = estimates.get(key)!;
       }
-      expect(got).toBeLessThanOrEqual(170);
+      expect(got).toBeLessThanOrEqual(220);
       A.dispose();
     } finally {
       d.quietWaits = before;
