@@ -2,7 +2,7 @@
 // Layout ops that move data: permute, transpose, spaceToDepth. (reshape is a view:
 // Tensor.reshape.) Kernels: src/kernels/wgsl/shape/permute.wgsl, space_to_depth.wgsl.
 
-import { fmtShape, record, Tensor } from '../tensor.js';
+import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
 import { bind, grid, normAxis, pack8 } from './util.js';
 
 /** out = x with its axes reordered: out.shape[i] = x.shape[perm[i]]. A copy. */
@@ -58,10 +58,12 @@ export function spaceToDepth(x: Tensor, block: number, opts: SpaceToDepthOptions
   if (![ph, pw].every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`spaceToDepth: padding must be integers >= 0, got ${ph}, ${pw} (input ${fmtShape(x.shape)})`);
   const [oh, ow] = opts.outSize ?? [Math.ceil((h + ph) / block), Math.ceil((w + pw) / block)];
   if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) throw new Error(`spaceToDepth: outSize must be positive integers, got ${oh}, ${ow} (input ${fmtShape(x.shape)})`);
-  const out = Tensor.empty([n, c * block * block, oh, ow], 'float32', x.device);
-  for (const t of [x, out]) {
-    if (t.byteLength > x.device.maxBinding) throw new Error(`spaceToDepth: ${fmtShape(t.shape)} exceeds one storage binding`);
+  const outShape = [n, c * block * block, oh, ow];
+  // before anything is allocated or dispatched
+  for (const sh of [x.shape, outShape]) {
+    if (sizeOf(sh) * 4 > x.device.maxBinding) throw new Error(`spaceToDepth: ${fmtShape(sh)} exceeds one storage binding`);
   }
+  const out = Tensor.empty(outShape, 'float32', x.device);
   const params = (total: number) => [{ u: total }, { u: c }, { u: h }, { u: w }, { u: block }, { u: ph }, { u: pw }, { u: oh }, { u: ow }, { u: 0 }, { u: 0 }, { u: 0 }];
   x.device.dispatch('shape/space_to_depth.wgsl', [bind(x), bind(out)], params(out.size), grid(out.size), { MODE: 0 });
   return record(out, 'spaceToDepth', [x], (g) => {
