@@ -63,6 +63,8 @@ export interface AlexnetBenchOptions {
   steps?: number;
   warmup?: number;
   profile?: boolean;
+  /** the optimizer's flat arenas (default true; --no-flat) */
+  flat?: boolean;
   /** rows written by bench/torch_alexnet.py --json in the same run (GPU machines) */
   torch?: Array<{ bench: string; mode: string; images_per_s?: number }>;
   log?: (s: string) => void;
@@ -107,7 +109,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
   x.dispose();
   // training step: forward + backward + SGD, with the per-layer profile
   model.train();
-  const opt = new SGD(model.parameters(), { lr: 0.01 });
+  const opt = new SGD(model.parameters(), { lr: 0.01, flat: opts.flat ?? true });
   const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup });
   // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
   rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
@@ -130,6 +132,7 @@ export async function benchAlexnetRunner(a: { device: Device; quick: boolean; js
   return benchAlexnet(a.device, {
     torch,
     batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
+    flat: !process.argv.includes('--no-flat'),
     log: a.json ? () => {} : console.log,
   });
 }

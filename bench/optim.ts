@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Optimizer step over AlexNet's parameters (the peer layout, 58M floats): time per step and
 // the bytes it must move, with the error of one step against a float64 CPU reference on
-// the first parameter (vec4 path) and the last (2 floats: the scalar path).
+// the first parameter (vec4 path) and the last (2 floats: the scalar path). Each kind runs
+// twice: flat (parameters, gradients and state in arenas: a few dispatches over all of them)
+// and per tensor (one or two dispatches per parameter tensor).
 //   npm run bench -- optim
 import { peerAlexnet } from './alexnet.js';
 import { Adam, SGD, type Optimizer } from '../src/optim/index.js';
@@ -20,9 +22,9 @@ function reference(kind: Kind, p: number, g: number): number {
   return p - (lr / (1 - b1)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps));
 }
 
-function make(kind: Kind, params: Tensor[]): Optimizer {
-  if (kind === 'Adam') return new Adam(params, { lr: 1e-3 });
-  return new SGD(params, { lr: 0.01, momentum: kind === 'SGD' ? 0 : 0.9 });
+function make(kind: Kind, params: Tensor[], flat: boolean): Optimizer {
+  if (kind === 'Adam') return new Adam(params, { lr: 1e-3, flat });
+  return new SGD(params, { lr: 0.01, momentum: kind === 'SGD' ? 0 : 0.9, flat });
 }
 
 export async function benchOptim(device: Device): Promise<BenchRow[]> {
@@ -31,11 +33,11 @@ export async function benchOptim(device: Device): Promise<BenchRow[]> {
   params.forEach((p, i) => (p.grad = rand(p.shape, { seed: 100 + i })));
   const count = params.reduce((s, p) => s + p.size, 0);
   const rows: BenchRow[] = [];
-  for (const kind of ['SGD', 'SGD momentum 0.9', 'Adam'] as const) {
+  for (const [kind, flat] of (['SGD', 'SGD momentum 0.9', 'Adam'] as const).flatMap((k) => [[k, true], [k, false]] as const)) {
     const checked = [params[0]!, params[params.length - 1]!];
     const before = await Promise.all(checked.map((p) => p.data()));
     const grads = await Promise.all(checked.map((p) => p.grad!.data()));
-    const opt = make(kind, params);
+    const opt = make(kind, params, flat);
     opt.step();
     const after = await Promise.all(checked.map((p) => p.data()));
     let err = 0;
@@ -44,11 +46,12 @@ export async function benchOptim(device: Device): Promise<BenchRow[]> {
       err = Math.max(err, Math.abs(v - ref) / Math.max(Math.abs(ref), 1e-3));
     }));
     const ms = await timeGpu(device, () => opt.step(), 3, 1);
+    const dispatches = opt.lastStepDispatches; // of a warm step
     // floats read + written per parameter: p, g, p' (+ buf, buf' | m, v, m', v')
     const moved = kind === 'SGD' ? 3 : kind === 'Adam' ? 7 : 5;
     rows.push({
-      bench: `optimizer ${kind}`, shape: `${count} parameters in ${params.length} tensors`, version: 'vec4', ms,
-      gflops: NaN, maxRelError: err, note: `${((moved * 4 * count) / ms / 1e6).toFixed(1)} GB/s moved`,
+      bench: `optimizer ${kind}`, shape: `${count} parameters in ${params.length} tensors`, version: flat ? 'flat' : 'per tensor', ms,
+      gflops: NaN, maxRelError: err, note: `${((moved * 4 * count) / ms / 1e6).toFixed(1)} GB/s moved, ${dispatches} dispatches`,
     });
     opt.dispose();
   }

@@ -229,8 +229,8 @@ export function copyInto(target: Tensor, src: TensorLike): void {
   const d = target.device;
   if (isTensor(src)) {
     if (src === target) return;
-    d.copy(src.buffer, 0, target.buffer, 0, target.byteLength);
+    d.copy(src.buffer, src.byteOffset, target.buffer, target.byteOffset, target.byteLength);
   } else {
-    d.upload(target.buffer, src.data);
+    d.upload(target.buffer, src.data, target.byteOffset);
   }
 }

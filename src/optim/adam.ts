@@ -12,6 +12,8 @@ export interface AdamOptions {
   eps?: number;
   weightDecay?: number;
   amsgrad?: boolean;
+  /** keep parameters, gradients and state in flat arenas: a few update dispatches per step (default true) */
+  flat?: boolean;
 }
 
 export class Adam extends Optimizer {
@@ -23,7 +25,7 @@ export class Adam extends Optimizer {
   amsgrad: boolean;
 
   constructor(params: OptimizerParams, opts: AdamOptions = {}) {
-    super(params, opts.lr ?? 1e-3);
+    super(params, opts.lr ?? 1e-3, opts.flat ?? true);
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
@@ -42,15 +44,14 @@ export class Adam extends Optimizer {
     this.amsgrad = Boolean(h.amsgrad ?? this.amsgrad);
   }
 
-  protected update(i: number, p: Tensor, g: Tensor): void {
+  protected update(p: Tensor, g: Tensor, state: (name: string) => Tensor, t: number): void {
     const d = p.device;
     const [b1, b2] = this.betas;
-    const t = this.steps[i]!;
     const stepSize = this.lr / (1 - b1 ** t);
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-    const m = this.buffer(i, 'exp_avg');
-    const v = this.buffer(i, 'exp_avg_sq');
-    const vmax = this.amsgrad ? this.buffer(i, 'max_exp_avg_sq') : this.scratch(d);
+    const m = state('exp_avg');
+    const v = state('exp_avg_sq');
+    const vmax = this.amsgrad ? state('max_exp_avg_sq') : this.scratch(d);
     const bindings = (s: number, n: number) =>
       [range(g, s, n), range(p, s, n), range(m, s, n), range(v, s, n), this.amsgrad ? range(vmax, s, n) : range(vmax, 0, 4)];
     const params = (n: number) =>

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: MIT
 // Optimizer: the base of SGD, Adam and AdamW. Holds the parameters, their per-parameter
 // state (momentum buffers, Adam moments: GPU tensors) and the hyperparameters; `step()`
-// records one update kernel per parameter (per chunk for tensors over one storage binding)
-// and never waits for the GPU. Parameters without a gradient are skipped, as in PyTorch.
+// records the update kernels and never waits for the GPU. Parameters without a gradient are
+// skipped, as in PyTorch.
+//
+// Flat (`flat: true`, the default): the parameters are moved into arenas (src/tensor/arena.ts)
+// — the model's own tensor objects, now slots of one buffer — and so are their gradients
+// (backward() writes each into its slot) and the optimizer's state. When every parameter has
+// its gradient in its slot and all have taken the same number of steps, one update kernel
+// runs over each arena (a few dispatches, split only by the storage binding limit); else
+// (a parameter without a gradient, a gradient set by hand) each parameter is updated alone,
+// through the same slots. Both give the same numbers: the update is elementwise.
 
 import { fill_, fmtShape, keep, Tensor, zeros, type Device } from '../tensor/index.js';
+import { ArenaSet, layoutFor } from '../tensor/arena.js';
 import type { TensorLike } from '../layers/module.js';
 import { copyInto } from '../layers/module.js';
 
@@ -39,8 +48,12 @@ export abstract class Optimizer {
   protected steps: number[];
   private dummy: Tensor | null = null;
   protected abstract readonly kind: string;
+  /** the arenas when flat: parameters, gradients, and one per state name */
+  private flat: { params: ArenaSet; grads: ArenaSet; state: Map<string, ArenaSet> } | null = null;
+  /** update dispatches recorded by the last step() (the flat path's count is the arenas' chunks) */
+  lastStepDispatches = 0;
 
-  constructor(params: OptimizerParams, public lr: number) {
+  constructor(params: OptimizerParams, public lr: number, flat = true) {
     const list = [...(params as Iterable<Tensor | [string, Tensor]>)];
     this.params = list.map((p) => (Array.isArray(p) ? p[1] : p));
     this.names = list.map((p, i) => (Array.isArray(p) ? p[0] : p.name ?? `param${i}`));
@@ -51,6 +64,51 @@ export abstract class Optimizer {
     this.state = this.params.map(() => new Map());
     this.steps = this.params.map(() => 0);
     if (!(lr >= 0)) throw new Error(`optimizer: invalid learning rate ${lr}`);
+    if (new Set(this.params).size !== this.params.length) throw new Error('optimizer: a parameter is listed twice');
+    if (flat) this.packFlat();
+  }
+
+  /** Whether the parameters live in this optimizer's arenas (`flat` option). */
+  get isFlat(): boolean {
+    return this.flat !== null;
+  }
+
+  /**
+   * Moves every parameter into one layout of arenas (a GPU copy each; the old buffers go back
+   * to the pool), gives each its gradient slot, and carries over a gradient it already has.
+   */
+  private packFlat(): void {
+    const device = this.params[0]!.device;
+    for (const [i, p] of this.params.entries()) {
+      if (p.device !== device) throw new Error(`optimizer: parameter ${this.names[i]} lives on another device`);
+    }
+    const shapes = this.params.map((p) => p.shape);
+    const layout = layoutFor(shapes, device);
+    const params = new ArenaSet(layout, shapes, device, 'params');
+    const grads = new ArenaSet(layout, shapes, device, 'grads');
+    this.params.forEach((p, i) => {
+      const slot = params.slot(i);
+      device.copy(p.buffer, p.byteOffset, slot.buffer, slot.byteOffset, p.byteLength);
+      p.replaceStorage(slot.storage.retain());
+      slot.dispose();
+      p.gradSlot?.dispose();
+      p.gradSlot = grads.slot(i);
+      if (p.grad && !p.grad.isDisposed) {
+        const g = p.gradSlot;
+        device.copy(p.grad.buffer, p.grad.byteOffset, g.buffer, g.byteOffset, g.byteLength);
+        p.grad.dispose();
+        p.grad = keep(g.alias());
+      }
+    });
+    this.flat = { params, grads, state: new Map() };
+  }
+
+  /** The flat path's condition: every parameter and gradient in its slot, equal step counts. */
+  private flatReady(): boolean {
+    const f = this.flat;
+    if (!f) return false;
+    const s0 = this.steps[0];
+    return this.params.every((p, i) => f.params.holds(i, p) && f.grads.holds(i, p.grad) && this.steps[i] === s0);
   }
 
   /** Hyperparameters (saved in the state dict; `lr` included). */
@@ -58,18 +116,47 @@ export abstract class Optimizer {
 
   protected abstract setHyper(h: Record<string, number | boolean | number[]>): void;
 
-  /** Records the update of parameter i (its gradient is present). */
-  protected abstract update(i: number, p: Tensor, g: Tensor): void;
+  /**
+   * Records the update of p from g, elementwise: `state(name)` is the matching state tensor
+   * (created as zeros on first use), `step` the step number (1 on the first). p may be one
+   * parameter or a whole arena of them.
+   */
+  protected abstract update(p: Tensor, g: Tensor, state: (name: string) => Tensor, step: number): void;
 
   /** One update of every parameter that has a gradient. */
   step(): void {
-    this.params.forEach((p, i) => {
-      const g = p.grad;
-      if (!g || g.isDisposed) return;
-      if (g.size !== p.size) throw new Error(`optimizer: gradient ${fmtShape(g.shape)} of ${this.names[i]} does not match ${fmtShape(p.shape)}`);
-      this.steps[i]!++;
-      this.update(i, p, g);
-    });
+    const before = this.params[0]!.device.stats.dispatches;
+    if (this.flatReady()) {
+      const f = this.flat!;
+      const step = this.steps[0]! + 1;
+      f.params.arenas.forEach((pa, k) => this.update(pa, f.grads.arenas[k]!, (name) => this.stateArenas(name).arenas[k]!, step));
+      this.steps = this.steps.map(() => step);
+    } else {
+      this.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g || g.isDisposed) return;
+        if (g.size !== p.size) throw new Error(`optimizer: gradient ${fmtShape(g.shape)} of ${this.names[i]} does not match ${fmtShape(p.shape)}`);
+        this.steps[i]!++;
+        this.update(p, g, (name) => this.buffer(i, name), this.steps[i]!);
+      });
+    }
+    this.lastStepDispatches = this.params[0]!.device.stats.dispatches - before;
+  }
+
+  /** The arenas of a state tensor (flat mode), zeros on first use, with every slot registered. */
+  private stateArenas(name: string): ArenaSet {
+    const f = this.flat!;
+    let set = f.state.get(name);
+    if (!set) {
+      set = new ArenaSet(f.params.layout, f.params.shapes, this.params[0]!.device, name);
+      f.state.set(name, set);
+      this.params.forEach((_, i) => {
+        const t = set!.slot(i);
+        t.name = `${this.names[i]}.${name}`;
+        this.state[i]!.set(name, t);
+      });
+    }
+    return set;
   }
 
   /** Clears gradients: drops them (default, like PyTorch 2) or fills them with zeros. */
@@ -92,6 +179,7 @@ export abstract class Optimizer {
 
   /** A state tensor of parameter i, created as zeros on first use. */
   protected buffer(i: number, name: string): Tensor {
+    if (this.flat) this.stateArenas(name);
     let t = this.state[i]!.get(name);
     if (!t) {
       const p = this.params[i]!;
@@ -140,21 +228,40 @@ export abstract class Optimizer {
       parsed.push([i, m[2]!, t]);
     }
     if (problems.length) throw new Error(`optimizer.loadStateDict: nothing was loaded:\n  ${problems.join('\n  ')}`);
-    for (const m of this.state) {
-      for (const t of m.values()) t.dispose();
-      m.clear();
-    }
+    this.disposeState();
     for (const [i, name, src] of parsed) copyInto(this.buffer(i, name), src);
     this.steps = [...s.steps];
     this.setHyper(s.hyper);
   }
 
-  /** Frees the state tensors. */
-  dispose(): void {
+  private disposeState(): void {
     for (const m of this.state) {
       for (const t of m.values()) t.dispose();
       m.clear();
     }
+    if (this.flat) {
+      for (const set of this.flat.state.values()) set.dispose();
+      this.flat.state.clear();
+    }
+  }
+
+  /**
+   * Frees the state tensors, and (flat) the gradient slots; the parameters stay in their
+   * arena, which lives as long as they do.
+   */
+  dispose(): void {
+    this.disposeState();
     this.dummy?.dispose();
+    if (this.flat) {
+      this.params.forEach((p, i) => {
+        if (p.gradSlot && this.flat!.grads.holds(i, p.gradSlot)) {
+          p.gradSlot.dispose();
+          p.gradSlot = null;
+        }
+      });
+      this.flat.params.dispose();
+      this.flat.grads.dispose();
+      this.flat = null;
+    }
   }
 }

@@ -12,6 +12,8 @@ export interface SGDOptions {
   dampening?: number;
   nesterov?: boolean;
   weightDecay?: number;
+  /** keep parameters, gradients and state in flat arenas: a few update dispatches per step (default true) */
+  flat?: boolean;
 }
 
 export class SGD extends Optimizer {
@@ -22,7 +24,7 @@ export class SGD extends Optimizer {
   weightDecay: number;
 
   constructor(params: OptimizerParams, opts: SGDOptions) {
-    super(params, opts.lr);
+    super(params, opts.lr, opts.flat ?? true);
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
     this.nesterov = opts.nesterov ?? false;
@@ -44,11 +46,11 @@ export class SGD extends Optimizer {
     this.weightDecay = Number(h.weightDecay ?? this.weightDecay);
   }
 
-  protected update(i: number, p: Tensor, g: Tensor): void {
+  protected update(p: Tensor, g: Tensor, state: (name: string) => Tensor, step: number): void {
     const d = p.device;
     const useMomentum = this.momentum !== 0;
-    const buf = useMomentum ? this.buffer(i, 'momentum_buffer') : this.scratch(d);
-    const first = useMomentum && this.steps[i] === 1 ? 1 : 0;
+    const buf = useMomentum ? state('momentum_buffer') : this.scratch(d);
+    const first = useMomentum && step === 1 ? 1 : 0;
     const params = (n: number) => [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.weightDecay },
       { u: this.nesterov ? 1 : 0 }, { u: first }, { u: 0 }];
     const constants = { MOMENTUM: useMomentum ? 1 : 0 };

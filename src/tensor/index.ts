@@ -9,7 +9,8 @@ export { Device, BufferPool, getDevice, setDevice, hasDevice, NO_ADAPTER_HELP } 
 export type { DeviceInfo, DeviceStats, Binding, Params } from './device.js';
 export { Tensor, Storage, tidy, keep, noGrad, record, setPoison, sizeOf, stridesOf, fmtShape, gradState } from './tensor.js';
 export type { DType, Shape, GradNode } from './tensor.js';
-export { backward } from './autograd.js';
+export { backward, gradTarget, gradSlotStats } from './autograd.js';
+export { arenaLayout, layoutFor, ArenaSet, type ArenaLayout } from './arena.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';

@@ -10,20 +10,31 @@ import { currentLabel } from './profile.js';
 export type DType = 'float32' | 'int32' | 'uint32';
 export type Shape = readonly number[];
 
-/** A pooled GPU buffer shared by a tensor and its reshaped views. */
+/**
+ * A pooled GPU buffer shared by a tensor and its reshaped views; or a slot of a larger one
+ * (an arena: `byteOffset` into the parent's buffer, which the slot keeps alive).
+ */
 export class Storage {
   refs = 1;
   constructor(
     readonly device: Device,
     readonly buffer: GPUBuffer,
     readonly bytes: number,
-  ) {}
+    /** where the data starts in `buffer` (0 unless this is a slot of an arena) */
+    readonly byteOffset = 0,
+    /** the arena's storage when this is a slot of one */
+    readonly parent: Storage | null = null,
+  ) {
+    parent?.retain();
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) this.device.release(this.buffer);
+    if (--this.refs !== 0) return;
+    if (this.parent) this.parent.release();
+    else this.device.release(this.buffer);
   }
 }
 
@@ -74,6 +85,11 @@ export class Tensor {
   requiresGrad = false;
   /** accumulated gradient of a leaf after `backward()` */
   grad: Tensor | null = null;
+  /**
+   * Where a leaf's gradient is to be written: its slot in a flat optimizer's gradient arena
+   * (set by the optimizer with `flat: true`; `backward()` then puts `grad` there).
+   */
+  gradSlot: Tensor | null = null;
   /** the op that produced this tensor (null for leaves) */
   node: GradNode | null = null;
   /** optional name, used in error messages and by layers */
@@ -99,6 +115,14 @@ export class Tensor {
 
   get device(): Device {
     return this.storage.device;
+  }
+
+  /**
+   * Where the data starts in `buffer`: 0 unless the tensor is a slot of an arena (a multiple
+   * of the device's binding alignment then). Every binding and copy adds it.
+   */
+  get byteOffset(): number {
+    return this.storage.byteOffset;
   }
 
   get rank(): number {
@@ -153,11 +177,27 @@ export class Tensor {
     return t;
   }
 
+  /**
+   * A tensor over bytes [byteOffset, byteOffset + 4·size) of another tensor's storage (a slot
+   * of an arena), sharing it: writes through either are seen by both. The offset must be a
+   * multiple of the device's binding alignment so kernels can bind the slot alone.
+   */
+  static slot(arena: Tensor, byteOffset: number, shape: Shape, dtype: DType = 'float32'): Tensor {
+    checkShape(shape, 'slot');
+    const a = arena.storage;
+    const bytes = Math.max(4, sizeOf(shape) * 4);
+    const at = a.byteOffset + byteOffset;
+    if (byteOffset < 0 || at % a.device.alignment !== 0 || byteOffset + bytes > a.bytes) {
+      throw new Error(`slot: ${fmtShape(shape)} at byte ${byteOffset} does not fit aligned in a ${a.bytes}-byte tensor (alignment ${a.device.alignment})`);
+    }
+    return new Tensor(new Storage(a.device, a.buffer, bytes, at, a.parent ?? a), shape, dtype);
+  }
+
   // ---- reading back -------------------------------------------------------------------
 
   /** Copies the data to the CPU (waits for the GPU). */
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
-    const raw = await this.device.read(this.buffer, 0, this.byteLength);
+    const raw = await this.device.read(this.buffer, this.byteOffset, this.byteLength);
     if (this.dtype === 'int32') return new Int32Array(raw);
     if (this.dtype === 'uint32') return new Uint32Array(raw);
     return new Float32Array(raw);
@@ -215,6 +255,18 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * Points this tensor at other storage of the same size (the optimizer moves parameters
+   * into an arena this way, so the model's own tensor objects see the new place). Views
+   * made before keep the old storage. Internal: values are not copied.
+   */
+  replaceStorage(storage: Storage): void {
+    if (storage.bytes < this.byteLength) throw new Error(`replaceStorage: ${storage.bytes} bytes cannot hold ${fmtShape(this.shape)}`);
+    const old = this.storage;
+    this._storage = storage;
+    old.release();
+  }
+
   /** Frees the buffer (views keep it alive until they are freed too). Idempotent. */
   dispose(): void {
     if (this._storage) {
@@ -269,6 +321,11 @@ export function setPoison(on: boolean): void {
 
 export function setPoisonHook(h: (t: Tensor) => void): void {
   poisonHook = h;
+}
+
+/** Poisons t (NaN) when poisoning is on: for outputs that are not new tensors (arena slots). */
+export function poisonIfOn(t: Tensor): void {
+  if (poisonHook && poisonOutputs) poisonHook(t);
 }
 
 // ---- scopes --------------------------------------------------------------------------------

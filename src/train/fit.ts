@@ -245,8 +245,8 @@ function lossAndAccuracy(c: Pick<Compiled, 'loss' | 'labelSmoothing'>, logits: T
 function pack2(a: Tensor, b: Tensor): Tensor {
   const out = keep(Tensor.empty([2]));
   const d = out.device;
-  d.copy(a.buffer, 0, out.buffer, 0, 4);
-  d.copy(b.buffer, 0, out.buffer, 4, 4);
+  d.copy(a.buffer, a.byteOffset, out.buffer, out.byteOffset, 4);
+  d.copy(b.buffer, b.byteOffset, out.buffer, out.byteOffset + 4, 4);
   return out;
 }
 
@@ -279,7 +279,7 @@ export function snapshotWeights(model: TrainableModel): Snapshot {
   const tensors = new Map<string, Tensor>();
   for (const [name, t] of stateTensors(model)) {
     const copy = keep(Tensor.empty(t.shape, t.dtype));
-    copy.device.copy(t.buffer, 0, copy.buffer, 0, t.byteLength);
+    copy.device.copy(t.buffer, t.byteOffset, copy.buffer, copy.byteOffset, t.byteLength);
     tensors.set(name, copy);
   }
   const snapshot: Snapshot = { tensors, disposed: false };
@@ -295,7 +295,7 @@ export function restoreWeights(model: TrainableModel, snapshot: unknown): void {
     const src = s.tensors.get(name);
     if (!src) throw new Error(`restoreWeights: the snapshot has no tensor '${name}'`);
     if (src.size !== t.size) throw new Error(`restoreWeights: '${name}' has ${t.size} elements, the snapshot ${src.size}`);
-    t.device.copy(src.buffer, 0, t.buffer, 0, t.byteLength);
+    t.device.copy(src.buffer, src.byteOffset, t.buffer, t.byteOffset, t.byteLength);
   }
 }
 

@@ -6,7 +6,7 @@
 
 import type { Module } from '../layers/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { getDevice, rand, setProfiling, tidy, Tensor, keep } from '../tensor/index.js';
+import { getDevice, gradSlotStats, rand, setProfiling, tidy, Tensor, keep } from '../tensor/index.js';
 import { softmaxCrossEntropy } from '../tensor/ops/softmax.js';
 
 export interface LayerProfile {
@@ -42,6 +42,14 @@ export interface StepProfile {
   bytesReadPerStep: number;
   peakLiveBytes: number;
   reservedBytes: number;
+  /** whether the optimizer keeps parameters, gradients and state in flat arenas */
+  flatOptimizer: boolean;
+  /** the optimizer's update dispatches in a warm step */
+  optimizerDispatches: number;
+  /** parameter gradients per step written into their arena slot by the op that made them */
+  gradientsWrittenInPlace: number;
+  /** parameter gradients per step copied into their slot after the op (an op without `out`) */
+  gradientsCopied: number;
 }
 
 export interface ProfileOptions {
@@ -107,6 +115,7 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
     await d.sync();
     // plain warm steps: wall time and counters
     const s0 = { ...d.stats };
+    const g0 = { ...gradSlotStats };
     const created0 = d.pool.buffersCreated;
     d.pool.peakLiveBytes = d.pool.liveBytes;
     const walls: number[] = [];
@@ -123,6 +132,8 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
     const s1 = { ...d.stats };
     const per = (k: keyof typeof s0) => (s1[k] - s0[k]) / steps;
     const createdPerStep = (d.pool.buffersCreated - created0) / steps;
+    const optimizerDispatches = optimizer.lastStepDispatches;
+    const slotWrites = { direct: (gradSlotStats.direct - g0.direct) / steps, copied: (gradSlotStats.copied - g0.copied) / steps };
     const peakLiveBytes = d.pool.peakLiveBytes;
     // one more step with every layer in its own timed pass
     setProfiling(d);
@@ -169,6 +180,10 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       bytesReadPerStep: per('bytesRead'),
       peakLiveBytes,
       reservedBytes: d.pool.reservedBytes,
+      flatOptimizer: optimizer.isFlat,
+      optimizerDispatches,
+      gradientsWrittenInPlace: slotWrites.direct,
+      gradientsCopied: slotWrites.copied,
     };
   } finally {
     x.dispose();
@@ -211,5 +226,8 @@ export function formatProfile(p: StepProfile): string {
     `buffers created per warm step ${p.buffersCreatedPerWarmStep.toFixed(1)}, bind groups created ${p.bindGroupsCreatedPerStep.toFixed(1)}, pipelines created ${p.pipelinesCreatedPerStep.toFixed(1)}, CPU encode ${p.encodeMs.toFixed(1)} ms, ` +
     `read back ${p.bytesReadPerStep.toFixed(0)} B/step`);
   lines.push(`GPU memory: peak live ${mb(p.peakLiveBytes)}, reserved ${mb(p.reservedBytes)}`);
+  lines.push(p.flatOptimizer
+    ? `optimizer: flat arenas, ${p.optimizerDispatches} update dispatches/step; parameter gradients written in place ${p.gradientsWrittenInPlace.toFixed(0)}, copied in ${p.gradientsCopied.toFixed(0)} per step`
+    : `optimizer: per parameter tensor, ${p.optimizerDispatches} update dispatches/step`);
   return lines.join('\n');
 }

@@ -62,25 +62,55 @@ const init = f32(randomArray(N, 11, -1, 1));
 const gradSeq = Array.from({ length: STEPS }, (_, k) => f32(randomArray(N, 100 + k, -1, 1).map((v, i) => (i % 7 === 0 ? v * 1e-6 : v))));
 
 function param(values: Float64Array): Tensor {
-  return keep(Tensor.fromArray(Float32Array.from(values), [N])).requiresGrad_();
+  return keep(Tensor.fromArray(Float32Array.from(values), [values.length])).requiresGrad_();
 }
 
+/**
+ * Sets p's gradient: into its slot of the optimizer's gradient arena when it has one (as
+ * backward() does), else as a tensor of its own (which sends a flat optimizer down its
+ * per-parameter path).
+ */
 function setGrad(p: Tensor, g: Float64Array): void {
   p.grad?.dispose();
-  p.grad = keep(Tensor.fromArray(Float32Array.from(g), p.shape));
+  const slot = p.gradSlot;
+  if (slot) {
+    slot.device.upload(slot.buffer, Float32Array.from(g), slot.byteOffset);
+    p.grad = keep(slot.alias());
+  } else {
+    p.grad = keep(Tensor.fromArray(Float32Array.from(g), p.shape));
+  }
 }
 
-async function run(make: (p: Tensor) => Optimizer, grads: Float64Array[]): Promise<Float32Array> {
-  const p = param(init);
-  const opt = make(p);
-  for (const g of grads) {
-    setGrad(p, g);
+// the N values as three parameters: in a flat arena they sit at aligned offsets with zero gaps
+const PIECES = [6200, 37, 38];
+function split(v: Float64Array): Float64Array[] {
+  let at = 0;
+  return PIECES.map((n) => v.slice(at, (at += n)));
+}
+
+async function run(make: (ps: Tensor[], flat: boolean) => Optimizer, grads: Float64Array[], flat = true): Promise<Float32Array> {
+  const ps = split(init).map(param);
+  const opt = make(ps, flat);
+  expect(opt.isFlat).toBe(flat);
+  grads.forEach((g, k) => {
+    split(g).forEach((gi, i) => setGrad(ps[i]!, gi));
     opt.step();
+    // flat: one vec4 range and the scalar rest over the arena; per parameter: 2 + 1 + 1
+    // (from the second step: the first also creates the state)
+    if (k > 0) expect(opt.lastStepDispatches).toBe(flat ? 2 : 4);
+  });
+  const out = new Float32Array(N);
+  let at = 0;
+  for (const p of ps) {
+    out.set(await p.data(), at);
+    at += p.size;
   }
-  const out = await p.data();
   opt.dispose();
-  p.grad?.dispose();
-  p.dispose();
+  for (const p of ps) {
+    expect(p.gradSlot).toBeNull();
+    p.grad?.dispose();
+    p.dispose();
+  }
   return out;
 }
 
@@ -93,9 +123,11 @@ describe.skipIf(!gpu)('optimizers match float64 references of PyTorch over sever
     ['nesterov + wd', { lr: 0.03, momentum: 0.9, dampening: 0, nesterov: true, wd: 1e-3 }],
   ];
   for (const [name, h] of sgdCases) {
-    it(`SGD ${name}`, async () => {
-      const got = await run((p) => new SGD([p], { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.wd }), gradSeq);
-      expectClose(got, sgdRef(init, gradSeq, h), { atol: 1e-6, rtol: 1e-5, name: `SGD ${name}` });
+    it(`SGD ${name} (flat and per parameter)`, async () => {
+      for (const flat of [true, false]) {
+        const got = await run((ps, f) => new SGD(ps, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.wd, flat: f }), gradSeq, flat);
+        expectClose(got, sgdRef(init, gradSeq, h), { atol: 1e-6, rtol: 1e-5, name: `SGD ${name}, flat ${flat}` });
+      }
     });
   }
 
@@ -107,19 +139,21 @@ describe.skipIf(!gpu)('optimizers match float64 references of PyTorch over sever
     ['AdamW amsgrad', { lr: 1e-2, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0.01, amsgrad: true, decoupled: true }],
   ];
   for (const [name, h] of adamCases) {
-    it(name, async () => {
+    it(`${name} (flat and per parameter)`, async () => {
       const Cls = h.decoupled ? AdamW : Adam;
-      const got = await run((p) => new Cls([p], { lr: h.lr, betas: [h.b1, h.b2], eps: h.eps, weightDecay: h.wd, amsgrad: h.amsgrad }), gradSeq);
-      // Adam's step is ~lr·sign(g) where |g| >> eps: compare at a fraction of lr
-      expectClose(got, adamRef(init, gradSeq, h), { atol: h.lr * 1e-3, rtol: 1e-5, name });
+      for (const flat of [true, false]) {
+        const got = await run((ps, f) => new Cls(ps, { lr: h.lr, betas: [h.b1, h.b2], eps: h.eps, weightDecay: h.wd, amsgrad: h.amsgrad, flat: f }), gradSeq, flat);
+        // Adam's step is ~lr·sign(g) where |g| >> eps: compare at a fraction of lr
+        expectClose(got, adamRef(init, gradSeq, h), { atol: h.lr * 1e-3, rtol: 1e-5, name: `${name}, flat ${flat}` });
+      }
     });
   }
 
   it('AMSGrad differs from Adam when v shrinks', async () => {
     const shrinking = [gradSeq[0]!, gradSeq[0]!.map((v) => v * 0.01), gradSeq[0]!.map((v) => v * 0.01)];
     const h: AdamH = { lr: 1e-2, b1: 0.9, b2: 0.5, eps: 1e-8, wd: 0, amsgrad: true, decoupled: false };
-    const ams = await run((p) => new Adam([p], { lr: h.lr, betas: [h.b1, h.b2], amsgrad: true }), shrinking);
-    const plain = await run((p) => new Adam([p], { lr: h.lr, betas: [h.b1, h.b2] }), shrinking);
+    const ams = await run((ps) => new Adam(ps, { lr: h.lr, betas: [h.b1, h.b2], amsgrad: true }), shrinking);
+    const plain = await run((ps) => new Adam(ps, { lr: h.lr, betas: [h.b1, h.b2] }), shrinking);
     expectClose(ams, adamRef(init, shrinking, h), { atol: 1e-5, rtol: 1e-5, name: 'amsgrad' });
     expect(Math.abs(ams[1]! - plain[1]!)).toBeGreaterThan(1e-4);
   });
@@ -145,13 +179,13 @@ describe.skipIf(!gpu)('optimizers match float64 references of PyTorch over sever
 
   for (const kind of ['SGD', 'Adam'] as const) {
     it(`${kind}: stateDict / loadStateDict resumes exactly`, async () => {
-      const make = (p: Tensor): Optimizer => kind === 'SGD'
-        ? new SGD([p], { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
-        : new Adam([p], { lr: 1e-2, amsgrad: true, weightDecay: 1e-2 });
+      const make = (ps: Tensor[]): Optimizer => kind === 'SGD'
+        ? new SGD(ps, { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
+        : new Adam(ps, { lr: 1e-2, amsgrad: true, weightDecay: 1e-2 });
       const straight = await run(make, gradSeq);
       // two steps, snapshot to the CPU, new param + optimizer, load, two more steps
       const p = param(init);
-      const opt = make(p);
+      const opt = make([p]);
       for (const g of gradSeq.slice(0, 2)) {
         setGrad(p, g);
         opt.step();
@@ -163,7 +197,7 @@ describe.skipIf(!gpu)('optimizers match float64 references of PyTorch over sever
       const pData = await p.data();
       opt.dispose();
       const p2 = keep(Tensor.fromArray(pData, [N])).requiresGrad_();
-      const opt2 = make(p2);
+      const opt2 = make([p2]);
       opt2.lr = 123; // overwritten by the state
       opt2.loadStateDict(saved);
       expect(opt2.lr).toBe(kind === 'SGD' ? 0.01 : 1e-2);

@@ -7,7 +7,7 @@ import { alexnet } from '../../src/models/alexnet.js';
 import { SGD } from '../../src/optim/index.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { keep, rand, Tensor, tidy } from '../../src/tensor/index.js';
-import { profileTrainStep } from '../../src/train/profile.js';
+import { formatProfile, profileTrainStep } from '../../src/train/profile.js';
 
 describe.skipIf(!gpu)('training step: buffers, submits and memory', () => {
   it('50 warm steps of a small paper AlexNet: no new buffers, <= 3 submits, constant live bytes', async () => {
@@ -65,6 +65,12 @@ describe.skipIf(!gpu)('training step: buffers, submits and memory', () => {
     expect(p.bindGroupsCreatedPerStep).toBeGreaterThanOrEqual(0);
     expect(p.submitsPerStep).toBeLessThanOrEqual(3);
     expect(p.pipelinesCreatedPerStep).toBe(0);
+    // the flat optimizer: all 16 parameter gradients written into the arena by their ops,
+    // one vec4 dispatch and one for the scalar rest over all parameters
+    expect(p.flatOptimizer).toBe(true);
+    expect(p.gradientsWrittenInPlace).toBe(16);
+    expect(p.gradientsCopied).toBe(0);
+    expect(p.optimizerDispatches).toBeLessThanOrEqual(2);
     if (gpu!.features.timestamp) {
       const conv1 = p.layers.find((l) => l.name === 'features.0')!;
       expect(conv1.fwdMs).toBeGreaterThan(0);
@@ -81,6 +87,17 @@ describe.skipIf(!gpu)('training step: buffers, submits and memory', () => {
     expect(p.buffersCreatedPerWarmStep).toBe(0);
     expect(p.bindGroupsCreatedPerStep).toBe(0);
     expect(p.pipelinesCreatedPerStep).toBe(0);
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('without arenas (flat: false) the optimizer runs per parameter tensor, and the profile says so', async () => {
+    const model = alexnet({ preset: 'paper', numClasses: 2, inputSize: 67, width: 0.125, seed: 5 });
+    const opt = new SGD(model.parameters(), { lr: 0.01, flat: false });
+    const p = await profileTrainStep(model, { batch: 2, inputShape: [3, 67, 67], numClasses: 2, optimizer: opt, steps: 1, warmup: 1 });
+    expect(p.flatOptimizer).toBe(false);
+    expect(p.optimizerDispatches).toBeGreaterThanOrEqual(16);
+    expect(formatProfile(p)).toMatch(/optimizer: per parameter tensor, \d+ update dispatches/);
     opt.dispose();
     model.dispose();
   });

@@ -12,13 +12,14 @@
 // larger than one storage binding (a batch-128 conv1 output is 149 MB, lavapipe binds
 // 128 MiB) are split over the batch: see `planBatchChunks`.
 
+import { gradTarget } from '../autograd.js';
 import type { Binding, Device } from '../device.js';
 import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
 import { add, reluBackward } from './elementwise.js';
 import { gemm, GPU_GEMM, type Choice } from './matmul.js';
-import { sum } from './reduce.js';
+import { sumAxes } from './reduce.js';
 import { spaceToDepth } from './shape.js';
-import { assertFloat, assertSameDevice, grid } from './util.js';
+import { assertFloat, assertSameDevice, grid, outOrEmpty } from './util.js';
 import { winograd1D, winogradSaving, winogradTileFor, type Winograd1D } from './winograd.js';
 
 export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd' | 's2d';
@@ -137,11 +138,11 @@ export function planBatchChunks(n: number, bytesPerImage: readonly number[], max
 function span(d: Device, t: Tensor, start: number, count: number): { binding: Binding; rel: number } {
   const alignElems = d.alignment / 4;
   const s = Math.floor(start / alignElems) * alignElems;
-  return { binding: { buffer: t.buffer, offset: s * 4, size: Math.max(4, (start + count - s) * 4) }, rel: start - s };
+  return { binding: { buffer: t.buffer, offset: t.byteOffset + s * 4, size: Math.max(4, (start + count - s) * 4) }, rel: start - s };
 }
 
 function whole(t: Tensor): Binding {
-  return { buffer: t.buffer, offset: 0, size: Math.max(4, t.byteLength) };
+  return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
 }
 
 /** The uniform block shared by every conv2d kernel (see 01_naive.wgsl). */
@@ -520,7 +521,7 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
  * conv with AY*AX*groups groups (wgrad_02_splitk); step 3 (04_winograd_output with one
  * "tile" per (k, c)) turns each AY x AX block of sums into the KH x KW taps.
  */
-function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape): Tensor {
+function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape, out?: Tensor): Tensor {
   const d = x.device;
   const fy = winogradCached(s.kh, winogradTileFor(s.kh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
   const fx = winogradCached(s.kw, winogradTileFor(s.kw));
@@ -559,7 +560,7 @@ function winogradWgrad(x: Tensor, dy: Tensor, wShape: Shape, s: ConvShape): Tens
     D1.dispose();
     if (P) { const sum2 = add(P, part); P.dispose(); part.dispose(); P = sum2; } else P = part;
   }
-  const dw = Tensor.empty(wShape, 'float32', d);
+  const dw = outOrEmpty('conv2dBackwardWeight', out, wShape, d, [x, dy]);
   const outputs = s.k * cg;
   d.dispatch(CONV_KERNELS.winogradOutput, [whole(P!), whole(P!), whole(dw)],
     [{ u: 1 }, { u: outputs }, { u: s.kh }, { u: s.kw }, { u: 1 }, { u: 1 }, { u: 0 }, { u: 0 },
@@ -686,9 +687,10 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   return record(y, 'conv2d', inputs, (gy) => {
     const g = relu ? reluBackward(gy, y) : gy;
     const dx = x.requiresGrad ? conv2dBackwardData(g, w, x.shape, hyper) : null;
-    const dw = w.requiresGrad ? conv2dBackwardWeight(x, g, w.shape, hyper) : null;
+    // a parameter's gradient goes straight into its arena slot when autograd offers one
+    const dw = w.requiresGrad ? conv2dBackwardWeight(x, g, w.shape, { ...hyper, out: gradTarget(w) }) : null;
     const out: Array<Tensor | null> = [dx, dw];
-    if (bias) out.push(bias.requiresGrad ? sum(g, [0, 2, 3]) : null);
+    if (bias) out.push(bias.requiresGrad ? sumAxes(g, [0, 2, 3], gradTarget(bias)) : null);
     if (g !== gy) g.dispose();
     return out;
   });
@@ -764,17 +766,18 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, xShape: Shape, opts: C
 }
 
 /** dw = the gradient of conv2d with respect to its weight, given x and dy. */
-export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: ConvBackwardOptions<WgradVersion> = {}): Tensor {
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: ConvBackwardOptions<WgradVersion> & { out?: Tensor } = {}): Tensor {
   const s = convShape(x.shape, wShape, opts);
   checkDy('conv2dBackwardWeight', dy, s);
   const d = assertSameDevice('conv2dBackwardWeight', x, dy);
+  if (opts.out) outOrEmpty('conv2dBackwardWeight', opts.out, wShape, d, [x, dy]); // checks it before any dispatch
   const version = opts.version ?? selectConv2dBackwardWeight(s, d).version;
   if (version === 'winograd') {
     const why = winogradUnsupported(s);
     if (why) throw new Error(`conv2dBackwardWeight: version 'winograd' cannot run ${why}; x ${fmtShape(x.shape)}, weight ${fmtShape(wShape)}`);
-    return winogradWgrad(x, dy, wShape, s);
+    return winogradWgrad(x, dy, wShape, s, opts.out);
   }
-  const dw = Tensor.empty(wShape, 'float32', d);
+  const dw = outOrEmpty('conv2dBackwardWeight', opts.out, wShape, d, [x, dy]);
   const count = s.k * (s.c / s.groups) * s.kh * s.kw;
   if (version === 'naive') {
     batchChunks(d, s).forEach(([b0, nb], i) => {

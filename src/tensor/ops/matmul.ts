@@ -7,9 +7,10 @@
 
 import type { Device } from '../device.js';
 import { fmtShape, record, Tensor } from '../tensor.js';
+import { gradTarget } from '../autograd.js';
 import { reluBackward } from './elementwise.js';
-import { sum } from './reduce.js';
-import { assertFloat, assertSameDevice, sameShape } from './util.js';
+import { sumAxes } from './reduce.js';
+import { assertFloat, assertSameDevice, outOrEmpty, sameShape } from './util.js';
 
 export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'stream';
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
@@ -140,7 +141,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   const alignElems = d.alignment / 4;
   const span = (t: Tensor, off: number, last: number) => {
     const start = Math.floor(off / alignElems) * alignElems;
-    return { binding: { buffer: t.buffer, offset: start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
+    return { binding: { buffer: t.buffer, offset: t.byteOffset + start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
   };
   if (special(g) && !isTiled(version)) throw new Error(`matmul: version '${version}' has no per-row bias, folded store or split-K (only 'tiled' and 'prefetch')`);
   const kExtent = g.kTotal || g.k;
@@ -150,7 +151,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   const A = span(g.a, g.aOff, aLast);
   const B = span(g.b, g.bOff, bLast);
   const C = span(g.c, g.cOff, cLast);
-  const bias = g.bias ? { buffer: g.bias.buffer, offset: 0, size: g.bias.byteLength } : { buffer: d.dummy, offset: 0, size: 16 };
+  const bias = g.bias ? { buffer: g.bias.buffer, offset: g.bias.byteOffset, size: g.bias.byteLength } : { buffer: d.dummy, offset: 0, size: 16 };
   const params = [
     { u: g.m }, { u: g.n }, { u: g.k }, { u: g.batch },
     { u: g.aSm }, { u: g.aSk }, { u: g.bSk }, { u: g.bSn },
@@ -266,7 +267,7 @@ export function gemm(g: Gemm, version?: MatmulVersion): void {
 function biasSlice(bias: Tensor, start: number, n: number): Tensor {
   const d = bias.device;
   const t = Tensor.empty([n], 'float32', d);
-  d.copy(bias.buffer, start * 4, t.buffer, 0, n * 4);
+  d.copy(bias.buffer, bias.byteOffset + start * 4, t.buffer, t.byteOffset, n * 4);
   return t;
 }
 
@@ -283,6 +284,8 @@ export interface MatmulOptions {
   relu?: boolean;
   /** force a version instead of `selectMatmul` */
   version?: MatmulVersion;
+  /** write the result here (same size, float32, not overlapping A or B) instead of a new tensor */
+  out?: Tensor;
 }
 
 /**
@@ -315,7 +318,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = batchA.reduce((x, y) => x * y, 1);
   // before any allocation or dispatch (a new tensor may be poisoned by a dispatch)
   if (opts.version === 'stream') assertStream({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n }, k);
-  const c = Tensor.empty([...batchA, m, n], 'float32', d);
+  const c = outOrEmpty('matmul', opts.out, [...batchA, m, n], d, [a, b, ...(bias ? [bias] : [])]);
   if (c.size > 0) {
     if (k === 0) throw new Error(`matmul: K = 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)})`);
     gemm({
@@ -329,14 +332,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const inputs = bias ? [a, b, bias] : [a, b];
   return record(c, 'matmul', inputs, (gc) => {
     const g = relu ? reluBackward(gc, c) : gc;
+    // a parameter's gradient goes straight into its arena slot when autograd offers one
     const ga = !a.requiresGrad ? null
-      : transA ? matmul(b, g, { transA: transB, transB: true }) // (op(B)·dCᵀ) stored as [K, M]
-        : matmul(g, b, { transB: !transB });                      // dC·op(B)ᵀ
+      : transA ? matmul(b, g, { transA: transB, transB: true, out: gradTarget(a) }) // (op(B)·dCᵀ) stored as [K, M]
+        : matmul(g, b, { transB: !transB, out: gradTarget(a) });                      // dC·op(B)ᵀ
     const gb = !b.requiresGrad ? null
-      : transB ? matmul(g, a, { transA: true, transB: transA })  // (dCᵀ·op(A)) stored as [N, K]
-        : matmul(a, g, { transA: !transA });                      // op(A)ᵀ·dC
+      : transB ? matmul(g, a, { transA: true, transB: transA, out: gradTarget(b) })  // (dCᵀ·op(A)) stored as [N, K]
+        : matmul(a, g, { transA: !transA, out: gradTarget(b) });                      // op(A)ᵀ·dC
     const out: Array<Tensor | null> = [ga, gb];
-    if (bias) out.push(bias.requiresGrad ? sum(g.reshape([batch * m, n]), 0) : null);
+    if (bias) out.push(bias.requiresGrad ? sumAxes(g.reshape([batch * m, n]), [0], gradTarget(bias)) : null);
     if (g !== gc) g.dispose();
     return out;
   });

@@ -49,7 +49,7 @@ function packPool(g: PoolGeometry, planes: number, xOff: number, yOff: number): 
  */
 export function alignedRange(t: Tensor, start: number, count: number): { binding: Binding; skip: number } {
   const skip = start % (t.device.alignment / 4);
-  return { binding: { buffer: t.buffer, offset: (start - skip) * 4, size: Math.max(4, (skip + count) * 4) }, skip };
+  return { binding: { buffer: t.buffer, offset: t.byteOffset + (start - skip) * 4, size: Math.max(4, (skip + count) * 4) }, skip };
 }
 
 /**

@@ -4,15 +4,15 @@
 
 import { fmtShape, record, sizeOf, Tensor, type Shape } from '../tensor.js';
 import { add, broadcastTo, equal, maximum, minimum, mul, mulScalar } from './elementwise.js';
-import { assertFloat, bind, chunkElements, grid, grid1, normAxis, range, sameShape } from './util.js';
+import { assertFloat, bind, chunkElements, grid, grid1, normAxis, outOrEmpty, range, sameShape } from './util.js';
 
 const REDUCE_OP = { sum: 0, max: 1, min: 2 } as const;
 type ReduceKind = keyof typeof REDUCE_OP;
 
 /** Reduces x viewed as [outer, r, inner] over r. Result: [outer * inner] (flat). */
-function reduceRaw(kind: ReduceKind, x: Tensor, outer: number, r: number, inner: number, scale: number): Tensor {
+function reduceRaw(kind: ReduceKind, x: Tensor, outer: number, r: number, inner: number, scale: number, dst?: Tensor): Tensor {
   const d = x.device;
-  const out = Tensor.empty([outer * inner], 'float32', d);
+  const out = dst ?? Tensor.empty([outer * inner], 'float32', d);
   const run = (src: Tensor, srcStart: number, o: number, rr: number, dst: Tensor, dstStart: number, s: number) => {
     d.dispatch('reduce/reduce_axis.wgsl',
       [range(src, srcStart, o * rr * inner), range(dst, dstStart, o * inner)],
@@ -48,8 +48,13 @@ function reduceRaw(kind: ReduceKind, x: Tensor, outer: number, r: number, inner:
         acc = next;
       }
     }
-    out.dispose();
-    return acc!;
+    if (!dst) {
+      out.dispose();
+      return acc!;
+    }
+    d.copy(acc!.buffer, acc!.byteOffset, dst.buffer, dst.byteOffset, dst.byteLength);
+    acc!.dispose();
+    return dst;
   }
   throw new Error(`reduce: ${fmtShape(x.shape)} has rows of ${rowElems} elements, too large for one binding`);
 }
@@ -69,8 +74,8 @@ function reducedShape(shape: Shape, axes: number[], keepdim: boolean): number[] 
   return out;
 }
 
-/** Reduces over `axes` one contiguous run at a time, no graph. */
-function reduceAxes(kind: ReduceKind, x: Tensor, axes: number[], scale: number): Tensor {
+/** Reduces over `axes` one contiguous run at a time, no graph; the last pass writes `dst` if given. */
+function reduceAxes(kind: ReduceKind, x: Tensor, axes: number[], scale: number, dst?: Tensor): Tensor {
   // Group the sorted axes into runs of adjacent axes; each run is one [outer, r, inner] pass.
   const runs: [number, number][] = [];
   for (const a of axes) {
@@ -86,7 +91,7 @@ function reduceAxes(kind: ReduceKind, x: Tensor, axes: number[], scale: number):
     const outer = sizeOf(shape.slice(0, a0));
     const r = sizeOf(shape.slice(a0, a1 + 1));
     const inner = sizeOf(shape.slice(a1 + 1));
-    const next = reduceRaw(kind, cur, outer, r, inner, i === 0 ? scale : 1);
+    const next = reduceRaw(kind, cur, outer, r, inner, i === 0 ? scale : 1, i === 0 ? dst : undefined);
     if (cur !== x) cur.dispose();
     cur = next;
     shape = [...shape.slice(0, a0), ...shape.slice(a1 + 1)];
@@ -111,6 +116,27 @@ function reduceOp(kind: ReduceKind, name: string, x: Tensor, axis: number | numb
     const mask = equal(x, broadcastTo(y.reshape(keptShape), x.shape));
     return [mul(gb, mask)];
   });
+}
+
+/**
+ * Σ over `axes` with no graph, into `out` when given (a gradient's arena slot: backward
+ * rules use this for bias gradients), else into a new tensor. Shape: x without the axes.
+ */
+export function sumAxes(x: Tensor, axes: number[], out?: Tensor): Tensor {
+  assertFloat('sum', x);
+  const list = axesOf('sum', x, axes);
+  const shape = reducedShape(x.shape, list, false);
+  if (out) outOrEmpty('sum', out, shape, x.device, [x]);
+  if (list.length === 0) {
+    if (!out) return x.alias();
+    x.device.copy(x.buffer, x.byteOffset, out.buffer, out.byteOffset, out.byteLength);
+    return out;
+  }
+  const flat = reduceAxes('sum', x, list, 1, out);
+  if (flat === out) return out;
+  const y = flat.reshape(shape);
+  flat.dispose();
+  return y;
 }
 
 export function sum(x: Tensor, axis?: number | number[], keepdim = false): Tensor {

@@ -2,6 +2,7 @@
 // Layout ops that move data: permute, transpose, spaceToDepth. (reshape is a view:
 // Tensor.reshape.) Kernels: src/kernels/wgsl/shape/permute.wgsl, space_to_depth.wgsl.
 
+import { gradTarget } from '../autograd.js';
 import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
 import { bind, grid, normAxis, pack8 } from './util.js';
 
@@ -67,7 +68,8 @@ export function spaceToDepth(x: Tensor, block: number, opts: SpaceToDepthOptions
   const params = (total: number) => [{ u: total }, { u: c }, { u: h }, { u: w }, { u: block }, { u: ph }, { u: pw }, { u: oh }, { u: ow }, { u: 0 }, { u: 0 }, { u: 0 }];
   x.device.dispatch('shape/space_to_depth.wgsl', [bind(x), bind(out)], params(out.size), grid(out.size), { MODE: 0 });
   return record(out, 'spaceToDepth', [x], (g) => {
-    const dx = Tensor.empty(x.shape, 'float32', x.device);
+    // every element is written (a gather), so an offered arena slot can take it directly
+    const dx = gradTarget(x) ?? Tensor.empty(x.shape, 'float32', x.device);
     x.device.dispatch('shape/space_to_depth.wgsl', [bind(g), bind(dx)], params(dx.size), grid(dx.size), { MODE: 1 });
     return [dx];
   });

@@ -2,7 +2,7 @@
 // Small helpers shared by the ops: dispatch grids, binding ranges, shape checks.
 
 import type { Binding, Device } from '../device.js';
-import { fmtShape, type Shape, type Tensor } from '../tensor.js';
+import { fmtShape, sizeOf, Tensor, type Shape } from '../tensor.js';
 
 /** A 2-D grid of workgroups covering `n` invocations (one dimension holds at most 65535). */
 export function grid(n: number, perWorkgroup = 256): [number, number] {
@@ -19,7 +19,7 @@ export function grid1(items: number): [number, number] {
 
 /** The whole tensor as a binding (exactly its bytes, not the pooled buffer's bucket). */
 export function bind(t: Tensor): Binding {
-  return { buffer: t.buffer, offset: 0, size: Math.max(4, t.byteLength) };
+  return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
 }
 
 /** Elements per chunk so a range of them fits one storage binding and starts aligned. */
@@ -58,11 +58,30 @@ export function* flatChunks(device: Device, n: number): Generator<[start: number
 }
 
 export function range(t: Tensor, start: number, count: number): Binding {
-  return { buffer: t.buffer, offset: start * 4, size: Math.max(4, count * 4) };
+  return { buffer: t.buffer, offset: t.byteOffset + start * 4, size: Math.max(4, count * 4) };
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * An op's `out` option: the tensor to write the result into (an arena slot, from
+ * autograd's gradTarget), checked before any dispatch; else a new tensor.
+ */
+export function outOrEmpty(op: string, out: Tensor | undefined, shape: Shape, device: Device, inputs: Tensor[] = []): Tensor {
+  if (!out) return Tensor.empty(shape, 'float32', device);
+  if (out.isDisposed) throw new Error(`${op}: out was disposed`);
+  if (out.dtype !== 'float32' || out.size !== sizeOf(shape)) {
+    throw new Error(`${op}: out is ${out.dtype} ${fmtShape(out.shape)}, the result is float32 ${fmtShape(shape)}`);
+  }
+  if (out.device !== device) throw new Error(`${op}: out lives on another device`);
+  // WebGPU does not let one dispatch bind a buffer for writing and also for anything else,
+  // even at ranges that do not overlap: out must be in another buffer (arena) than the inputs
+  if (inputs.some((t) => t.buffer === out.buffer)) {
+    throw new Error(`${op}: out ${fmtShape(out.shape)} is in the same buffer as an input (a dispatch cannot read and write one buffer)`);
+  }
+  return out;
 }
 
 export function assertFloat(op: string, ...ts: Tensor[]): void {
