@@ -14,7 +14,7 @@ import {
 import { conv2d, conv2dBackwardWeight, convShape, type WgradVersion } from '../../src/tensor/ops/conv2d.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { maxPool2d } from '../../src/tensor/ops/pool.js';
-import { Conv2d, Linear, Sequential, ReLU, Flatten } from '../../src/layers/index.js';
+import { BatchNorm2d, Conv2d, Linear, Sequential, ReLU, Flatten } from '../../src/layers/index.js';
 import { SGD, Adam } from '../../src/optim/index.js';
 import { copyInto } from '../../src/layers/module.js';
 import { restoreWeights, snapshotWeights } from '../../src/train/fit.js';
@@ -181,9 +181,10 @@ describe.skipIf(!gpu)('ops on arena slots', () => {
 describe.skipIf(!gpu)('autograd writes a flat optimizer\'s gradients into their slots', () => {
   const make = (flat: boolean) => {
     // conv1 strided (on a CPU driver: the 's2d' version, whose weight gradient comes from
-    // spaceToDepth's backward), conv2 stride 1, a Linear whose weight is used once
+    // spaceToDepth's backward), batch norm (weight and bias gradients from one dispatch),
+    // conv2 stride 1, a Linear whose weight is used once
     const model = new Sequential(
-      new Conv2d(3, 4, 5, { stride: 2, padding: 1, seed: 1 }), new ReLU(),
+      new Conv2d(3, 4, 5, { stride: 2, padding: 1, seed: 1 }), new BatchNorm2d(4), new ReLU(),
       new Conv2d(4, 6, 3, { padding: 1, seed: 2 }), new ReLU(),
       new Flatten(), new Linear(6 * 8 * 8, 3, { seed: 3 }),
     );
@@ -233,7 +234,7 @@ describe.skipIf(!gpu)('autograd writes a flat optimizer\'s gradients into their 
   it('weights copied into and out of slots: copyInto, snapshotWeights / restoreWeights', async () => {
     const { model, opt } = make(true);
     const params = [...model.parameters()];
-    expect(params[3]!.byteOffset).toBeGreaterThan(0); // conv2's bias: not at the arena's start
+    expect(params[3]!.byteOffset).toBeGreaterThan(0); // batch norm's bias: not at the arena's start
     const want = Float32Array.from(randomArray(params[3]!.size, 30));
     copyInto(params[3]!, keep(Tensor.fromArray(want))); // a GPU copy into a slot
     expect(Array.from(await params[3]!.data())).toEqual(Array.from(want));

@@ -8,6 +8,7 @@
 //           updated in place (no graph) with the unbiased var: r = (1 - momentum) r + momentum stat.
 // eval:     the running stats (batch stats when none are given).
 
+import { gradTarget } from '../autograd.js';
 import { fmtShape, noGrad, record, sizeOf, Tensor } from '../tensor.js';
 import { addScalar, ones, pow, scaleShift, zeros } from './elementwise.js';
 import { assertFloat, assertSameDevice, bind, grid, grid1 } from './util.js';
@@ -89,9 +90,11 @@ export function batchNorm2d(
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, op, inputs, (dy) => {
-    // dbias = sum dy, dweight = sum dy * xhat (per channel)
-    const dw = Tensor.empty([C], 'float32', d);
-    const db = Tensor.empty([C], 'float32', d);
+    // dbias = sum dy, dweight = sum dy * xhat (per channel); straight into the parameters'
+    // gradient slots when autograd offers them (two writable ranges of one buffer in one
+    // dispatch are allowed; a writable and a read-only binding of it would not be)
+    const dw = (weight && gradTarget(weight)) || Tensor.empty([C], 'float32', d);
+    const db = (bias && gradTarget(bias)) || Tensor.empty([C], 'float32', d);
     d.dispatch('batchnorm/backward_reduce.wgsl', [bind(x), bind(dy), bind(mean), bind(invstd), bind(dw), bind(db)], dims, grid1(C));
     // training: dx = w invstd (dy - db/M - xhat dw/M); eval: dx = dy w invstd
     let dx: Tensor | null = null;
