@@ -15,6 +15,7 @@ import { CSVLogger } from './csv-logger.js';
 import { decodeImage, imageDataset, imageToChw, type AugmentOptions, type ImageDataset } from './data/index.js';
 import { destroyDevice, initDevice } from './device.js';
 import { writeFileAtomic } from './atomic.js';
+import { autotuneDisabled, defaultTuneCachePath, loadTuneCache, readTuneCache, saveTuneEntries } from './autotune.js';
 import { loadModel, saveModel } from './model-io.js';
 import { writeHistoryPlots } from './plot.js';
 import { alexnet, type AlexNet } from '../models/alexnet.js';
@@ -68,8 +69,13 @@ Commands:
   bench     [kernel...]
   profile   [--model PRESET] [--input-size N] [--width F] [--batch-size N] [--classes N]
             [--optimizer sgd|adam] [--steps N] [--json]
+  tune      [--model PRESET] [--input-size N] [--width F] [--batch-size N] [--classes N]
+            [--runs N] [--cache FILE] [--dry-run] [--show] [--json]
   demo      [--out DIR] [--epochs N] [--seed N]
   help      [command]
+
+Every command that runs kernels uses the autotune cache written by 'tune' when there is one
+(--no-autotune or WEBGPU_ALEXNET_AUTOTUNE=0: the fixed rules only).
 
 See docs/cli.md for every option.
 `;
@@ -84,7 +90,11 @@ function defaultIO(): CliIO {
 
 /** Runs one command line (without `node` and the script: `['train', '--data', 'x']`). */
 export async function main(argv: readonly string[], io: CliIO = defaultIO()): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest0] = argv;
+  // a global option: any command may take it
+  useAutotune = !rest0.includes('--no-autotune');
+  const rest = rest0.filter((a) => a !== '--no-autotune');
+  cliIO = io;
   try {
     switch (command) {
       case 'train':
@@ -99,6 +109,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
         return await benchCommand(rest, io);
       case 'profile':
         return await profileCommand(rest, io);
+      case 'tune':
+        return await tuneCommand(rest, io);
       case 'demo': {
         const { demoCommand } = await import('./demo.js');
         return await demoCommand(rest, io);
@@ -542,10 +554,28 @@ async function readHistory(path: string, upTo: number): Promise<History | undefi
   }
 }
 
+let useAutotune = true;
+let cliIO: CliIO | null = null;
+
+/**
+ * The device; on first use also the autotune cache for it, unless --no-autotune or
+ * WEBGPU_ALEXNET_AUTOTUNE=0 (a broken cache file is reported and ignored).
+ */
 async function ensureDevice(): Promise<Device> {
-  const { hasDevice, getDevice } = await import('../tensor/index.js');
+  const { hasDevice, getDevice, setTuneCache } = await import('../tensor/index.js');
   if (hasDevice()) return getDevice();
-  return initDevice();
+  const device = await initDevice();
+  setTuneCache(null);
+  if (useAutotune && !autotuneDisabled()) {
+    const path = defaultTuneCachePath();
+    try {
+      const n = loadTuneCache(path, device.describe());
+      if (n) cliIO?.stderr(`autotune: ${n} measured kernel choices for this adapter from ${path} (--no-autotune to skip)\n`);
+    } catch (e) {
+      cliIO?.stderr(`alexnet: warning: ignoring the autotune cache: ${(e as Error).message}\n`);
+    }
+  }
+  return device;
 }
 
 // ---- predict / evaluate ------------------------------------------------------------------
@@ -701,6 +731,62 @@ async function benchCommand(args: string[], io: CliIO): Promise<number> {
   }
   const r = await mod.runBench(args);
   return typeof r === 'number' ? r : 0;
+}
+
+async function tuneCommand(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      'input-size': { type: 'string' },
+      width: { type: 'string' },
+      'batch-size': { type: 'string' },
+      classes: { type: 'string' },
+      runs: { type: 'string' },
+      cache: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      show: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  const path = values.cache ?? defaultTuneCachePath();
+  const device = await ensureDevice();
+  const adapter = device.describe();
+  if (values.show) {
+    const entries = readTuneCache(path)?.adapters[adapter] ?? {};
+    io.stdout(values.json ? JSON.stringify({ adapter, path, entries }, null, 2) + '\n' : formatTuneTable(adapter, entries) + `\n(${path})\n`);
+    return 0;
+  }
+  const preset = parsePreset(values.model, 'paper');
+  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
+  const width = values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]');
+  const batch = parseInteger('batch-size', values['batch-size'], 1, 32);
+  const numClasses = parseInteger('classes', values.classes, 1, 1000);
+  const runs = parseInteger('runs', values.runs, 1, 3);
+  const { tuneTrainStep } = await import('../train/tune.js');
+  const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
+  const log = values.json ? undefined : (line: string) => io.stderr(line + '\n');
+  const r = await tuneTrainStep(model, { batch, inputShape: [3, inputSize, inputSize], numClasses, runs, log });
+  model.dispose();
+  if (!values['dry-run']) await saveTuneEntries(adapter, r.entries, path);
+  const saved = values['dry-run'] ? 'not saved (--dry-run)' : `saved to ${path}`;
+  io.stdout(values.json ? JSON.stringify({ adapter, path: values['dry-run'] ? null : path, entries: r.entries }, null, 2) + '\n'
+    : formatTuneTable(adapter, r.entries) + `\n${Object.keys(r.entries).length} problems, ${saved}\n`);
+  return 0;
+}
+
+/** The tuned problems as a table: the rule's choice, the measured choice, the times. */
+export function formatTuneTable(adapter: string, entries: Record<string, import('../tensor/autotune.js').TuneEntry>): string {
+  const lines = [`autotune: ${adapter}`, '', '| problem | rule | tuned | ms per version | left out |', '|---|---|---|---|---|'];
+  for (const [key, e] of Object.entries(entries)) {
+    const times = Object.entries(e.ms).sort((a, b) => a[1] - b[1]).map(([v, t]) => `${v} ${t.toFixed(2)}`).join(', ');
+    const gain = e.choice !== e.rule && e.ms[e.rule] !== undefined && e.ms[e.choice] ? ` (${(e.ms[e.rule]! / e.ms[e.choice]!).toFixed(2)}x)` : '';
+    const skipped = Object.entries(e.skipped ?? {}).map(([v, why]) => `${v}: ${why}`).join('; ');
+    lines.push(`| ${key} | ${e.rule} | ${e.choice}${gain} | ${times} | ${skipped} |`);
+  }
+  return lines.join('\n');
 }
 
 async function profileCommand(args: string[], io: CliIO): Promise<number> {

@@ -11,6 +11,13 @@ export { Tensor, Storage, tidy, keep, noGrad, record, setPoison, sizeOf, strides
 export type { DType, Shape, GradNode } from './tensor.js';
 export { backward, gradTarget, gradSlotStats } from './autograd.js';
 export { arenaLayout, layoutFor, ArenaSet, type ArenaLayout } from './arena.js';
+export {
+  setTuneCache, getTuneCache, emptyTuneCache, validateTuneCache, tunedChoice, startRecording, stopRecording,
+  convKey, gemmKey, TUNED_OPS,
+} from './autotune.js';
+export type { TuneCache, TuneEntry, TunedOp, RecordedProblem, ConvProblem, GemmProblem } from './autotune.js';
+export { tuneProblem, tuneProblems, type TuneOptions } from './tune.js';
+export { timeGpu, median } from './timing.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export { matmul, gemm, selectMatmul, MATMUL_KERNELS } from './ops/matmul.js';

@@ -8,3 +8,4 @@ export * from './progress.js';
 export * from './fit.js';
 export * from './profile.js';
 export * from './methods.js';
+export * from './tune.js';

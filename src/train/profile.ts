@@ -8,6 +8,7 @@ import type { Module } from '../layers/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { getDevice, gradSlotStats, rand, setProfiling, tidy, Tensor, keep } from '../tensor/index.js';
 import { softmaxCrossEntropy } from '../tensor/ops/softmax.js';
+import { median } from '../tensor/timing.js';
 
 export interface LayerProfile {
   name: string;
@@ -67,11 +68,6 @@ export interface ProfileOptions {
    */
   warmup?: number;
   seed?: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[s.length >> 1]! : NaN;
 }
 
 /** One training step on fixed data; returns the JS encode time and the loss. */

@@ -84,6 +84,14 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     expect(gpu!.stats.dispatches).toBe(before);
   });
 
+  it('03_vec4 refuses a layout that is not 4-aligned, by name, before any dispatch (it read wrong values)', () => {
+    const [a, b6, a7, b7] = [T.zeros([4, 8]), T.zeros([8, 6]), T.zeros([4, 7]), T.zeros([7, 8])];
+    const before = gpu!.stats.dispatches;
+    expect(() => T.matmul(a, b6, { version: 'vec4' })).toThrow(/version 'vec4' \(03_vec4\) cannot take this 4x6x8 product: N=6 or C's layout is not a multiple of 4/);
+    expect(() => T.matmul(a7, b7, { version: 'vec4' })).toThrow(/K=7 or A's rows are not a multiple of 4/);
+    expect(gpu!.stats.dispatches).toBe(before);
+  });
+
   it('selectMatmul explains its choice', () => {
     expect(T.selectMatmul({ m: 1024, n: 1024, k: 1024, batch: 1 }).version).toBe('vec4');
     const odd = T.selectMatmul({ m: 100, n: 10, k: 37, batch: 1 });

@@ -13,6 +13,7 @@
 // 128 MiB) are split over the batch: see `planBatchChunks`.
 
 import { gradTarget } from '../autograd.js';
+import { convKey, noteProblem, tunedChoice } from '../autotune.js';
 import type { Binding, Device } from '../device.js';
 import { fmtShape, record, type Shape, Tensor } from '../tensor.js';
 import { add, reluBackward } from './elementwise.js';
@@ -25,6 +26,10 @@ import { winograd1D, winogradSaving, winogradTileFor, type Winograd1D } from './
 export type ConvVersion = 'naive' | 'im2col' | 'implicit' | 'gemm' | 'winograd' | 's2d';
 export type DgradVersion = 'naive' | 'implicit' | 'gemm' | 'winograd';
 export type WgradVersion = 'naive' | 'splitk' | 'gemm' | 'winograd';
+/** Every version (the autotuner tries each one that can run the problem). */
+export const ALL_CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit', 'gemm', 'winograd', 's2d'];
+export const ALL_DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit', 'gemm', 'winograd'];
+export const ALL_WGRAD_VERSIONS: readonly WgradVersion[] = ['naive', 'splitk', 'gemm', 'winograd'];
 /** The versions that run every convolution ('winograd' runs stride-1, dilation-1 ones: see winogradUnsupported). */
 export const CONV_VERSIONS: readonly ConvVersion[] = ['naive', 'im2col', 'implicit', 'gemm'];
 export const DGRAD_VERSIONS: readonly DgradVersion[] = ['naive', 'implicit', 'gemm'];
@@ -236,6 +241,15 @@ function packWeight(w: Tensor, s: ConvShape, mode: 0 | 1, block: number): { wp: 
  * group count.
  */
 export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
+  const key = convKey('conv2d', s);
+  noteProblem({ op: 'conv2d', key, shape: { ...s } });
+  const tuned = tunedChoice(device, key, ALL_CONV_VERSIONS);
+  if (tuned) return tuned;
+  return ruleConv2d(s, device);
+}
+
+/** The fixed rule behind selectConv2d (what it picks without an autotuned entry). */
+export function ruleConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
   const gpu = gpuGemm(s, device);
   if (gpu) return { version: 'gemm', why: `im2col + tiled GEMM (a GPU adapter): M=${s.k / s.groups} channels x N=${gpu.pixels} pixels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group` : ''} in 128x128 workgroup-memory tiles` };
   const wino = winogradWorth(s, device);
@@ -253,6 +267,13 @@ export function selectConv2d(s: ConvShape, device?: Device): Choice<ConvVersion>
 
 /** Picks the data-gradient version (register-blocked gather unless the problem is tiny). */
 export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<DgradVersion> {
+  const key = convKey('conv2d.dgrad', s);
+  noteProblem({ op: 'conv2d.dgrad', key, shape: { ...s } });
+  return tunedChoice(device, key, ALL_DGRAD_VERSIONS) ?? ruleConv2dBackwardData(s, device);
+}
+
+/** The fixed rule behind selectConv2dBackwardData. */
+export function ruleConv2dBackwardData(s: ConvShape, device?: Device): Choice<DgradVersion> {
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'tiled GEMM Wᵀ·dy then col2im (a GPU adapter)' };
   const e = dgradAsConv(s);
   const wino = e ? winogradWorth(e, device) : null;
@@ -265,6 +286,13 @@ export function selectConv2dBackwardData(s: ConvShape, device?: Device): Choice<
 
 /** Picks the weight-gradient version (split-K unless the problem is tiny). */
 export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
+  const key = convKey('conv2d.wgrad', s);
+  noteProblem({ op: 'conv2d.wgrad', key, shape: { ...s } });
+  return tunedChoice(device, key, ALL_WGRAD_VERSIONS) ?? ruleConv2dBackwardWeight(s, device);
+}
+
+/** The fixed rule behind selectConv2dBackwardWeight. */
+export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
   if (gpuGemm(s, device)) return { version: 'gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
   const wino = CONV_TUNING.winogradWgrad ? winogradWorth(s, device) : null;
   if (wino) return { version: 'winograd', why: `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)` };

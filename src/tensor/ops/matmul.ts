@@ -8,11 +8,13 @@
 import type { Device } from '../device.js';
 import { fmtShape, record, Tensor } from '../tensor.js';
 import { gradTarget } from '../autograd.js';
+import { gemmKey, noteProblem, tunedChoice, type GemmProblem } from '../autotune.js';
 import { reluBackward } from './elementwise.js';
 import { sumAxes } from './reduce.js';
 import { assertFloat, assertSameDevice, outOrEmpty, sameShape } from './util.js';
 
 export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'stream';
+export const MATMUL_VERSIONS: readonly MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
 export const MATMUL_KERNELS: Record<MatmulVersion, string> = {
   naive: 'matmul/01_naive.wgsl',
   blocked: 'matmul/02_register_blocked.wgsl',
@@ -89,7 +91,13 @@ function assertStream(g: Parameters<typeof streamUnsupported>[0], k: number): vo
   if (bad) throw new Error(`matmul: version 'stream' (07_row_stream) cannot take this ${g.m}x${g.n}x${k} product: ${bad}`);
 }
 
-function vec4Ok(g: Gemm): string | null {
+/** Throws, naming the op and the product, when 03_vec4 cannot take it (it would read wrong values). */
+function assertVec4(g: Parameters<typeof vec4Ok>[0]): void {
+  const bad = vec4Ok(g);
+  if (bad) throw new Error(`matmul: version 'vec4' (03_vec4) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}`);
+}
+
+function vec4Ok(g: Pick<Gemm, 'm' | 'n' | 'k' | 'aOff' | 'aSm' | 'aSk' | 'aSb' | 'bOff' | 'bSk' | 'bSn' | 'bSb' | 'cOff' | 'cSm' | 'cSb'>): string | null {
   const ta = g.aSm === 1 && g.aSk !== 1;
   const tb = g.bSk === 1 && g.bSn !== 1;
   if (ta && tb) return 'both operands transposed';
@@ -116,7 +124,35 @@ function vec4Ok(g: Gemm): string | null {
  * Without a device (a pure question about shapes) the adapter-specific rules are skipped.
  */
 export function selectMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, device?: Device): Choice<MatmulVersion> {
-  const full = { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
+  const full = fullGemm(g);
+  if (device && !special(full)) {
+    const problem = gemmProblem(full);
+    const key = gemmKey(problem);
+    noteProblem({ op: 'matmul', key, gemm: problem });
+    const tuned = tunedChoice(device, key, MATMUL_VERSIONS);
+    if (tuned) return tuned;
+  }
+  return ruleMatmul(g, device);
+}
+
+function fullGemm(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>): Gemm {
+  return { aOff: 0, bOff: 0, cOff: 0, aSb: 0, bSb: 0, cSb: 0, aSm: g.k, aSk: 1, bSk: g.n, bSn: 1, cSm: g.n, ...g } as Gemm;
+}
+
+/** A GEMM's shape and layout without its tensors (the autotuner's problem). */
+export function gemmProblem(g: Gemm): GemmProblem {
+  return {
+    m: g.m, n: g.n, k: g.k, batch: g.batch,
+    aOff: g.aOff % 4, aSm: g.aSm, aSk: g.aSk, aSb: g.aSb,
+    bOff: g.bOff % 4, bSk: g.bSk, bSn: g.bSn, bSb: g.bSb,
+    cOff: g.cOff % 4, cSm: g.cSm, cSb: g.cSb,
+    bias: !!g.bias, relu: g.relu,
+  };
+}
+
+/** The fixed rule behind selectMatmul (what it picks without an autotuned entry). */
+export function ruleMatmul(g: Pick<Gemm, 'm' | 'n' | 'k' | 'batch'> & Partial<Gemm>, device?: Device): Choice<MatmulVersion> {
+  const full = fullGemm(g);
   const outputs = g.m * g.n * g.batch;
   if (special(full)) return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: only 05/06 have per-row bias, folded stores and split-K slices` };
   if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
@@ -144,6 +180,7 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
     return { binding: { buffer: t.buffer, offset: t.byteOffset + start * 4, size: Math.max(4, (last + 1 - start) * 4) }, rel: off - start };
   };
   if (special(g) && !isTiled(version)) throw new Error(`matmul: version '${version}' has no per-row bias, folded store or split-K (only 'tiled' and 'prefetch')`);
+  if (version === 'vec4') assertVec4(g);
   const kExtent = g.kTotal || g.k;
   const aLast = g.aOff + (g.batch - 1) * g.aSb + (g.m - 1) * g.aSm + (kExtent - 1) * g.aSk;
   const bLast = g.bOff + (g.batch - 1) * g.bSb + (kExtent - 1) * g.bSk + (g.n - 1) * g.bSn;
@@ -317,7 +354,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (relu && !bias) throw new Error('matmul: relu: true needs a bias');
   const batch = batchA.reduce((x, y) => x * y, 1);
   // before any allocation or dispatch (a new tensor may be poisoned by a dispatch)
-  if (opts.version === 'stream') assertStream({ m, n, bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n }, k);
+  const layout = {
+    m, n, k, aOff: 0, aSm: transA ? 1 : ac, aSk: transA ? ac : 1, aSb: ar * ac,
+    bOff: 0, bSk: transB ? 1 : bc, bSn: transB ? bc : 1, bSb: br * bc, cOff: 0, cSm: n, cSb: m * n,
+  };
+  if (opts.version === 'stream') assertStream(layout, k);
+  if (opts.version === 'vec4') assertVec4(layout);
   const c = outOrEmpty('matmul', opts.out, [...batchA, m, n], d, [a, b, ...(bias ? [bias] : [])]);
   if (c.size > 0) {
     if (k === 0) throw new Error(`matmul: K = 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)})`);
