@@ -13,6 +13,9 @@ import { noGrad, rand, tidy, type Device } from '../src/tensor/index.js';
 import { initDevice } from '../src/node/device.js';
 import { formatProfile, profileTrainStep } from '../src/train/profile.js';
 import { median, type BenchRow } from './common.js';
+import { tuneTrainStep } from '../src/train/tune.js';
+import { setTuneCache } from '../src/tensor/autotune.js';
+import { formatTuneTable } from '../src/node/cli.js';
 
 /** The peers' benchmark model: AlexNet 2012 without LRN and grouping. */
 export function peerAlexnet(numClasses = 2, inputSize = 227, seed = 1): Sequential {
@@ -65,6 +68,8 @@ export interface AlexnetBenchOptions {
   profile?: boolean;
   /** the optimizer's flat arenas (default true; --no-flat) */
   flat?: boolean;
+  /** autotune the model's problems on this device first and use the table (--tune) */
+  tune?: boolean;
   /** rows written by bench/torch_alexnet.py --json in the same run (GPU machines) */
   torch?: Array<{ bench: string; mode: string; images_per_s?: number }>;
   log?: (s: string) => void;
@@ -78,6 +83,12 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
   const model = peerAlexnet(2, size);
   const flopsFwd = model.flops([1, 3, size, size]) * batch;
   const rows: BenchRow[] = [];
+  if (opts.tune) {
+    // measured kernel choices for exactly this model's problems, used by every row below
+    const r = await tuneTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, runs: 3, log });
+    setTuneCache({ format: 1, adapters: { [r.adapter]: r.entries } });
+    log(formatTuneTable(r.adapter, r.entries));
+  }
   // forward (inference): eval mode, no graph
   model.eval();
   const x = rand([batch, 3, size, size], { seed: 2 });
@@ -133,6 +144,7 @@ export async function benchAlexnetRunner(a: { device: Device; quick: boolean; js
     torch,
     batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
     flat: !process.argv.includes('--no-flat'),
+    tune: process.argv.includes('--tune'),
     log: a.json ? () => {} : console.log,
   });
 }

@@ -4,7 +4,7 @@
 # runs the chosen benchmarks and the PyTorch comparison, writing logs under $OUT.
 #   bash bench/gpu.sh [probe] [matmul] [conv] [train] [torch]    (default: all, torch before train
 #   so the train rows give the ratio to PyTorch; GEMM=tiled|prefetch picks matmul/05 or 06 for the
-#   GPU path, BK=16 06's K step)
+#   GPU path, BK=16 06's K step, TUNE=1 autotunes the train bench's kernels first)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/bench-out}; mkdir -p "$OUT"
@@ -27,7 +27,7 @@ for w in $what; do
     matmul) timeout 300 $NODE dist/bench/run.js matmul 2>&1 | tee "$OUT/matmul.txt" ;;
     conv) timeout 300 $NODE dist/bench/conv2d.js --batch "${CONV_BATCH:-128}" --skip-slow --repeats 5 ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} 2>&1 | tee "$OUT/conv${GEMM:+-$GEMM}${BK:+-bk$BK}.txt" ;;
     train) tj=(); [ -f "$OUT/torch.json" ] && tj=(--torch "$OUT/torch.json")
-           timeout 300 $NODE dist/bench/run.js train --batch "${BATCH:-128}" --steps 20 --warmup 12 "${tj[@]}" ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} 2>&1 | tee "$OUT/train${GEMM:+-$GEMM}${BK:+-bk$BK}.txt" ;;
+           timeout 540 $NODE dist/bench/run.js train --batch "${BATCH:-128}" --steps 20 --warmup 12 "${tj[@]}" ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} ${TUNE:+--tune} 2>&1 | tee "$OUT/train${GEMM:+-$GEMM}${BK:+-bk$BK}${TUNE:+-tuned}.txt" ;;
     torch) PYTHONUNBUFFERED=1 timeout 300 python3 bench/torch_alexnet.py --batch "${BATCH:-128}" --json "$OUT/torch.json" 2>&1 | tee "$OUT/torch.txt" ;;
     *) echo "unknown: $w" ;;
   esac

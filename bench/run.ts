@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [nn] [pipeline] [--json] [--quick]
-//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad] [--no-flat]`.
+//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad] [--no-flat] [--tune]`.
 // --no-flat: the train step's optimizer updates each parameter tensor alone (no arenas).
+// --tune: the train bench first autotunes its model's problems on this device (alexnet tune's
+// measurement) and runs with the measured choices.
 // --no-winograd-wgrad keeps the direct weight gradient where the selector would take Winograd
 // (CONV_TUNING.winogradWgrad; CPU drivers).
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
