@@ -74,8 +74,9 @@ export abstract class Optimizer {
   }
 
   /**
-   * Moves every parameter into one layout of arenas (a GPU copy each; the old buffers go back
-   * to the pool), gives each its gradient slot, and carries over a gradient it already has.
+   * Moves every parameter into one layout of arenas (a GPU copy each; the old buffers are
+   * destroyed, not pooled: no later tensor would fit them as well), gives each its gradient
+   * slot, and carries over a gradient it already has.
    */
   private packFlat(): void {
     const device = this.params[0]!.device;
@@ -89,7 +90,7 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       const slot = params.slot(i);
       device.copy(p.buffer, p.byteOffset, slot.buffer, slot.byteOffset, p.byteLength);
-      p.replaceStorage(slot.storage.retain());
+      p.replaceStorage(slot.storage.retain(), { discardOld: true });
       slot.dispose();
       p.gradSlot?.dispose();
       p.gradSlot = grads.slot(i);

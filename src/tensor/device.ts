@@ -107,6 +107,13 @@ export class BufferPool {
     list.push(buf);
   }
 
+  /** Destroys a live buffer instead of keeping it for reuse (its size will not come back). */
+  discard(buf: GPUBuffer): void {
+    this.liveBytes -= buf.size;
+    this.reservedBytes -= buf.size;
+    buf.destroy();
+  }
+
   /** Destroys every free buffer; returns the bytes given back. */
   trim(): number {
     let n = 0;
@@ -444,6 +451,16 @@ export class Device {
 
   release(buf: GPUBuffer): void {
     if (!this.destroyed) this.pool.release(buf);
+  }
+
+  /**
+   * Gives a buffer back to the GPU instead of the pool (a parameter moved into an arena:
+   * nothing else will want its size). Recorded work that uses it is submitted first.
+   */
+  discard(buf: GPUBuffer): void {
+    if (this.destroyed) return;
+    if (this.pending > 0) this.flush();
+    this.pool.discard(buf);
   }
 
   /**

@@ -260,11 +260,17 @@ export class Tensor {
    * into an arena this way, so the model's own tensor objects see the new place). Views
    * made before keep the old storage. Internal: values are not copied.
    */
-  replaceStorage(storage: Storage): void {
+  replaceStorage(storage: Storage, opts: { discardOld?: boolean } = {}): void {
     if (storage.bytes < this.byteLength) throw new Error(`replaceStorage: ${storage.bytes} bytes cannot hold ${fmtShape(this.shape)}`);
     const old = this.storage;
     this._storage = storage;
-    old.release();
+    // the old buffer back to the GPU rather than the pool, when nothing else shares it
+    if (opts.discardOld && old.refs === 1 && !old.parent) {
+      old.refs = 0;
+      old.device.discard(old.buffer);
+    } else {
+      old.release();
+    }
   }
 
   /** Frees the buffer (views keep it alive until they are freed too). Idempotent. */

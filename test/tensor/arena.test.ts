@@ -9,7 +9,7 @@ import { expectClose, product, randomArray } from '../helpers/check.js';
 import { conv2dRef, conv2dWeightGradRef } from '../reference/conv2d.js';
 import { matmulRef } from '../reference/matmul.js';
 import {
-  add, arenaLayout, axpy_, fill_, gradSlotStats, keep, matmul, rand, relu, spaceToDepth, sum, sumAxes, Tensor, tidy, type Shape,
+  add, arenaLayout, axpy_, BufferPool, fill_, gradSlotStats, keep, matmul, rand, relu, spaceToDepth, sum, sumAxes, Tensor, tidy, type Shape,
 } from '../../src/tensor/index.js';
 import { conv2d, conv2dBackwardWeight, convShape, type WgradVersion } from '../../src/tensor/ops/conv2d.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
@@ -229,6 +229,21 @@ describe.skipIf(!gpu)('autograd writes a flat optimizer\'s gradients into their 
       m.opt.dispose();
       m.model.dispose();
     }
+  });
+
+  it('moving the parameters gives their old buffers back to the GPU (after the copies out of them are submitted)', async () => {
+    const d = gpu!;
+    const ps = [1000, 3000, 7].map((n, i) => keep(Tensor.fromArray(Float32Array.from(randomArray(n, 40 + i)), [n])).requiresGrad_());
+    const values = await Promise.all(ps.map((p) => p.data()));
+    const old = ps.map((p) => p.buffer.size).reduce((a, b) => a + b, 0);
+    const before = d.pool.reservedBytes;
+    const opt = new SGD(ps, { lr: 0.1 });
+    const arenas = 2 * BufferPool.bucket((Math.ceil(1000 / 64) * 64 + Math.ceil(3000 / 64) * 64 + 7) * 4);
+    expect(d.pool.reservedBytes).toBeLessThanOrEqual(before - old + arenas);
+    // the values survived the move (the copies ran before the old buffers were destroyed)
+    for (const [i, p] of ps.entries()) expect(Array.from(await p.data())).toEqual(Array.from(values[i]!));
+    opt.dispose();
+    for (const p of ps) p.dispose();
   });
 
   it('weights copied into and out of slots: copyInto, snapshotWeights / restoreWeights', async () => {
