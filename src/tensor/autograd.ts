@@ -13,8 +13,8 @@
 //   5. a leaf with a `gradSlot` (its place in a flat optimizer's gradient arena) that has no
 //      gradient yet and feeds exactly one op gets that slot offered to the op's backward rule
 //      (`gradTarget`): the rules that make parameter gradients (matmul, conv2d's weight
-//      gradient, the bias sums, spaceToDepth) write straight into it; any other rule's
-//      result is copied in. Either way the optimizer finds every gradient in one buffer.
+//      gradient, the bias sums, batch norm, spaceToDepth) write straight into it; any other
+//      rule's result is copied in. Either way the optimizer finds every gradient in one buffer.
 
 import { add, axpy_, onesLike, scaleShift } from './ops/elementwise.js';
 import { timeBackward } from './profile.js';
