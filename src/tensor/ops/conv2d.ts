@@ -175,8 +175,11 @@ function batchChunks(d: Device, s: ConvShape): Array<[number, number]> {
  */
 export const CONV_TUNING = {
   // 32 invocations per workgroup rather than 64: 3-4% faster on every AlexNet layer once
-  // quiet waits stopped Node's polling from taking a core (BENCHMARKS.md)
-  forward: { WG: 32, PIX: 8, COV: 8 },
+  // quiet waits stopped Node's polling from taking a core; then 16 rather than 32 for the
+  // forward (which Winograd's data gradient shares): its GEMMs have few pixel blocks (128
+  // tiles at conv3-5), and 32 invocations of 8 pixels left half of each workgroup idle —
+  // conv3-5 forward and data gradient 10-22% faster, the step 4-7% (BENCHMARKS.md)
+  forward: { WG: 16, PIX: 8, COV: 8 },
   dgrad: { WG: 32, PIX: 8, COV: 8 },
   wgrad: { WG: 32, TAPS: 8, COV: 8 },
   /** the im2col buffer of one dispatch is kept under this many bytes (and one binding) */
