@@ -56,7 +56,7 @@ export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
       d.dispatch(kernel, ranges.map((r) => r.binding),
         [{ u: nc }, { u: C }, { u: HW }, { u: Math.floor(size / 2) }, { u: Math.floor((size - 1) / 2) },
           { f: k }, { f: a }, { f: beta }, { u: ranges[0]!.skip }, { u: 0 }, { u: 0 }, { u: 0 }],
-        grid(nc * perImage), kernel === 'lrn/backward.wgsl' ? {} : { C, HW });
+        grid(nc * perImage), kernel === 'lrn/backward.wgsl' ? {} : { C, HW, BEFORE: Math.floor(size / 2), AFTER: Math.floor((size - 1) / 2) });
     }
   };
   const y = Tensor.empty(x.shape, 'float32', d);

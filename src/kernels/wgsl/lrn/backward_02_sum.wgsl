@@ -8,11 +8,17 @@
 // Work:     4 loads + at most size loads of t (neighbouring channels are HW apart), no pow.
 // Bounds:   i >= N*C*HW returns; the channel range is clipped to [0, C).
 // Chunks:   as in forward.wgsl.
+// Window:   BEFORE and AFTER are pipeline constants: the channel loop runs a fixed count,
+//           masked at the edges, and unrolls (with the forward's change: the two passes of
+//           AlexNet's first LRN at batch 8 37-40 -> 27 ms on lavapipe).
 
 // the channel count and plane size as pipeline constants (set by the host from the shape):
 // the index math below then divides by constants, which a CPU driver turns into multiplies
 override C: u32;
 override HW: u32;
+// the window: channels before and after (Params.before / after, as constants)
+override BEFORE: u32;
+override AFTER: u32;
 
 struct Params {
   N: u32, C: u32, HW: u32, before: u32,
@@ -34,11 +40,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let s = i % HW;
   let c = (i / HW) % C;
   let n = i / (HW * C);
-  let j0 = u32(max(i32(c) - i32(p.after), 0));
-  let j1 = min(c + p.before, C - 1u);
+  // the channels whose window holds c: c - AFTER .. c + BEFORE, a fixed count, masked
   var acc = 0.0;
-  for (var j = j0; j <= j1; j++) {
-    acc += t[p.off + (n * C + j) * HW + s];
+  for (var q = 0u; q <= BEFORE + AFTER; q++) {
+    let j = i32(c) - i32(AFTER) + i32(q);
+    let v = t[p.off + (n * C + u32(clamp(j, 0, i32(C) - 1))) * HW + s];
+    if (j >= 0 && j < i32(C)) { acc += v; }
   }
   let me = p.off + i;
   dx[me] = dy[me] * dpow[me] - 2.0 * p.a * p.beta * x[me] * acc;
