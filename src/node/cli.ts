@@ -733,15 +733,31 @@ async function benchCommand(args: string[], io: CliIO): Promise<number> {
   return typeof r === 'number' ? r : 0;
 }
 
+/** The options `profile` and `tune` share: which model, at what input size and batch. */
+const STEP_MODEL_OPTIONS = {
+  model: { type: 'string' },
+  'input-size': { type: 'string' },
+  width: { type: 'string' },
+  'batch-size': { type: 'string' },
+  classes: { type: 'string' },
+} as const;
+
+function parseStepModel(values: { model?: string; 'input-size'?: string; width?: string; 'batch-size'?: string; classes?: string }) {
+  const preset = parsePreset(values.model, 'paper');
+  return {
+    preset,
+    inputSize: parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]),
+    width: values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]'),
+    batch: parseInteger('batch-size', values['batch-size'], 1, 32),
+    numClasses: parseInteger('classes', values.classes, 1, 1000),
+  };
+}
+
 async function tuneCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' },
-      'input-size': { type: 'string' },
-      width: { type: 'string' },
-      'batch-size': { type: 'string' },
-      classes: { type: 'string' },
+      ...STEP_MODEL_OPTIONS,
       runs: { type: 'string' },
       cache: { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -759,11 +775,7 @@ async function tuneCommand(args: string[], io: CliIO): Promise<number> {
     io.stdout(values.json ? JSON.stringify({ adapter, path, entries }, null, 2) + '\n' : formatTuneTable(adapter, entries) + `\n(${path})\n`);
     return 0;
   }
-  const preset = parsePreset(values.model, 'paper');
-  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
-  const width = values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]');
-  const batch = parseInteger('batch-size', values['batch-size'], 1, 32);
-  const numClasses = parseInteger('classes', values.classes, 1, 1000);
+  const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
   const runs = parseInteger('runs', values.runs, 1, 3);
   const { tuneTrainStep } = await import('../train/tune.js');
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
@@ -793,11 +805,7 @@ async function profileCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' },
-      'input-size': { type: 'string' },
-      width: { type: 'string' },
-      'batch-size': { type: 'string' },
-      classes: { type: 'string' },
+      ...STEP_MODEL_OPTIONS,
       optimizer: { type: 'string' },
       steps: { type: 'string' },
       json: { type: 'boolean' },
@@ -805,11 +813,7 @@ async function profileCommand(args: string[], io: CliIO): Promise<number> {
     allowPositionals: false,
     strict: true,
   });
-  const preset = parsePreset(values.model, 'paper');
-  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
-  const width = values.width === undefined ? undefined : parseNumber('width', values.width, (x) => x > 0 && x <= 4, 'a multiplier in (0, 4]');
-  const batch = parseInteger('batch-size', values['batch-size'], 1, 32);
-  const numClasses = parseInteger('classes', values.classes, 1, 1000);
+  const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
   const steps = parseInteger('steps', values.steps, 1, 3);
   const optimizerName = parseOptimizer(values.optimizer);
   const { profileTrainStep, formatProfile } = await import('../train/profile.js');
