@@ -11,7 +11,7 @@
 
 import type { Device } from './device.js';
 import { fill_ } from './ops/elementwise.js';
-import { fmtShape, keep, sizeOf, Tensor, type Shape } from './tensor.js';
+import { keep, sizeOf, Tensor, type Shape } from './tensor.js';
 
 export interface ArenaLayout {
   /** per slot: which arena, and the element offset in it */
@@ -83,9 +83,5 @@ export class ArenaSet {
 
   dispose(): void {
     for (const a of this.arenas) a.dispose();
-  }
-
-  toString(): string {
-    return `ArenaSet(${this.shapes.length} tensors in ${this.arenas.length} arena(s): ${this.layout.sizes.map((n) => fmtShape([n])).join(' ')})`;
   }
 }

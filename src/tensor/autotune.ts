@@ -15,7 +15,6 @@
 import type { Device } from './device.js';
 
 export type TunedOp = 'conv2d' | 'conv2d.dgrad' | 'conv2d.wgrad' | 'matmul';
-export const TUNED_OPS: readonly TunedOp[] = ['conv2d', 'conv2d.dgrad', 'conv2d.wgrad', 'matmul'];
 
 /** The measurements behind one choice. */
 export interface TuneEntry {

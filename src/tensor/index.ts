@@ -13,7 +13,7 @@ export { backward, gradTarget, gradSlotStats } from './autograd.js';
 export { arenaLayout, layoutFor, ArenaSet, type ArenaLayout } from './arena.js';
 export {
   setTuneCache, getTuneCache, emptyTuneCache, validateTuneCache, tunedChoice, startRecording, stopRecording,
-  convKey, gemmKey, TUNED_OPS,
+  convKey, gemmKey,
 } from './autotune.js';
 export type { TuneCache, TuneEntry, TunedOp, RecordedProblem, ConvProblem, GemmProblem } from './autotune.js';
 export { tuneProblem, tuneProblems, type TuneOptions } from './tune.js';
