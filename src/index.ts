@@ -27,3 +27,4 @@ export * from './io/safetensors.js';
 export * from './io/hashinit.js';
 // training UX
 export * from './train/index.js';
+export * from './data/index.js';

@@ -3,9 +3,9 @@
 import { cpus } from 'node:os';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from './augment.js';
+import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from '../../data/augment.js';
 import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
-import type { ResizeMode, Triple } from './transform.js';
+import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
 
 export interface ImageDatasetOptions {

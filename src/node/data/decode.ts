@@ -2,12 +2,9 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
-/** A decoded image: `data` is RGB, 3 bytes per pixel, row-major (HWC). */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+import type { RgbImage } from '../../data/image.js';
+
+export type { RgbImage };
 
 /** Thrown for anything that cannot be decoded; the message names the file and the problem. */
 export class ImageDecodeError extends Error {

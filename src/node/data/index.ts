@@ -11,8 +11,8 @@ export {
   type ResizeMode,
   type ResizeOptions,
   type Triple,
-} from './transform.js';
-export { randomAffine, mulberry32, mixSeed, type AugmentOptions } from './augment.js';
+} from '../../data/transform.js';
+export { randomAffine, mulberry32, mixSeed, type AugmentOptions } from '../../data/augment.js';
 export {
   imageDataset,
   imageDatasetFromFiles,

@@ -1,20 +1,10 @@
 // The work done for one batch: read, decode, (augment,) resize, normalise. Runs in a worker or inline;
 // it is a pure function of its inputs, which is what makes both modes give identical batches.
 import { readFileSync } from 'node:fs';
-import { randomAffine, mixSeed, mulberry32, type AugmentOptions } from './augment.js';
+import { preprocessImage, type PipelineConfig } from '../../data/preprocess.js';
 import { decodeImage, ImageDecodeError } from './decode.js';
-import { channelNorm, composeAffine, resizeAffine, sampleAffine, type ResizeMode, type Triple } from './transform.js';
 
-/** Everything a worker needs to turn files into tensors; plain data so it can be posted to a thread. */
-export interface PipelineConfig {
-  imageSize: readonly [number, number];
-  resizeMode: ResizeMode;
-  rescale: number;
-  mean?: Triple;
-  std?: Triple;
-  augment?: AugmentOptions;
-  seed: number;
-}
+export type { PipelineConfig };
 
 /** One sample to load: `index` is its position in the dataset's file list and seeds its augmentation. */
 export interface BatchItem {
@@ -42,7 +32,6 @@ export interface BatchResult {
 export function processBatch(config: PipelineConfig, job: BatchJob): BatchResult {
   const [outH, outW] = config.imageSize;
   const size = 3 * outH * outW;
-  const norm = channelNorm(config.rescale, config.mean, config.std);
   const x = new Float32Array(job.items.length * size);
   const ok: number[] = [];
   const failures: SkippedFile[] = [];
@@ -55,12 +44,7 @@ export function processBatch(config: PipelineConfig, job: BatchJob): BatchResult
       failures.push({ file, reason });
       return;
     }
-    let m = resizeAffine(img.height, img.width, outH, outW, config.resizeMode);
-    if (config.augment) {
-      const rng = mulberry32(mixSeed(config.seed, job.epoch, index));
-      m = composeAffine(randomAffine(rng, config.augment, img.height, img.width), m);
-    }
-    sampleAffine(img, m, outH, outW, norm, x, ok.length * size);
+    preprocessImage(img, config, job.epoch, index, x, ok.length * size);
     ok.push(k);
   });
   // Failed samples leave unused space at the end; hand back only the filled part.

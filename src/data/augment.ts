@@ -1,6 +1,6 @@
 // Random augmentation in the manner of Keras's ImageDataGenerator, as one affine map, fully seeded.
 import type { Affine } from './transform.js';
-import { mixSeed, mulberry32 } from '../../tensor/rng.js';
+import { mixSeed, mulberry32 } from '../tensor/rng.js';
 
 // re-exported: the pipeline's modules import them from here
 export { mixSeed, mulberry32 };

@@ -1,6 +1,6 @@
 // Geometry and normalisation: every image goes through one affine inverse mapping (resize, crop and
 // augmentation composed) sampled bilinearly, written straight into Float32 CHW.
-import type { RgbImage } from './decode.js';
+import type { RgbImage } from './image.js';
 
 /** 'stretch' ignores the aspect ratio; 'center-crop' scales the shorter side to fit, then crops the middle. */
 export type ResizeMode = 'stretch' | 'center-crop';
