@@ -1,6 +1,7 @@
 // Random augmentation in the manner of Keras's ImageDataGenerator, as one affine map, fully seeded.
 import type { Affine } from './transform.js';
 import { mixSeed, mulberry32 } from '../tensor/rng.js';
+import { checkRandomResizedCrop, type RandomResizedCropOptions } from './random-resized-crop.js';
 
 // re-exported: the pipeline's modules import them from here
 export { mixSeed, mulberry32 };
@@ -21,6 +22,12 @@ export interface AugmentOptions {
   heightShiftRange?: number;
   /** Points outside the image take the nearest edge pixel; the only mode, as it is Keras's default. */
   fillMode?: 'nearest';
+  /**
+   * Crop a random part of the image (torchvision's RandomResizedCrop: area fraction `scale`,
+   * aspect ratio `ratio`) and stretch it to the output size, in place of the plain resize.
+   * The other transforms (flip included) still apply, about the source image's centre.
+   */
+  randomResizedCrop?: RandomResizedCropOptions;
 }
 
 /** Throws a readable error for option values that make no sense. */
@@ -34,6 +41,7 @@ export function checkAugmentOptions(o: AugmentOptions): void {
   }
   const [lo, hi] = zoomBounds(o.zoomRange);
   if (!(lo > 0 && hi >= lo)) throw new Error(`augment.zoomRange must give 0 < lo <= hi, got [${lo}, ${hi}]`);
+  if (o.randomResizedCrop) checkRandomResizedCrop(o.randomResizedCrop);
   if (o.fillMode !== undefined && o.fillMode !== 'nearest') throw new Error(`augment.fillMode '${o.fillMode}' is not supported (only 'nearest')`);
 }
 

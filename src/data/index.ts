@@ -15,3 +15,4 @@ export {
 } from './transform.js';
 export { randomAffine, checkAugmentOptions, mulberry32, mixSeed, type AugmentOptions } from './augment.js';
 export { preprocessImage, type PipelineConfig } from './preprocess.js';
+export { randomCropBox, cropResizeAffine, type RandomResizedCropOptions, type CropBox } from './random-resized-crop.js';
