@@ -12,6 +12,8 @@ export interface AdamOptions {
   eps?: number;
   weightDecay?: number;
   amsgrad?: boolean;
+  /** decay only weights with 2+ dimensions, not biases nor BatchNorm parameters (default false: all) */
+  decayOnlyWeights?: boolean;
   /** keep parameters, gradients and state in flat arenas: a few update dispatches per step (default true) */
   flat?: boolean;
 }
@@ -30,10 +32,22 @@ export class Adam extends Optimizer {
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
     this.amsgrad = opts.amsgrad ?? false;
+    this.decayOnlyWeights = opts.decayOnlyWeights ?? false;
+  }
+
+  protected override get decayRate(): number {
+    return this.weightDecay;
+  }
+
+  protected override get decoupledDecay(): boolean {
+    return this.decoupled;
   }
 
   get hyper() {
-    return { lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
+    return {
+      lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad,
+      decayOnlyWeights: this.decayOnlyWeights,
+    };
   }
 
   protected setHyper(h: Record<string, number | boolean | number[]>): void {
@@ -42,6 +56,7 @@ export class Adam extends Optimizer {
     this.eps = Number(h.eps ?? this.eps);
     this.weightDecay = Number(h.weightDecay ?? this.weightDecay);
     this.amsgrad = Boolean(h.amsgrad ?? this.amsgrad);
+    if (h.decayOnlyWeights !== undefined) this.decayOnlyWeights = Boolean(h.decayOnlyWeights);
   }
 
   protected update(p: Tensor, g: Tensor, state: (name: string) => Tensor, t: number): void {
@@ -55,7 +70,7 @@ export class Adam extends Optimizer {
     const bindings = (s: number, n: number) =>
       [range(g, s, n), range(p, s, n), range(m, s, n), range(v, s, n), this.amsgrad ? range(vmax, s, n) : range(vmax, 0, 4)];
     const params = (n: number) =>
-      [{ u: n }, { f: this.lr }, { f: b1 }, { f: b2 }, { f: this.eps }, { f: this.weightDecay }, { f: stepSize }, { f: bc2Sqrt }];
+      [{ u: n }, { f: this.lr }, { f: b1 }, { f: b2 }, { f: this.eps }, { f: this.kernelDecay }, { f: stepSize }, { f: bc2Sqrt }];
     const constants = { AMSGRAD: this.amsgrad ? 1 : 0, DECOUPLED: this.decoupled ? 1 : 0 };
     // four at a time (adam_vec4.wgsl) up to the last multiple of 64 elements, the rest one by one
     const { vec4, rest } = vec4Ranges(d, p.size);

@@ -12,7 +12,7 @@
 // (a parameter without a gradient, a gradient set by hand) each parameter is updated alone,
 // through the same slots. Both give the same numbers: the update is elementwise.
 
-import { fill_, fmtShape, keep, Tensor, zeros, type Device } from '../tensor/index.js';
+import { axpy_, fill_, fmtShape, keep, noGrad, Tensor, zeros, type Device } from '../tensor/index.js';
 import { ArenaSet, layoutFor } from '../tensor/arena.js';
 import type { TensorLike } from '../layers/module.js';
 import { copyInto } from '../layers/module.js';
@@ -52,6 +52,11 @@ export abstract class Optimizer {
   private flat: { params: ArenaSet; grads: ArenaSet; state: Map<string, ArenaSet> } | null = null;
   /** update dispatches recorded by the last step() (the flat path's count is the arenas' chunks) */
   lastStepDispatches = 0;
+  /**
+   * Which parameters take weight decay when only some do (`decayOnlyWeights`): then the decay
+   * is applied here, before the update, to those alone, and the update kernels run without it.
+   */
+  private decayMask: boolean[] | null = null;
 
   constructor(params: OptimizerParams, public lr: number, flat = true) {
     const list = [...(params as Iterable<Tensor | [string, Tensor]>)];
@@ -124,9 +129,59 @@ export abstract class Optimizer {
    */
   protected abstract update(p: Tensor, g: Tensor, state: (name: string) => Tensor, step: number): void;
 
+  /** The weight-decay factor (0 when none); subclasses with weight decay override it. */
+  protected get decayRate(): number {
+    return 0;
+  }
+
+  /** Whether weight decay is decoupled (AdamW's p ← p·(1 − lr·wd)) rather than added to the gradient. */
+  protected get decoupledDecay(): boolean {
+    return false;
+  }
+
+  /** The weight decay the update kernels apply: 0 when it is applied per parameter instead. */
+  protected get kernelDecay(): number {
+    return this.decayMask ? 0 : this.decayRate;
+  }
+
+  /**
+   * Decays only the parameters with two or more dimensions (conv and linear weights), not
+   * biases nor BatchNorm's scale and shift — the usual rule of modern recipes. `false` decays
+   * all (PyTorch's default).
+   */
+  set decayOnlyWeights(on: boolean) {
+    this.decayMask = on ? this.params.map((p) => p.shape.length > 1) : null;
+  }
+
+  get decayOnlyWeights(): boolean {
+    return this.decayMask !== null;
+  }
+
+  /** The masked decay, before the update: g += wd·p (coupled), or p −= lr·wd·p (decoupled). */
+  private applyMaskedDecay(): void {
+    const wd = this.decayRate;
+    if (!this.decayMask || wd === 0) return;
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!this.decayMask![i] || !g || g.isDisposed) return;
+        if (!this.decoupledDecay) {
+          axpy_(g, p, wd);
+        } else {
+          // p and a copy of it: a dispatch may not read and write one buffer range through two bindings
+          const copy = Tensor.empty(p.shape);
+          p.device.copy(p.buffer, p.byteOffset, copy.buffer, copy.byteOffset, p.byteLength);
+          axpy_(p, copy, -this.lr * wd);
+          copy.dispose();
+        }
+      });
+    });
+  }
+
   /** One update of every parameter that has a gradient. */
   step(): void {
     const before = this.params[0]!.device.stats.dispatches;
+    this.applyMaskedDecay();
     if (this.flatReady()) {
       const f = this.flat!;
       const step = this.steps[0]! + 1;

@@ -12,6 +12,8 @@ export interface SGDOptions {
   dampening?: number;
   nesterov?: boolean;
   weightDecay?: number;
+  /** decay only weights with 2+ dimensions, not biases nor BatchNorm parameters (default false: all) */
+  decayOnlyWeights?: boolean;
   /** keep parameters, gradients and state in flat arenas: a few update dispatches per step (default true) */
   flat?: boolean;
 }
@@ -29,13 +31,21 @@ export class SGD extends Optimizer {
     this.dampening = opts.dampening ?? 0;
     this.nesterov = opts.nesterov ?? false;
     this.weightDecay = opts.weightDecay ?? 0;
+    this.decayOnlyWeights = opts.decayOnlyWeights ?? false;
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new Error('SGD: Nesterov momentum requires a momentum and zero dampening');
     }
   }
 
   get hyper() {
-    return { lr: this.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+    return {
+      lr: this.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay,
+      decayOnlyWeights: this.decayOnlyWeights,
+    };
+  }
+
+  protected override get decayRate(): number {
+    return this.weightDecay;
   }
 
   protected setHyper(h: Record<string, number | boolean | number[]>): void {
@@ -44,6 +54,7 @@ export class SGD extends Optimizer {
     this.dampening = Number(h.dampening ?? this.dampening);
     this.nesterov = Boolean(h.nesterov ?? this.nesterov);
     this.weightDecay = Number(h.weightDecay ?? this.weightDecay);
+    if (h.decayOnlyWeights !== undefined) this.decayOnlyWeights = Boolean(h.decayOnlyWeights);
   }
 
   protected update(p: Tensor, g: Tensor, state: (name: string) => Tensor, step: number): void {
@@ -51,7 +62,7 @@ export class SGD extends Optimizer {
     const useMomentum = this.momentum !== 0;
     const buf = useMomentum ? state('momentum_buffer') : this.scratch(d);
     const first = useMomentum && step === 1 ? 1 : 0;
-    const params = (n: number) => [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.weightDecay },
+    const params = (n: number) => [{ u: n }, { f: this.lr }, { f: this.momentum }, { f: this.dampening }, { f: this.kernelDecay },
       { u: this.nesterov ? 1 : 0 }, { u: first }, { u: 0 }];
     const constants = { MOMENTUM: useMomentum ? 1 : 0 };
     // four at a time (sgd_vec4.wgsl) up to the last multiple of 64 elements, the rest one by one
