@@ -9,3 +9,5 @@ export { Adam, AdamW } from './adam.js';
 export type { AdamOptions } from './adam.js';
 export { clipGradNorm } from './clip.js';
 export { LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR } from './schedulers.js';
+export { warmupCosineLr, checkWarmupCosine } from './warmup-cosine.js';
+export type { WarmupCosineOptions } from './warmup-cosine.js';

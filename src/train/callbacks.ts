@@ -37,6 +37,10 @@ export abstract class Callback {
   onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
   onBatchBegin(_batch: number, _logs?: Logs): void | Promise<void> {}
   onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+  /** Before the validation pass at the end of an epoch (Keras' on_test_begin). */
+  onTestBegin(_logs?: Logs): void | Promise<void> {}
+  /** After the validation pass, before onEpochEnd (Keras' on_test_end). */
+  onTestEnd(_logs?: Logs): void | Promise<void> {}
 }
 
 /** Calls every callback in order, awaiting each before the next. */
@@ -73,9 +77,15 @@ export class CallbackList {
   async onBatchEnd(batch: number, logs: Logs): Promise<void> {
     for (const callback of this.callbacks) await callback.onBatchEnd(batch, logs);
   }
+  async onTestBegin(logs?: Logs): Promise<void> {
+    for (const callback of this.callbacks) await callback.onTestBegin(logs);
+  }
+  async onTestEnd(logs?: Logs): Promise<void> {
+    for (const callback of this.callbacks) await callback.onTestEnd(logs);
+  }
 }
 
-type Hooks = Partial<Pick<Callback, 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd'>>;
+type Hooks = Partial<Pick<Callback, 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd' | 'onTestBegin' | 'onTestEnd'>>;
 
 /** A callback built from plain functions: `new LambdaCallback({ onEpochEnd: (e, logs) => ... })`. */
 export class LambdaCallback extends Callback {

@@ -479,9 +479,11 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
       if (c.metrics.includes('accuracy')) logs['accuracy'] = count ? accSum / count : NaN;
       let validationSkipped = 0;
       if (validation) {
+        await callbacks.onTestBegin();
         const v = await evaluate(model, validation, { batchSize: opts.validationBatchSize ?? batchSize });
         logs['val_loss'] = v.loss;
         if (c.metrics.includes('accuracy')) logs['val_accuracy'] = v.accuracy;
+        await callbacks.onTestEnd({ val_loss: v.loss, val_accuracy: v.accuracy });
         validationSkipped = v.skipped;
       }
       bar?.finish(logs);

@@ -9,3 +9,5 @@ export * from './fit.js';
 export * from './profile.js';
 export * from './methods.js';
 export * from './tune.js';
+export * from './ema.js';
+export * from './lr-schedule.js';
