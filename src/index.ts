@@ -25,6 +25,7 @@ export * from './optim/index.js';
 // weights: safetensors bytes, deterministic init, state dicts <-> safetensors
 export * from './io/safetensors.js';
 export * from './io/hashinit.js';
+export * from './io/checkpoint.js';
 // training UX
 export * from './train/index.js';
 export * from './data/index.js';

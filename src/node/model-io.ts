@@ -1,177 +1,43 @@
 // SPDX-License-Identifier: MIT
-// Saving and loading models as safetensors files (Node). One file holds everything `predict`
-// and a resumed training run need:
-//
-//   <state_dict name>        F32   parameters and buffers, PyTorch names and layouts
-//   optim.<i>.<state name>   F32   optimizer state of parameter i (momentum_buffer, exp_avg, ...)
-//   __metadata__:
-//     preset, class_names (JSON), input_size, preprocessing (JSON)   docs/weights.md
-//     model_config   JSON AlexNetConfig {preset, numClasses, inputSize, dropout, width}
-//     optim_state    JSON {type, hyper, steps}, when an optimizer was saved
-//     any other key given in `metadata` (strings as is, other values as JSON)
-//
-// A file written by PyTorch (`safetensors.torch.save_file(model.state_dict(), path)`) loads
-// with `loadWeights` (same names and layouts); PyTorch's `num_batches_tracked` is ignored.
-// Loading validates the whole file (header, dtypes, every name and shape) before it uploads
-// anything, so an error never leaves a half-loaded model; every error names the file.
+// Saving and loading models as safetensors files (Node). The file's layout and the metadata
+// (preset, class names, model config, optimizer state) are the core's: src/io/checkpoint.ts,
+// shared with the browser edge, so a file written here loads in a page and the other way round.
+// This file only adds the file system; writes are atomic (src/node/atomic.ts).
 
-import { SafetensorsError, toFloat32, type STTensor, type STTensorInput } from '../io/safetensors.js';
-import { alexnet, ALEXNET_PRESETS, type AlexNet, type AlexNetConfig, type AlexNetPreset } from '../models/alexnet.js';
-import type { Module, TensorLike } from '../layers/module.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import type { Tensor } from '../tensor/index.js';
-import { readSafetensorsFile, writeSafetensorsFile } from './weights-file.js';
+import { checkpointBytes, loadWeightsFromBytes, modelFromCheckpoint, type LoadedModel, type SaveOptions } from '../io/checkpoint.js';
+import { SafetensorsError } from '../io/safetensors.js';
+import type { Module } from '../layers/module.js';
+import { writeFileAtomic } from './atomic.js';
+import { readFile } from 'node:fs/promises';
 
-/** Metadata saved with a model; known keys are stored under docs/weights.md's names. */
-export interface ModelMetadata {
-  preset?: string;
-  classNames?: string[];
-  inputSize?: number;
-  /** how to turn an image into the input tensor (resize, rescale, mean, std, ...) */
-  preprocessing?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-export interface SaveOptions {
-  metadata?: ModelMetadata;
-  /** also save this optimizer's state (under `optim.` keys), to resume training exactly */
-  optimizer?: Optimizer;
-}
-
-const OPTIM_PREFIX = 'optim.';
-/** camelCase option name → file key (docs/weights.md) */
-const FILE_KEYS: Record<string, string> = { classNames: 'class_names', inputSize: 'input_size', numClasses: 'num_classes' };
-const API_KEYS: Record<string, string> = Object.fromEntries(Object.entries(FILE_KEYS).map(([a, f]) => [f, a]));
+export type { LoadedModel, ModelMetadata, SaveOptions } from '../io/checkpoint.js';
 
 /** Writes the model's state (and optionally an optimizer's) to `path`, atomically. */
 export async function saveModel(model: Module, path: string, opts: SaveOptions = {}): Promise<void> {
-  const tensors: Record<string, STTensorInput> = {};
-  for (const [name, t] of model.stateDict()) tensors[name] = await f32(t);
-  const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.metadata ?? {})) {
-    if (v === undefined) continue;
-    meta[FILE_KEYS[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
+  const bytes = await checkpointBytes(model, opts);
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw new SafetensorsError(`${path}: cannot write the weights file: ${(err as Error).message}`);
   }
-  const config = (model as { config?: AlexNetConfig }).config;
-  if (config) {
-    meta['model_config'] = JSON.stringify(config);
-    meta['preset'] ??= config.preset;
-    meta['input_size'] ??= String(config.inputSize);
-  }
-  if (opts.optimizer) {
-    const st = opts.optimizer.stateDict();
-    for (const [k, t] of st.tensors) tensors[OPTIM_PREFIX + k] = await f32(t);
-    meta['optim_state'] = JSON.stringify({ type: st.type, hyper: st.hyper, steps: st.steps });
-  }
-  meta['format'] ??= 'webgpu-alexnet';
-  await writeSafetensorsFile(path, tensors, meta);
-}
-
-async function f32(t: TensorLike): Promise<STTensorInput> {
-  const data = typeof (t as Tensor).data === 'function' ? await (t as Tensor).data() : (t as { data: Float32Array }).data;
-  return { dtype: 'F32', shape: [...t.shape], data };
-}
-
-export interface LoadedModel {
-  model: AlexNet;
-  /** the metadata with known keys in camelCase and JSON values parsed */
-  metadata: ModelMetadata;
-  /** the optimizer state, when one was saved: pass it to `optimizer.loadStateDict` */
-  optimizerState?: OptimizerState;
 }
 
 /** Rebuilds the model described by the file's metadata and loads its weights. */
 export async function loadModel(path: string): Promise<LoadedModel> {
-  const { tensors, metadata } = await readSafetensorsFile(path);
-  const meta = parseMetadata(metadata);
-  const config = configOf(meta, tensors, path);
-  const weights = new Map<string, TensorLike>();
-  const optimTensors = new Map<string, TensorLike>();
-  const conversionProblems: string[] = [];
-  for (const [name, t] of tensors) {
-    if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), cpuTensor(t, name, path, conversionProblems));
-    else weights.set(name, cpuTensor(t, name, path, conversionProblems));
-  }
-  if (conversionProblems.length) throw new SafetensorsError(`${path}: ${conversionProblems.join('; ')}`);
-  let optimizerState: OptimizerState | undefined;
-  if (metadata['optim_state']) {
-    const o = JSON.parse(metadata['optim_state']) as Omit<OptimizerState, 'tensors'>;
-    optimizerState = { ...o, tensors: optimTensors };
-  }
-  // build with undefined weights (they are about to be overwritten), check, then upload
-  const model = alexnet({ ...config, init: 'none' });
-  try {
-    model.loadStateDict(weights, { strict: true });
-  } catch (e) {
-    model.dispose();
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-  return { model, metadata: meta, optimizerState };
+  return modelFromCheckpoint(await readBytes(path), path);
 }
 
 /** Loads a weights file (ours or PyTorch's) into an existing model; checks everything first. */
 export async function loadWeights(model: Module, path: string, opts: { strict?: boolean } = {}): Promise<void> {
-  const { tensors } = await readSafetensorsFile(path);
-  const weights = new Map<string, TensorLike>();
-  const problems: string[] = [];
-  for (const [name, t] of tensors) {
-    if (!name.startsWith(OPTIM_PREFIX)) weights.set(name, cpuTensor(t, name, path, problems));
-  }
-  if (problems.length) throw new SafetensorsError(`${path}: ${problems.join('; ')}`);
+  loadWeightsFromBytes(model, await readBytes(path), path, opts);
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    model.loadStateDict(weights, { strict: opts.strict ?? true });
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new SafetensorsError(`${path}: cannot read the weights file: ${why}`);
   }
-}
-
-/** Floats converted to F32 on the CPU; other dtypes keep their name (rejected by loadStateDict). */
-function cpuTensor(t: STTensor, name: string, path: string, problems: string[]): TensorLike {
-  if (t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16' || t.dtype === 'F64') {
-    return { shape: t.shape, data: toFloat32(t, name, path), dtype: 'float32' };
-  }
-  // a weight's dtype mismatch is reported by loadStateDict with every other mismatch
-  if (name.startsWith(OPTIM_PREFIX)) problems.push(`tensor "${name}" has dtype ${t.dtype}, expected F32`);
-  return { shape: t.shape, data: new Float32Array(0), dtype: t.dtype };
-}
-
-/** Known keys to camelCase; values that are JSON are parsed. */
-function parseMetadata(raw: Record<string, string>): ModelMetadata {
-  const out: ModelMetadata = {};
-  for (const [k, v] of Object.entries(raw)) {
-    let value: unknown = v;
-    if (/^[[{"]/.test(v) || /^-?\d/.test(v) || v === 'true' || v === 'false' || v === 'null') {
-      try {
-        value = JSON.parse(v);
-      } catch {
-        value = v;
-      }
-    }
-    out[API_KEYS[k] ?? k] = value;
-  }
-  return out;
-}
-
-/** The AlexNet options from `model_config`, or from preset + class names + input size. */
-function configOf(meta: ModelMetadata, tensors: Map<string, STTensor>, path: string): AlexNetConfig {
-  const saved = meta['model_config'] as Partial<AlexNetConfig> | undefined;
-  const preset = (saved?.preset ?? meta.preset) as AlexNetPreset | undefined;
-  if (!preset || !ALEXNET_PRESETS.includes(preset)) {
-    throw new SafetensorsError(`${path}: the metadata names no AlexNet preset (${ALEXNET_PRESETS.join(', ')}); ` +
-      'load plain weights with loadWeights(alexnet({...}), path)');
-  }
-  let numClasses = saved?.numClasses ?? (Array.isArray(meta.classNames) ? meta.classNames.length : undefined);
-  if (numClasses === undefined) {
-    // the last classifier layer's bias has one value per class
-    const last = tensors.get('classifier.6.bias');
-    numClasses = last?.shape[0];
-  }
-  if (!numClasses) throw new SafetensorsError(`${path}: cannot tell the number of classes (no model_config, class_names or classifier.6.bias)`);
-  return {
-    preset,
-    numClasses,
-    inputSize: saved?.inputSize ?? Number(meta.inputSize ?? (preset === 'torchvision' ? 224 : 227)),
-    dropout: saved?.dropout ?? 0.5,
-    width: saved?.width ?? 1,
-  };
 }
