@@ -7,6 +7,7 @@ import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from '.
 import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
 import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
+import { cachedRunner, DecodedImageCache } from './decode-cache.js';
 
 export interface ImageDatasetOptions {
   /** Output [height, width]. Default [256, 256] (Keras's image_size default). */
@@ -33,6 +34,12 @@ export interface ImageDatasetOptions {
   prefetch?: number;
   /** Receives one message per unreadable file (and other notices). Default console.warn. */
   warn?: (message: string) => void;
+  /**
+   * Keep decoded images in memory, up to this many MiB (src/node/data/decode-cache.ts): each
+   * file is decoded once, and batches are built on the main thread (`workers` is then unused).
+   * The two parts of a validation split share it. Default 0 (off).
+   */
+  cacheMB?: number;
 }
 
 /** With a validation split, the options give a pair of datasets instead of one. */
@@ -67,6 +74,7 @@ interface Resolved {
   workers: number;
   prefetch: number | undefined;
   warn: (message: string) => void;
+  cache: DecodedImageCache | null;
 }
 
 /** Plain code-unit order, as Python's sorted(): the class index order Keras uses. */
@@ -120,7 +128,7 @@ export class ImageDataset {
     const epoch = opts.epoch ?? 0;
     const count = this.numBatches(batchSize, opts.dropRemainder ?? false);
     const order = this.order(epoch);
-    const runner = createRunner(this.opts.config, this.opts.workers, this.opts.warn);
+    const runner = this.opts.cache ? cachedRunner(this.opts.config, this.opts.cache) : createRunner(this.opts.config, this.opts.workers, this.opts.warn);
     const prefetch = Math.max(1, this.opts.prefetch ?? (runner.threads > 0 ? 2 * runner.threads : 1));
     const itemsOf = (b: number): BatchItem[] =>
       Array.from(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, this.length)), (i) => ({
@@ -204,6 +212,7 @@ function resolveOptions(o: ImageDatasetOptions): Resolved {
     if (v !== undefined && (v.length !== 3 || !v.every(Number.isFinite))) throw new Error(`${k} must be 3 finite numbers (R, G, B)`);
   }
   if (o.std?.some((s) => s === 0)) throw new Error('std must not contain 0');
+  if (o.cacheMB !== undefined && !(o.cacheMB >= 0)) throw new Error(`cacheMB must be >= 0, got ${o.cacheMB}`);
   return {
     config: {
       imageSize: [imageSize[0], imageSize[1]],
@@ -218,6 +227,7 @@ function resolveOptions(o: ImageDatasetOptions): Resolved {
     workers: Math.max(0, Math.floor(o.workers ?? Math.min(2, cpus().length))),
     prefetch: o.prefetch,
     warn: o.warn ?? ((m) => console.warn(m)),
+    cache: o.cacheMB ? new DecodedImageCache(o.cacheMB * 2 ** 20) : null,
   };
 }
 

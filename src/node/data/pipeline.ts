@@ -2,7 +2,11 @@
 // it is a pure function of its inputs, which is what makes both modes give identical batches.
 import { readFileSync } from 'node:fs';
 import { preprocessImage, type PipelineConfig } from '../../data/preprocess.js';
-import { decodeImage, ImageDecodeError } from './decode.js';
+import { decodeImage, ImageDecodeError, type RgbImage } from './decode.js';
+
+function readAndDecode(file: string): RgbImage {
+  return decodeImage(readFileSync(file), file);
+}
 
 export type { PipelineConfig };
 
@@ -29,7 +33,8 @@ export interface BatchResult {
   failures: SkippedFile[];
 }
 
-export function processBatch(config: PipelineConfig, job: BatchJob): BatchResult {
+/** `load` reads and decodes one file (the decoded-image cache passes its own). */
+export function processBatch(config: PipelineConfig, job: BatchJob, load: (file: string) => RgbImage = readAndDecode): BatchResult {
   const [outH, outW] = config.imageSize;
   const size = 3 * outH * outW;
   const x = new Float32Array(job.items.length * size);
@@ -38,7 +43,7 @@ export function processBatch(config: PipelineConfig, job: BatchJob): BatchResult
   job.items.forEach(({ file, index }, k) => {
     let img;
     try {
-      img = decodeImage(readFileSync(file), file);
+      img = load(file);
     } catch (e) {
       const reason = e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e);
       failures.push({ file, reason });
