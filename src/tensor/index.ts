@@ -5,7 +5,8 @@ import { backward } from './autograd.js';
 import { fill_ } from './ops/elementwise.js';
 import { setPoisonHook, Tensor } from './tensor.js';
 
-export { Device, BufferPool, getDevice, setDevice, hasDevice, NO_ADAPTER_HELP } from './device.js';
+export { Device, getDevice, setDevice, hasDevice, NO_ADAPTER_HELP } from './device.js';
+export { BufferPool } from './buffer-pool.js';
 export type { DeviceInfo, DeviceStats, Binding, Params } from './device.js';
 export { Tensor, Storage, tidy, keep, noGrad, record, setPoison, sizeOf, stridesOf, fmtShape, gradState } from './tensor.js';
 export type { DType, Shape, GradNode } from './tensor.js';

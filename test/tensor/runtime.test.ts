@@ -159,8 +159,8 @@ describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', (
     const d = gpu!;
     const before = d.quietWaits;
     d.quietWaits = true;
-    // the estimates are private: reach them as a test of the rule, not as an API
-    const estimates = (d as unknown as { waitEstimates: Map<number, number> }).waitEstimates;
+    // the estimates are private (quiet-waits.ts): reach them as a test of the rule, not as an API
+    const estimates = (d as unknown as { waits: { estimates: Map<number, number> } }).waits.estimates;
     try {
       const A = T.keep(T.Tensor.fromArray(Float32Array.from(randomArray(64 * 64, 8)), [64, 64]));
       const job = () => T.tidy(() => { T.matmul(A, A).dispose(); });
