@@ -16,3 +16,4 @@ export {
 export { randomAffine, checkAugmentOptions, mulberry32, mixSeed, type AugmentOptions } from './augment.js';
 export { preprocessImage, type PipelineConfig } from './preprocess.js';
 export { randomCropBox, cropResizeAffine, type RandomResizedCropOptions, type CropBox } from './random-resized-crop.js';
+export { drawSynthetic, syntheticImageSeed, SYNTHETIC_CLASSES } from './synthetic.js';
