@@ -11,3 +11,4 @@ export * from './methods.js';
 export * from './tune.js';
 export * from './ema.js';
 export * from './lr-schedule.js';
+export * from './tta.js';
