@@ -3,7 +3,7 @@
 // baseline), timed on the GPU with timestamp queries (warm-up, then the median of several
 // runs), with the max relative error against a float64 reference on a random sample of
 // the outputs in the same row.
-// Run: node dist/bench/conv2d.js [--batch 8] [--versions implicit,splitk] [--layers conv1,conv3]
+// Run: node dist/bench/conv2d.js [--batch 8] [--versions 03_implicit_gemm,04_winograd] [--layers conv1,conv3]
 //      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--bk 8|16] [--json]   (after npm run build)
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../src/node/device.js';
@@ -11,21 +11,21 @@ import { Tensor, tidy, type Device } from '../src/tensor/index.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
-  CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, winogradUnsupported, dgradAsConv, s2dShape, type Conv2dOptions, type ConvShape,
-} from '../src/tensor/ops/conv2d.js';
+  conv2dVersions, type Conv2dOptions, type ConvShape,
+} from '../src/tensor/ops/conv2d/index.js';
 
 export interface ConvBenchOptions {
   batch?: number;
-  /** version names to run (forward, dgrad and wgrad names); default all */
+  /** version names to run (each runs every pass it has, e.g. 03_implicit_gemm); default all */
   versions?: string[];
   layers?: string[];
   /** print JSON lines instead of a table */
   json?: boolean;
   /** timed runs per row (median reported); default 5 */
   repeats?: number;
-  /** batch for the naive versions (slow); default 1 */
+  /** batch for the naive version 01_naive (slow); default 1 */
   naiveBatch?: number;
-  /** skip the naive versions altogether */
+  /** skip 01_naive altogether */
   skipSlow?: boolean;
   /** sampled outputs per error check; default 200 */
   samples?: number;
@@ -133,30 +133,19 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
   const batch = opts.batch ?? 8;
   const repeats = opts.repeats ?? 5;
   const samples = opts.samples ?? 200;
-  const want = (v: string) => (!opts.versions || opts.versions.includes(v)) && !(opts.skipSlow && v === 'naive');
+  const want = (v: string) => (!opts.versions || opts.versions.includes(v)) && !(opts.skipSlow && v === '01_naive');
   const rows: ConvBenchRow[] = [];
   const device = d.describe();
   try {
     for (const L of ALEXNET_CONV_LAYERS) {
       if (opts.layers && !opts.layers.includes(L.name)) continue;
-      const jobs: Array<{ pass: ConvBenchRow['pass']; version: string }> = [
-        ...CONV_VERSIONS.map((version) => ({ pass: 'forward' as const, version })),
-        ...DGRAD_VERSIONS.map((version) => ({ pass: 'dgrad' as const, version })),
-        ...WGRAD_VERSIONS.map((version) => ({ pass: 'wgrad' as const, version })),
-      ];
-      // Winograd (04) where the layer allows it (stride 1: conv2-5)
+      // every (version, pass) of the ladder that can run the layer, forward passes first:
+      // 04_winograd on the stride-1 layers (conv2-5), 04_winograd_s2d on the strided conv1
+      // (forward only: its gradients run through autograd and show in the training step's profile)
       const ls = convShape([1, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts);
-      if (!winogradUnsupported(ls)) jobs.push({ pass: 'forward', version: 'winograd' });
-      if (dgradAsConv(ls)) jobs.push({ pass: 'dgrad', version: 'winograd' });
-      if (!winogradUnsupported(ls)) jobs.push({ pass: 'wgrad', version: 'winograd' });
-      // strided layers (conv1): space-to-depth, then Winograd (forward only here; its
-      // gradients run through autograd and show in the training step's profile)
-      const e = s2dShape(ls);
-      if (typeof e !== 'string' && !winogradUnsupported(e)) jobs.push({ pass: 'forward', version: 's2d' });
-      jobs.sort((a, b) => ['forward', 'dgrad', 'wgrad'].indexOf(a.pass) - ['forward', 'dgrad', 'wgrad'].indexOf(b.pass));
-      const todo = jobs.filter((j) => want(j.version));
+      const todo = conv2dVersions().filter((v) => !v.unsupported(ls) && want(v.name)).map((v) => ({ pass: v.pass, version: v.name }));
       for (const job of todo) {
-        const nb = job.version === 'naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
+        const nb = job.version === '01_naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
         const xs = [nb, L.c, L.hw, L.hw];
         const ws = [L.k, L.c, L.kern, L.kern];
         const s = convShape(xs, ws, L.opts);
@@ -176,7 +165,7 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
           run().dispose();
           await d.sync();
           let out = null as Tensor | null;
-          const runs = job.version === 'naive' ? Math.min(repeats, 3) : repeats;
+          const runs = job.version === '01_naive' ? Math.min(repeats, 3) : repeats;
           // `inner` back-to-back repetitions per timed region (about 20 ms of work), so a fast
           // GPU does not clock down between runs (see timeGpu in common.ts); 1 on lavapipe
           let inner = 1;
@@ -209,7 +198,7 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
         rows.push(row);
         if (opts.log) {
           if (opts.json) console.log(JSON.stringify(row));
-          else console.log(`${row.layer.padEnd(6)} ${row.pass.padEnd(8)} ${row.version.padEnd(9)} b${String(row.batch).padEnd(3)} ${row.ms.toFixed(2).padStart(9)} ms ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  err ${row.maxRelError.toExponential(1)}`);
+          else console.log(`${row.layer.padEnd(6)} ${row.pass.padEnd(8)} ${row.version.padEnd(16)} b${String(row.batch).padEnd(3)} ${row.ms.toFixed(2).padStart(9)} ms ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  err ${row.maxRelError.toExponential(1)}`);
         }
       }
       if (opts.log && !opts.json) console.log(`       (${explainConv2d(convShape([batch, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts), d)})`);
@@ -229,7 +218,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const list = (v: string | undefined) => v?.split(',').filter(Boolean);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const json = args.includes('--json');
-  // --gemm prefetch: the GPU path ('gemm' versions) through matmul/06 instead of 05
+  // --gemm tiled: the GPU path (05_tiled_gemm) through matmul/05 instead of 06
   const g = arg('--gemm');
   if (g === 'tiled' || g === 'prefetch') GPU_GEMM.version = g;
   const bk = arg('--bk');

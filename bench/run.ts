@@ -18,7 +18,7 @@ import { benchAlexnetRunner } from './alexnet.js';
 import { benchOptim } from './optim.js';
 import { benchNn } from './nn.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
-import { CONV_TUNING } from '../src/tensor/ops/conv2d.js';
+import { CONV_TUNING } from '../src/tensor/ops/conv2d/index.js';
 
 export async function runBench(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

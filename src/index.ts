@@ -5,8 +5,8 @@
 // tensor core: Device, Tensor, autograd, elementwise / reduce / matmul ops
 export * from './tensor/index.js';
 // neural-network ops
-export { conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, convFlops, selectConv2d, explainConv2d } from './tensor/ops/conv2d.js';
-export type { Conv2dOptions, ConvShape } from './tensor/ops/conv2d.js';
+export { conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, convFlops, selectConv2d, explainConv2d, conv2dVersions } from './tensor/ops/conv2d/index.js';
+export type { Conv2dOptions, ConvShape, ConvPass, ConvVersion, ConvVersionInfo, DgradVersion, WgradVersion } from './tensor/ops/conv2d/index.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './tensor/ops/pool.js';
 export type { PoolOptions, AvgPoolOptions } from './tensor/ops/pool.js';
 export { localResponseNorm } from './tensor/ops/lrn.js';

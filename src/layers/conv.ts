@@ -2,7 +2,7 @@
 // Conv2d: NCHW input, weight [out, in/groups, kh, kw] as in PyTorch (state_dict compatible).
 // The bias, and a following ReLU when Sequential fuses it, run in the kernel's epilogue.
 
-import { conv2d, convFlops, convShape } from '../tensor/ops/conv2d.js';
+import { conv2d, convFlops, convShape } from '../tensor/ops/conv2d/index.js';
 import { relu, type Shape, type Tensor } from '../tensor/index.js';
 import { initBias, initWeight, type BiasInit, type WeightInit } from './init.js';
 import { Module } from './module.js';

@@ -12,7 +12,7 @@ import type { Device } from './device.js';
 import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2d, conv2dBackwardData, conv2dBackwardWeight,
   ruleConv2d, ruleConv2dBackwardData, ruleConv2dBackwardWeight, type ConvShape, type ConvVersion, type DgradVersion, type WgradVersion,
-} from './ops/conv2d.js';
+} from './ops/conv2d/index.js';
 import { fill_, rand } from './ops/elementwise.js';
 import { gemm, MATMUL_VERSIONS, ruleMatmul, type Gemm, type MatmulVersion } from './ops/matmul.js';
 import { keep, noGrad, Tensor, tidy } from './tensor.js';
@@ -115,7 +115,9 @@ export async function tuneProblem(device: Device, p: RecordedProblem, opts: Tune
   try {
     const ref = keep(noGrad(() => r.run(r.rule)));
     for (const v of r.versions) {
-      if (v === 'naive' && !opts.includeNaive && r.rule !== 'naive') continue;
+      // the naive versions (matmul 'naive', conv2d '01_naive') are slow: only on request
+      const naive = v === 'naive' || v === '01_naive';
+      if (naive && !opts.includeNaive && r.rule !== v) continue;
       let out: Tensor;
       try {
         out = keep(noGrad(() => r.run(v)));

@@ -13,7 +13,7 @@ import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,
   selectConv2dBackwardData, selectConv2dBackwardWeight, winogradUnsupported, dgradAsConv, s2dShape, CONV_TUNING,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
-} from '../../src/tensor/ops/conv2d.js';
+} from '../../src/tensor/ops/conv2d/index.js';
 import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
 
 interface Case { name: string; x: number[]; w: number[]; opts: Conv2dOptions }
@@ -84,8 +84,8 @@ describe.skipIf(!gpu)('Winograd (04) against the float64 reference', () => {
     tidy(() => {
       const x = Tensor.fromArray(f32(3 * 35 * 35, 5), [1, 3, 35, 35]);
       const w = Tensor.fromArray(f32(8 * 3 * 121, 6), [8, 3, 11, 11]);
-      expect(() => conv2d(x, w, null, { stride: 4, version: 'winograd' })).toThrow(/winograd' cannot run stride 4x4.*\[1, 3, 35, 35\]/);
-      expect(() => conv2dBackwardData(Tensor.fromArray(f32(8 * 49, 7), [1, 8, 7, 7]), w, [1, 3, 35, 35], { stride: 4, version: 'winograd' })).toThrow(/winograd' needs stride 1/);
+      expect(() => conv2d(x, w, null, { stride: 4, version: '04_winograd' })).toThrow(/winograd' cannot run stride 4x4.*\[1, 3, 35, 35\]/);
+      expect(() => conv2dBackwardData(Tensor.fromArray(f32(8 * 49, 7), [1, 8, 7, 7]), w, [1, 3, 35, 35], { stride: 4, version: '04_winograd' })).toThrow(/04_winograd' cannot run stride 4x4.*needs stride 1/);
     });
   });
   for (const c of WINOGRAD_CASES) {
@@ -95,27 +95,27 @@ describe.skipIf(!gpu)('Winograd (04) against the float64 reference', () => {
     const b = f32(c.w[0]!, 13);
     const dy = f32(s.n * s.k * s.oh * s.ow, 14);
     it(`forward + bias + ReLU: ${c.name}`, async () => {
-      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: 'winograd' }).data());
+      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: '04_winograd' }).data());
       expectClose(y, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: `winograd ${c.name}` });
     });
     it(`forward without bias: ${c.name}`, async () => {
-      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), null, { ...c.opts, version: 'winograd' }).data());
+      const y = await tidy(() => conv2d(Tensor.fromArray(x, c.x), Tensor.fromArray(w, c.w), null, { ...c.opts, version: '04_winograd' }).data());
       expectClose(y, conv2dRef(s, x, w, null), { atol: 1e-4, rtol: 1e-4, name: `winograd ${c.name}` });
     });
     it(`weight gradient: ${c.name}`, async () => {
-      const dw = await tidy(() => conv2dBackwardWeight(Tensor.fromArray(x, c.x), Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), c.w, { ...c.opts, version: 'winograd' }).data());
+      const dw = await tidy(() => conv2dBackwardWeight(Tensor.fromArray(x, c.x), Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), c.w, { ...c.opts, version: '04_winograd' }).data());
       expectClose(dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: `wgrad winograd ${c.name}` });
     });
     if (dgradAsConv(s)) {
       it(`data gradient: ${c.name}`, async () => {
-        const dx = await tidy(() => conv2dBackwardData(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), Tensor.fromArray(w, c.w), c.x, { ...c.opts, version: 'winograd' }).data());
+        const dx = await tidy(() => conv2dBackwardData(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]), Tensor.fromArray(w, c.w), c.x, { ...c.opts, version: '04_winograd' }).data());
         expectClose(dx, conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: `dgrad winograd ${c.name}` });
       });
     }
   }
 });
 
-// strided convs as stride-1 ones on spaceToDepth (version 's2d': then Winograd)
+// strided convs as stride-1 ones on spaceToDepth (version '04_winograd_s2d': then Winograd)
 const S2D_CASES: Case[] = [
   { name: 'conv1 reduced: 11x11 stride 4 padding 2 on 35x33', x: [2, 3, 35, 33], w: [16, 3, 11, 11], opts: { stride: 4, padding: 2 } },
   { name: '5x5 stride 2 padding 1, groups 2', x: [1, 4, 15, 17], w: [6, 2, 5, 5], opts: { stride: 2, padding: 1, groups: 2 } },
@@ -123,7 +123,7 @@ const S2D_CASES: Case[] = [
   { name: '2x2 stride 3 padding (1, 0): the filter fits one block', x: [1, 2, 10, 11], w: [5, 2, 2, 2], opts: { stride: 3, padding: [1, 0] } },
 ];
 
-describe.skipIf(!gpu)("space-to-depth + Winograd ('s2d') against the float64 reference", () => {
+describe.skipIf(!gpu)("space-to-depth + Winograd ('04_winograd_s2d') against the float64 reference", () => {
   for (const c of S2D_CASES) {
     const s = convShape(c.x, c.w, c.opts);
     const x = f32(product(c.x), 21);
@@ -135,9 +135,9 @@ describe.skipIf(!gpu)("space-to-depth + Winograd ('s2d') against the float64 ref
         const xt = Tensor.fromArray(x, c.x).requiresGrad_();
         const wt = Tensor.fromArray(w, c.w).requiresGrad_();
         const bt = Tensor.fromArray(b, [s.k]).requiresGrad_();
-        const y = conv2d(xt, wt, bt, { ...c.opts, relu: true, version: 's2d' });
+        const y = conv2d(xt, wt, bt, { ...c.opts, relu: true, version: '04_winograd_s2d' });
         expectClose(await y.data(), conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: `s2d ${c.name}` });
-        const y2 = conv2d(xt, wt, bt, { ...c.opts, version: 's2d' });
+        const y2 = conv2d(xt, wt, bt, { ...c.opts, version: '04_winograd_s2d' });
         expectClose(await y2.data(), conv2dRef(s, x, w, b), { atol: 1e-4, rtol: 1e-4, name: `s2d no ReLU ${c.name}` });
         y2.backward(Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]));
         expectClose(await xt.grad!.data(), conv2dDataGradRef(s, dy, w), { atol: 1e-4, rtol: 1e-4, name: `s2d dx ${c.name}` });
@@ -158,8 +158,8 @@ describe.skipIf(!gpu)("space-to-depth + Winograd ('s2d') against the float64 ref
       const x = Tensor.fromArray(f32(3 * 35 * 35, 5), [1, 3, 35, 35]);
       const w = Tensor.fromArray(f32(8 * 3 * 9, 6), [8, 3, 3, 3]);
       const after = gpu!.stats.dispatches;
-      expect(() => conv2d(x, w, null, { stride: 2, dilation: 2, version: 's2d' })).toThrow(/version 's2d' cannot run dilation 2x2.*\[1, 3, 35, 35\]/);
-      expect(() => conv2d(x, w, null, { stride: 1, version: 's2d' })).toThrow(/version 's2d' cannot run stride 1x1/);
+      expect(() => conv2d(x, w, null, { stride: 2, dilation: 2, version: '04_winograd_s2d' })).toThrow(/version '04_winograd_s2d' cannot run dilation 2x2.*\[1, 3, 35, 35\]/);
+      expect(() => conv2d(x, w, null, { stride: 1, version: '04_winograd_s2d' })).toThrow(/version '04_winograd_s2d' cannot run stride 1x1/);
       expect(gpu!.stats.dispatches).toBe(after);
     });
     expect(gpu!.stats.dispatches).toBeGreaterThanOrEqual(before);
@@ -184,9 +184,9 @@ describe.skipIf(!gpu)('the GPU path through matmul/05 and 06 with K steps of 16,
           const W = Tensor.fromArray(w, c.w);
           const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
           return [
-            await conv2d(X, W, Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: 'gemm' }).data(),
-            await conv2dBackwardData(DY, W, c.x, { ...c.opts, version: 'gemm' }).data(),
-            await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: 'gemm' }).data(),
+            await conv2d(X, W, Tensor.fromArray(b, [s.k]), { ...c.opts, relu: true, version: '05_tiled_gemm' }).data(),
+            await conv2dBackwardData(DY, W, c.x, { ...c.opts, version: '05_tiled_gemm' }).data(),
+            await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: '05_tiled_gemm' }).data(),
           ];
         });
         expectClose(y!, conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: 'forward 05' });
@@ -304,15 +304,15 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
         const before = d.stats.dispatches;
         const results = [];
         for (const v of CONV_VERSIONS) {
-          limit = v === 'im2col' || v === 'gemm' ? fakeCol : fake;
+          limit = v === '02_im2col' || v === '05_tiled_gemm' ? fakeCol : fake;
           results.push(await conv2d(X, W, null, { ...c.opts, version: v }).data());
         }
         for (const v of DGRAD_VERSIONS) {
-          limit = v === 'gemm' ? fakeCol : fake;
+          limit = v === '05_tiled_gemm' ? fakeCol : fake;
           results.push(await conv2dBackwardData(DY, W, xs, { ...c.opts, version: v }).data());
         }
         for (const v of WGRAD_VERSIONS) {
-          limit = v === 'gemm' ? fakeCol : fake;
+          limit = v === '05_tiled_gemm' ? fakeCol : fake;
           results.push(await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: v }).data());
         }
         return { results, dispatched: d.stats.dispatches - before };
@@ -349,9 +349,9 @@ describe.skipIf(!gpu)('conv2d runs batch chunks when a binding is small', () => 
         const W = Tensor.fromArray(w, c.w);
         const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
         const before = d.stats.dispatches;
-        const y = await conv2d(X, W, null, { ...c.opts, version: 'winograd' }).data();
-        const dx = await conv2dBackwardData(DY, W, xs, { ...c.opts, version: 'winograd' }).data();
-        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: 'winograd' }).data();
+        const y = await conv2d(X, W, null, { ...c.opts, version: '04_winograd' }).data();
+        const dx = await conv2dBackwardData(DY, W, xs, { ...c.opts, version: '04_winograd' }).data();
+        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: '04_winograd' }).data();
         return { y, dx, dw, dispatched: d.stats.dispatches - before };
       });
       expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: 'chunked winograd y' });
@@ -373,8 +373,8 @@ describe.skipIf(!gpu)('split-K weight gradient', () => {
     expect(planWgrad(gpu!, s).slices).toBeGreaterThan(1);
     const x = Tensor.fromArray(f32(product(c.x), 21), c.x);
     const dy = Tensor.fromArray(f32(s.n * s.k * s.oh * s.ow, 22), [s.n, s.k, s.oh, s.ow]);
-    const a = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: 'splitk' }).data());
-    const b = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: 'splitk' }).data());
+    const a = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: '03_implicit_gemm' }).data());
+    const b = await tidy(() => conv2dBackwardWeight(x, dy, c.w, { ...c.opts, version: '03_implicit_gemm' }).data());
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     x.dispose();
     dy.dispose();
@@ -385,39 +385,39 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
   const fake = (isCpu: boolean) => ({ info: { isCpu }, maxBinding: 2 ** 31 - 4, alignment: 256 }) as unknown as Device;
   const conv2 = convShape([128, 96, 27, 27], [256, 96, 5, 5], { padding: 2 });
   it('a GPU adapter gets im2col + tiled GEMM for every pass of a big conv', () => {
-    expect(selectConv2d(conv2, fake(false)).version).toBe('gemm');
-    expect(selectConv2dBackwardData(conv2, fake(false)).version).toBe('gemm');
-    expect(selectConv2dBackwardWeight(conv2, fake(false)).version).toBe('gemm');
+    expect(selectConv2d(conv2, fake(false)).version).toBe('05_tiled_gemm');
+    expect(selectConv2dBackwardData(conv2, fake(false)).version).toBe('05_tiled_gemm');
+    expect(selectConv2dBackwardWeight(conv2, fake(false)).version).toBe('05_tiled_gemm');
     expect(explainConv2d(conv2, fake(false))).toMatch(/GPU adapter/);
   });
   it('a CPU driver takes Winograd for stride-1 convs with enough channels, else the register-blocked kernels', () => {
-    expect(selectConv2d(conv2, fake(true)).version).toBe('winograd');
+    expect(selectConv2d(conv2, fake(true)).version).toBe('04_winograd');
     expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer/);
-    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('winograd');
-    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('winograd');
+    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('04_winograd');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('04_winograd');
     expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
     // CONV_TUNING.winogradWgrad = false keeps the direct weight gradient (exact zeros where all products are zero)
     CONV_TUNING.winogradWgrad = false;
     try {
-      expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('splitk');
+      expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('03_implicit_gemm');
     } finally {
       CONV_TUNING.winogradWgrad = true;
     }
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
-    expect(selectConv2d(conv1, fake(true)).version).toBe('s2d');
+    expect(selectConv2d(conv1, fake(true)).version).toBe('04_winograd_s2d');
     expect(explainConv2d(conv1, fake(true))).toMatch(/^space-to-depth \(block 4\): 3x11x11 taps at stride 4 become 48x3x3 at stride 1, then Winograd F\(4x4, 3x3\).*3\.24x fewer multiplies/);
-    expect(selectConv2d(conv1, fake(false)).version).toBe('gemm');
-    expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('implicit');
-    expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('splitk');
+    expect(selectConv2d(conv1, fake(false)).version).toBe('05_tiled_gemm');
+    expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('03_implicit_gemm');
+    expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('03_implicit_gemm');
     // few channels: the transforms would cost as much as they save
     const thin = convShape([8, 8, 27, 27], [64, 8, 3, 3], { padding: 1 });
-    expect(selectConv2d(thin, fake(true)).version).toBe('implicit');
-    expect(selectConv2dBackwardData(thin, fake(true)).version).toBe('implicit'); // its dx has 8 channels
+    expect(selectConv2d(thin, fake(true)).version).toBe('03_implicit_gemm');
+    expect(selectConv2dBackwardData(thin, fake(true)).version).toBe('03_implicit_gemm'); // its dx has 8 channels
     // a 1x1 conv saves nothing
-    expect(selectConv2d(convShape([8, 64, 13, 13], [64, 64, 1, 1]), fake(true)).version).toBe('implicit');
+    expect(selectConv2d(convShape([8, 64, 13, 13], [64, 64, 1, 1]), fake(true)).version).toBe('03_implicit_gemm');
   });
   it('a small conv stays off the GPU path (too few 128x128 tiles)', () => {
-    expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('gemm');
+    expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('05_tiled_gemm');
   });
   it('matmul: workgroup-memory tiles for big GEMMs, split-K dots for small outputs on a GPU', () => {
     expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(false)).version).toBe('prefetch');
@@ -437,16 +437,16 @@ describe.skipIf(!gpu)('conv2d version selection', () => {
   it('explains its choice in a sentence', () => {
     const s: ConvShape = convShape([8, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
     const c = selectConv2d(s, gpu!);
-    expect([...CONV_VERSIONS, 'winograd']).toContain(c.version);
+    expect([...CONV_VERSIONS, '04_winograd']).toContain(c.version);
     // lavapipe (what CI runs): Winograd; a GPU adapter: the implicit kernel (too few 128x128 tiles for its GEMM path)
-    expect(c.version).toBe(gpu!.info.isCpu ? 'winograd' : 'implicit');
+    expect(c.version).toBe(gpu!.info.isCpu ? '04_winograd' : '03_implicit_gemm');
     expect(explainConv2d(s, gpu!)).toMatch(gpu!.info.isCpu ? /^Winograd F\(4x4, 3x3\)/ : /^implicit GEMM: .*workgroups/);
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
     if (gpu!.info.isCpu) expect(explainConv2d(conv1, gpu!)).toMatch(/^space-to-depth \(block 4\)/);
     // too few output channels for Winograd: the strided conv stays on 03
-    if (gpu!.info.isCpu) expect(selectConv2d(convShape([8, 3, 227, 227], [8, 3, 11, 11], { stride: 4 }), gpu!).version).toBe('implicit');
+    if (gpu!.info.isCpu) expect(selectConv2d(convShape([8, 3, 227, 227], [8, 3, 11, 11], { stride: 4 }), gpu!).version).toBe('03_implicit_gemm');
     const tiny = convShape([1, 3, 5, 5], [4, 3, 3, 3], {});
-    expect(selectConv2d(tiny, gpu!).version).toBe('naive');
+    expect(selectConv2d(tiny, gpu!).version).toBe('01_naive');
     expect(explainConv2d(tiny, gpu!)).toMatch(/^direct conv: .*workgroup/);
   });
 });

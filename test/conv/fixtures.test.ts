@@ -6,7 +6,7 @@ import { expectClose } from '../helpers/check.js';
 import { Tensor, tidy, sum, mul } from '../../src/tensor/index.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
-import { conv2d, CONV_VERSIONS, type Conv2dOptions } from '../../src/tensor/ops/conv2d.js';
+import { conv2d, CONV_VERSIONS, type Conv2dOptions } from '../../src/tensor/ops/conv2d/index.js';
 
 const file = new URL('../fixtures/conv2d.safetensors', import.meta.url).pathname;
 const { tensors, metadata } = await readSafetensorsFile(file);

@@ -1,8 +1,8 @@
-// Winograd's F(m, r) matrices (src/tensor/ops/winograd.ts), in float64: the transformed
+// Winograd's F(m, r) matrices (src/tensor/ops/conv2d/winograd_matrices.ts), in float64: the transformed
 // correlation equals the direct one for every tile size the conv kernels use, and the
 // float32 rounding error of the chosen points stays small.
 import { describe, expect, it } from 'vitest';
-import { winograd1D, winogradCorrelate1D, winogradSaving, winogradTileFor } from '../../src/tensor/ops/winograd.js';
+import { winograd1D, winogradCorrelate1D, winogradSaving, winogradTileFor } from '../../src/tensor/ops/conv2d/winograd_matrices.js';
 import { randomArray } from '../helpers/check.js';
 
 describe('Winograd F(m, r) matrices (pure, float64)', () => {

@@ -1,7 +1,7 @@
 // float64 CPU reference for conv2d and its two gradients, written straight from the
 // definitions (see docs/conv2d.md). Slow but obviously right; used by the tests and the
 // benchmark (on a sample of outputs there).
-import type { ConvShape } from '../../src/tensor/ops/conv2d.js';
+import type { ConvShape } from '../../src/tensor/ops/conv2d/index.js';
 
 /** y[n, co, oy, ox] = b[co] + sum_{ci, ky, kx} x[n, g*Cg+ci, iy, ix] * w[co, ci, ky, kx] (ReLU if asked). */
 export function conv2dRef(s: ConvShape, x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number> | null, relu = false): Float64Array {

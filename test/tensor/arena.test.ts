@@ -11,7 +11,7 @@ import { matmulRef } from '../reference/matmul.js';
 import {
   add, arenaLayout, axpy_, BufferPool, fill_, gradSlotStats, keep, matmul, rand, relu, spaceToDepth, sum, sumAxes, Tensor, tidy, type Shape,
 } from '../../src/tensor/index.js';
-import { conv2d, conv2dBackwardWeight, convShape, type WgradVersion } from '../../src/tensor/ops/conv2d.js';
+import { conv2d, conv2dBackwardWeight, convShape, type WgradVersion } from '../../src/tensor/ops/conv2d/index.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { maxPool2d } from '../../src/tensor/ops/pool.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential, ReLU, Flatten } from '../../src/layers/index.js';
@@ -105,7 +105,7 @@ describe.skipIf(!gpu)('ops on arena slots', () => {
   });
 
   const s = convShape([2, 6, 9, 11], [6, 3, 3, 3], { padding: 1, groups: 2 });
-  const versions: WgradVersion[] = ['naive', 'splitk', 'gemm', 'winograd'];
+  const versions: WgradVersion[] = ['01_naive', '03_implicit_gemm', '05_tiled_gemm', '04_winograd'];
   for (const version of versions) {
     it(`conv2d forward from slot weights, and the ${version} weight gradient into a slot`, async () => {
       const xv = Float32Array.from(randomArray(product([2, 6, 9, 11]), 5));
@@ -180,7 +180,7 @@ describe.skipIf(!gpu)('ops on arena slots', () => {
 
 describe.skipIf(!gpu)('autograd writes a flat optimizer\'s gradients into their slots', () => {
   const make = (flat: boolean) => {
-    // conv1 strided (on a CPU driver: the 's2d' version, whose weight gradient comes from
+    // conv1 strided (on a CPU driver: the '04_winograd_s2d' version, whose weight gradient comes from
     // spaceToDepth's backward), batch norm (weight and bias gradients from one dispatch),
     // conv2 stride 1, a Linear whose weight is used once
     const model = new Sequential(

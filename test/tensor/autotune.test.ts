@@ -10,7 +10,7 @@ import {
   convKey, emptyTuneCache, gemmKey, getTuneCache, setTuneCache, startRecording, stopRecording,
   Tensor, tidy, tuneProblem, validateTuneCache, type RecordedProblem, type TuneCache,
 } from '../../src/tensor/index.js';
-import { conv2d, convShape, explainConv2d, ruleConv2d, selectConv2d, selectConv2dBackwardWeight } from '../../src/tensor/ops/conv2d.js';
+import { conv2d, convShape, explainConv2d, ruleConv2d, selectConv2d, selectConv2dBackwardWeight } from '../../src/tensor/ops/conv2d/index.js';
 import { gemmProblem, selectMatmul } from '../../src/tensor/ops/matmul.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { alexnet } from '../../src/models/alexnet.js';
@@ -30,17 +30,17 @@ describe.skipIf(!gpu)('selectors with an autotune table', () => {
   const s = convShape([2, 16, 12, 12], [16, 16, 3, 3], { padding: 1 });
   const table = (adapter: string, choice: string): TuneCache => ({
     format: 1,
-    adapters: { [adapter]: { [convKey('conv2d', s)]: { choice, rule: 'winograd', ms: { [choice]: 1.5, winograd: 3 } } } },
+    adapters: { [adapter]: { [convKey('conv2d', s)]: { choice, rule: '04_winograd', ms: { [choice]: 1.5, '04_winograd': 3 } } } },
   });
 
   it('use this adapter\'s measured choice, say so, and compute the same result with it', async () => {
     const rule = ruleConv2d(s, gpu!).version;
-    const other = rule === 'im2col' ? 'implicit' : 'im2col';
+    const other = rule === '02_im2col' ? '03_implicit_gemm' : '02_im2col';
     setTuneCache(table(gpu!.describe(), other));
     try {
       const c = selectConv2d(s, gpu!);
       expect(c.version).toBe(other);
-      expect(c.why).toMatch(new RegExp(`^${other}: autotuned on this adapter \\(${other} 1\\.50 ms, winograd 3\\.00 ms; the rule would take winograd\\)`));
+      expect(c.why).toMatch(new RegExp(`^${other}: autotuned on this adapter \\(${other} 1\\.50 ms, 04_winograd 3\\.00 ms; the rule would take 04_winograd\\)`));
       expect(explainConv2d(s, gpu!)).toMatch(/autotuned/);
       // the op follows the table (and its result is still the convolution)
       const xv = Float32Array.from(randomArray(2 * 16 * 144, 1));
@@ -56,7 +56,7 @@ describe.skipIf(!gpu)('selectors with an autotune table', () => {
 
   it('ignore another adapter\'s entries, an unknown version, and no table', () => {
     const rule = ruleConv2d(s, gpu!).version;
-    for (const t of [table('some other GPU / driver 1.0', 'im2col'), table(gpu!.describe(), 'fft'), null]) {
+    for (const t of [table('some other GPU / driver 1.0', '02_im2col'), table(gpu!.describe(), 'fft'), table(gpu!.describe(), 'implicit'), null]) {
       setTuneCache(t);
       expect(selectConv2d(s, gpu!).version).toBe(rule);
     }
@@ -87,8 +87,8 @@ describe.skipIf(!gpu)('the tuner', () => {
     const e = await tuneProblem(gpu!, p, { runs: 1 });
     expect(e.rule).toBe(selectConv2dBackwardWeight(s, gpu!).version);
     expect(Object.keys(e.ms).length).toBeGreaterThanOrEqual(2);
-    expect(e.ms.naive).toBeUndefined(); // the oracle is not a candidate (unless the rule picks it)
-    expect(e.skipped?.winograd).toMatch(/stride/);
+    expect(e.ms['01_naive']).toBeUndefined(); // the oracle is not a candidate (unless the rule picks it)
+    expect(e.skipped?.['04_winograd']).toMatch(/stride/);
     const fastest = Object.entries(e.ms).sort((a, b) => a[1] - b[1])[0]![0];
     expect(e.choice).toBe(fastest);
   });
@@ -126,7 +126,7 @@ describe.skipIf(!gpu)('the tuner', () => {
     for (const p of problems) {
       if (p.op !== 'conv2d') continue;
       const rule = ruleConv2d(p.shape as never, gpu!).version;
-      entries[p.key] = { choice: rule === 'implicit' ? 'im2col' : 'implicit', rule, ms: {} };
+      entries[p.key] = { choice: rule === '03_implicit_gemm' ? '02_im2col' : '03_implicit_gemm', rule, ms: {} };
     }
     setTuneCache({ format: 1, adapters: { [gpu!.describe()]: entries } });
     try {

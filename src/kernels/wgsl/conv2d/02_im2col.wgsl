@@ -7,7 +7,7 @@
 //             q   = oy*OW + ox             over OH*OW columns
 //           then, per image n and group g:  y[n, g*Kg .. (g+1)*Kg, :] = W_g · col[n, rows of g, :]
 //           with W_g = w[g*Kg .. (g+1)*Kg, :] viewed as [Kg, Cg*KH*KW]  (M = Kg, N = OH*OW,
-//           K = Cg*KH*KW), and bias + ReLU in bias_act.wgsl afterwards.
+//           K = Cg*KH*KW), and bias + ReLU in 02_im2col_bias_act.wgsl afterwards.
 // Layout:   x NCHW from x_off (batch chunk); col [nb, C*KH*KW, OH*OW] contiguous (LAYOUT 0,
 //           one GEMM per image), or col [C*KH*KW, nb*OH*OW] (LAYOUT 1, pixel-major across the
 //           batch: one GEMM over every pixel of the chunk, the GPU path 'gemm' in conv2d.ts,

@@ -1,4 +1,4 @@
-// conv2d/pack_dy.wgsl — dy re-laid out channel-last per group, for wgrad_02_splitk.wgsl.
+// conv2d/pack_dy.wgsl — dy re-laid out channel-last per group, for 03_implicit_gemm_wgrad.wgsl.
 //
 // Math:     a copy plus zero padding:  dyt[g, q, j] = dy[n, g*Kg + j, oy, ox]
 //           with q = (n*OH + oy)*OW + ox over the Q = N*OH*OW pixels of the batch chunk and

@@ -4,7 +4,7 @@
 //           MODE 0 (forward, 03_implicit_gemm): wp[g, r, j] = w[g*Kg + j, r]
 //             r = (ci*KH + ky)*KW + kx runs over the R = Cg*KH*KW reduction taps of a group,
 //             j over the group's output channels, padded with zeros up to J = `cols`.
-//           MODE 1 (data gradient, dgrad_02_implicit): wp[g, r, j] = w[g*Kg + co, j, ky, kx]
+//           MODE 1 (data gradient, 03_implicit_gemm_dgrad): wp[g, r, j] = w[g*Kg + co, j, ky, kx]
 //             r = (co*KH + ky)*KW + kx runs over R = Kg*KH*KW, j over the group's input
 //             channels ci, padded up to J = `cols`.
 //           Either way a group's packed block is [R, J], contiguous along j, so the conv

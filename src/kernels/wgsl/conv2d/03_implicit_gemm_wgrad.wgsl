@@ -1,4 +1,4 @@
-// conv2d/wgrad_02_splitk.wgsl — weight gradient as an implicit GEMM split over pixels
+// conv2d/03_implicit_gemm_wgrad.wgsl — weight gradient as an implicit GEMM split over pixels
 // (split-K), writing partial sums; wgrad_reduce.wgsl adds them in a fixed order.
 //
 // Math:     dw[g*Kg + j, r] = sum_{q} dy[n, g*Kg + j, oy, ox] * x[n, g*Cg + ci, iy, ix]
@@ -19,7 +19,7 @@
 // Memory:   no workgroup memory, no barriers.
 // Bounds:   taps past R are clamped for loads and not stored; padding taps select 0; channels
 //           past Kg are zero columns of dyt and not stored.
-// Changed from wgrad_01_naive: 2-D register blocks instead of one weight per invocation, and
+// Changed from 01_naive_wgrad: 2-D register blocks instead of one weight per invocation, and
 //           S times more workgroups (each with an S times shorter sum), so small layers such
 //           as conv1 (R = 363) still fill the machine.
 

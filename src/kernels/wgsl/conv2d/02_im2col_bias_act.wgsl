@@ -1,4 +1,4 @@
-// conv2d/bias_act.wgsl — the epilogue of 02_im2col as its own pass: y += bias[co], then ReLU.
+// conv2d/02_im2col_bias_act.wgsl — the epilogue of 02_im2col as its own pass: y += bias[co], then ReLU.
 //
 // Math:     y[n, co, q] = y[n, co, q] + bias[co]   (EPILOGUE 1),  then max(., 0) (EPILOGUE 2).
 //           (03_implicit_gemm does this in registers before its only store.)

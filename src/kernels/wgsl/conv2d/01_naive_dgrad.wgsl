@@ -1,4 +1,4 @@
-// conv2d/dgrad_01_gather.wgsl — data gradient dx, one invocation per input value, by gather.
+// conv2d/01_naive_dgrad.wgsl — data gradient dx, one invocation per input value, by gather.
 //
 // Math:     forward: y[n, co, oy, ox] += x[n, c, iy, ix] * w[co, ci, ky, kx] whenever
 //             iy = oy*sh - ph + ky*dh  and  ix = ox*sw - pw + kx*dw   (c = g*Cg + ci).

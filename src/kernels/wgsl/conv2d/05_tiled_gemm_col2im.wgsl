@@ -1,8 +1,9 @@
-// conv2d/dgrad_03_col2im.wgsl — the data gradient's second half on the GPU path: fold the
+// conv2d/05_tiled_gemm_col2im.wgsl — the data gradient's second half on the GPU path: fold the
 // column gradient back onto the image (col2im), as a gather, so no two invocations add
 // into the same element.
 //
-// Math:     the first half is one GEMM per group (matmul/05_tiled.wgsl, in conv2d.ts):
+// Math:     the first half is one GEMM per group (matmul/06_tiled_prefetch.wgsl by default,
+//           or 05: GPU_GEMM; host code in src/tensor/ops/conv2d/05_tiled_gemm.ts):
 //             dcol[g's rows, :] = W_gᵀ · dy_g        dcol [C*KH*KW, nb*OH*OW], pixel-major
 //           (the transpose of the forward pass's y = W·col). Then every input element sums
 //           the column entries that the forward im2col (02, LAYOUT 1) copied it into:

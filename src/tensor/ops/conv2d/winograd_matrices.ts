@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Winograd's minimal filtering F(m, r): m outputs of an r-tap correlation from
 // alpha = m + r - 1 multiplies instead of m*r, and its 2-D nesting F(my x mx, ry x rx).
-// Pure float64 math, no GPU: the conv2d op passes these matrices to the kernels
+// Pure float64 math, no GPU: rung 04 (04_winograd.ts) passes these matrices to the kernels
 // src/kernels/wgsl/conv2d/04_winograd_*.wgsl (docs/conv2d.md, "Winograd").
 //
 // The matrices come from a choice of alpha points, alpha - 1 finite ones plus "infinity"

@@ -1,4 +1,4 @@
-// conv2d/04_winograd_output.wgsl — Winograd step 3 of 3: turn each tile's AY x AX products
+// conv2d/04_winograd_3_output.wgsl — Winograd step 3 of 3: turn each tile's AY x AX products
 // back into my x mx output pixels, Y = Aᵀ_y M A_x, then bias and ReLU.
 //
 // Math:     y[n, k, ty*my + i, tx*mx + j] = sum_{a, b} AT_y[i, a] * M[n, a*AX + b, k, ty, tx] * AT_x[j, b]

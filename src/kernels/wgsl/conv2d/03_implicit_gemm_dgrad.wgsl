@@ -1,5 +1,5 @@
-// conv2d/dgrad_02_implicit.wgsl — data gradient as an implicit GEMM: the gather of
-// dgrad_01_gather.wgsl, register-blocked like 03_implicit_gemm.wgsl.
+// conv2d/03_implicit_gemm_dgrad.wgsl — data gradient as an implicit GEMM: the gather of
+// 01_naive_dgrad.wgsl, register-blocked like 03_implicit_gemm.wgsl.
 //
 // Math:     dx[n, g*Cg + ci, iy, ix] = sum_{co < Kg, ky, kx} dy[n, g*Kg + co, oy, ox] * w[g*Kg + co, ci, ky, kx]
 //             over the taps whose output position is integral and inside dy:
@@ -20,8 +20,8 @@
 // UNIT_STRIDE (sh = sw = 1, set by the host): one flat loop over the taps r = (co, ky, kx)
 //           with counters, like 03_implicit_gemm.wgsl, and no division: oy = iy + ph - ky*dh
 //           directly. The general loop above divides (ty / sh) per pixel per tap; a CPU
-//           driver has no SIMD integer division, so on lavapipe that loop ran conv2-5's data
-//           gradient at 14.5 GFLOP/s against the forward pass's 22-24.
+//           driver has no SIMD integer division, so that loop ran conv2-5's data gradient
+//           well below the forward pass's speed on lavapipe (figures: docs/conv2d.md).
 // Threads:  workgroup (bx, by, g*sh*sw + phase): invocation l owns PIX input pixels of that
 //           phase, m = (bx*PIX + i)*WG + l over the phase's N*Hp*Wp pixels
 //           (iy = ry0 + u*sh, ix = rx0 + v*sw), and the 4*COV input channels
@@ -31,7 +31,7 @@
 // Memory:   no workgroup memory, no barriers.
 // Bounds:   pixels past M are clamped for loads and not stored; invalid taps select 0 (the
 //           address is clamped to 0 first); channels past Cg are zero columns, not stored.
-// Changed from dgrad_01_gather: PIX*4*COV outputs per invocation instead of one, so each
+// Changed from 01_naive_dgrad: PIX*4*COV outputs per invocation instead of one, so each
 //           dy value is loaded once per 4*COV channels and each weight once per PIX*WG pixels;
 //           and strided convolutions skip the non-integral taps by phase instead of testing
 //           every tap of every pixel.

@@ -1,4 +1,4 @@
-// conv2d/04_winograd_weight.wgsl — Winograd step 0: transform every filter, U = G_y g G_xᵀ,
+// conv2d/04_winograd_1_weight.wgsl — Winograd step 0: transform every filter, U = G_y g G_xᵀ,
 // straight into the packed layout that 03_implicit_gemm reads as a 1x1 convolution.
 //
 // Math:     U[xi, g, ci, j] = sum_{ky, kx} G_y[xi_y, ky] * f[ky, kx] * G_x[xi_x, kx],

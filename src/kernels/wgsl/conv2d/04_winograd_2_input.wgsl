@@ -1,4 +1,4 @@
-// conv2d/04_winograd_input.wgsl — Winograd step 1 of 3: cut the input into overlapping
+// conv2d/04_winograd_2_input.wgsl — Winograd step 1 of 3: cut the input into overlapping
 // tiles and transform each one, V = Bᵀ_y d B_x (or, for the weight gradient, also dy's
 // tiles: D = G_y dy G_xᵀ — the same kernel with other matrices and tile sizes).
 //
@@ -20,7 +20,7 @@
 //           convolution with AY*AX*groups groups. LAYOUT 1 (dy's tiles for the weight
 //           gradient): channel-last per group, V[xi*groups + g, n*TH*TW + t, j] with
 //           c = g*Cg + j and rows of `cols` >= Cg values (zeros past Cg) — the layout
-//           pack_dy.wgsl makes for wgrad_02_splitk, written here directly instead.
+//           pack_dy.wgsl makes for 03_implicit_gemm_wgrad, written here directly instead.
 //           Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
 // Threads:  one invocation per (n, c, ty, tx), tx fastest (LAYOUT 1: per (n, ty, tx, g,
 //           j < cols), j fastest); 256 per workgroup on a 2-D grid.

@@ -1,0 +1,42 @@
+// The ladder's listing (conv2dVersions): every (version, pass) once, names that the ops and
+// the autotuner accept, kernel files that exist, and `unsupported` naming what a version
+// cannot compute. No GPU needed.
+import { describe, expect, it } from 'vitest';
+import { WGSL } from '../../src/kernels/wgsl.generated.js';
+import {
+  ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2dVersions, convShape,
+} from '../../src/tensor/ops/conv2d/index.js';
+
+describe('conv2dVersions', () => {
+  const list = conv2dVersions();
+  const conv2 = convShape([8, 96, 27, 27], [256, 96, 5, 5], { padding: 2 });
+  const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+
+  it('lists each pass of each version once, forward first, under the names the ops take', () => {
+    const keys = list.map((v) => `${v.pass} ${v.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(list.filter((v) => v.pass === 'forward').map((v) => v.name)).toEqual([...ALL_CONV_VERSIONS]);
+    expect(list.filter((v) => v.pass === 'dgrad').map((v) => v.name)).toEqual([...ALL_DGRAD_VERSIONS]);
+    expect(list.filter((v) => v.pass === 'wgrad').map((v) => v.name)).toEqual([...ALL_WGRAD_VERSIONS]);
+    expect(ALL_CONV_VERSIONS).toEqual(['01_naive', '02_im2col', '03_implicit_gemm', '04_winograd', '04_winograd_s2d', '05_tiled_gemm']);
+  });
+
+  it('names kernel files that exist', () => {
+    for (const v of list) {
+      expect(v.wgsl.length, `${v.pass} ${v.name}`).toBeGreaterThan(0);
+      for (const f of v.wgsl) expect(WGSL[f], `${v.pass} ${v.name}: ${f}`).toBeTypeOf('string');
+      // 05 is the matmul ladder's tiled GEMM between im2col-style passes
+      if (v.name === '05_tiled_gemm') expect(v.wgsl.some((f) => /^matmul\/0[56]_/.test(f))).toBe(true);
+    }
+  });
+
+  it('says why a version cannot run a shape (Winograd needs stride 1; s2d a stride)', () => {
+    const why = (name: string, pass: string, s: typeof conv1) => list.find((v) => v.name === name && v.pass === pass)!.unsupported(s);
+    for (const v of list) if (v.name !== '04_winograd_s2d') expect(v.unsupported(conv2), `${v.pass} ${v.name}`).toBeNull();
+    expect(why('04_winograd_s2d', 'forward', conv2)).toMatch(/stride 1x1/);
+    expect(why('04_winograd', 'forward', conv1)).toMatch(/stride 4x4/);
+    expect(why('04_winograd', 'dgrad', conv1)).toMatch(/needs stride 1/);
+    expect(why('04_winograd_s2d', 'forward', conv1)).toBeNull();
+    expect(why('03_implicit_gemm', 'wgrad', conv1)).toBeNull();
+  });
+});
