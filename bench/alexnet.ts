@@ -15,7 +15,7 @@ import { formatProfile, profileTrainStep } from '../src/train/profile.js';
 import { median, type BenchRow } from './common.js';
 import { tuneTrainStep } from '../src/train/tune.js';
 import { setTuneCache } from '../src/tensor/autotune.js';
-import { formatTuneTable } from '../src/node/cli.js';
+import { formatTuneTable } from '../src/node/commands/tune.js';
 
 /** The peers' benchmark model: AlexNet 2012 without LRN and grouping. */
 export function peerAlexnet(numClasses = 2, inputSize = 227, seed = 1): Sequential {

@@ -10,6 +10,12 @@ import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { mulberry32 } from '../tensor/rng.js';
+import { getDevice } from '../tensor/index.js';
+import { formatFixed } from '../train/progress.js';
+import { loadCheckpoint } from './commands/checkpoint.js';
+import { parseInteger, type CliIO, type CommandContext } from './commands/common.js';
+import { predictFiles } from './commands/predict.js';
+import { train } from './commands/train.js';
 import { drawSynthetic, SYNTHETIC_CLASSES, syntheticImageSeed } from '../data/synthetic.js';
 
 export { SYNTHETIC_CLASSES, drawSynthetic };
@@ -103,9 +109,7 @@ export const DEMO_DEFAULTS = {
 } as const;
 
 /** Generates the synthetic set, trains, saves the best checkpoint, predicts held-out images. */
-export async function runDemo(io: import('./cli.js').CliIO, o: DemoOptions = {}): Promise<DemoResult> {
-  const { train, loadCheckpoint, predictFiles } = await import('./cli.js');
-  const { formatFixed } = await import('../train/progress.js');
+export async function runDemo(io: CliIO, o: DemoOptions = {}, autotune = true): Promise<DemoResult> {
   const started = Date.now();
   const out = o.out ?? mkdtempSync(join(tmpdir(), 'webgpu-alexnet-demo-'));
   const perClass = o.perClass ?? DEMO_DEFAULTS.perClass;
@@ -132,8 +136,9 @@ export async function runDemo(io: import('./cli.js').CliIO, o: DemoOptions = {})
     out,
     verbose: o.verbose ?? 1,
     io,
+    autotune,
   });
-  const { model, meta } = await loadCheckpoint(result.bestPath);
+  const { model, meta } = await loadCheckpoint(result.bestPath, { io, autotune });
   const predictions = await predictFiles(model, meta, set.testFiles.map((t) => t.file));
   io.stdout(`\nPredictions of the best checkpoint on held-out images:\n`);
   let correct = 0;
@@ -144,7 +149,6 @@ export async function runDemo(io: import('./cli.js').CliIO, o: DemoOptions = {})
     return { file: p.file, label, predicted: p.class, probability: p.probability };
   });
   const seconds = (Date.now() - started) / 1000;
-  const { getDevice } = await import('../tensor/index.js');
   io.stdout(
     `\nDevice: ${getDevice().describe()}\n` +
       `Best val_accuracy ${formatFixed(result.bestValAccuracy, 4)}; held-out ${correct}/${predictions.length} correct; total ${formatFixed(seconds, 1)} s\n` +
@@ -154,9 +158,11 @@ export async function runDemo(io: import('./cli.js').CliIO, o: DemoOptions = {})
   return { bestValAccuracy: result.bestValAccuracy, testAccuracy: correct / predictions.length, seconds, out, predictions: rows };
 }
 
+export const DEMO_USAGE = '  demo      [--out DIR] [--epochs N] [--seed N]';
+
 /** `alexnet demo [--out DIR] [--epochs N] [--seed N]`. */
-export async function demoCommand(args: string[], io: import('./cli.js').CliIO): Promise<number> {
-  const { parseInteger } = await import('./cli.js');
+export async function demoCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const io = ctx.io;
   const { values } = parseArgs({
     args,
     options: { out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' } },
@@ -167,7 +173,7 @@ export async function demoCommand(args: string[], io: import('./cli.js').CliIO):
     out: values.out,
     epochs: parseInteger('epochs', values.epochs, 1, DEMO_DEFAULTS.epochs),
     seed: parseInteger('seed', values.seed, 0, DEMO_DEFAULTS.seed),
-  });
+  }, ctx.autotune);
   if (!(r.bestValAccuracy > 0.85)) io.stderr(`alexnet demo: validation accuracy ${r.bestValAccuracy} is lower than expected (> 0.85)\n`);
   return 0;
 }

@@ -15,23 +15,16 @@ export type { AtomicData } from './atomic.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './weights-file.js';
 export { saveModel, loadModel, loadWeights } from './model-io.js';
 export type { ModelMetadata, SaveOptions, LoadedModel } from './model-io.js';
-export {
-  main,
-  train,
-  buildModel,
-  makeOptimizer,
-  checkpointSaver,
-  loadCheckpoint,
-  predictFiles,
-  checkImageFolder,
-  formatConfusion,
-  readMeta,
-  UsageError,
-  USAGE,
-  PRESETS,
-  DEFAULT_INPUT_SIZE,
-  TUTORIAL_AUGMENT,
-} from './cli.js';
-export type { CliIO, TrainOptions, TrainResult, Prediction, CheckpointMeta, Preprocessing, BuildOptions, OptimizerName } from './cli.js';
+export { main, USAGE } from './cli.js';
+export { UsageError, PRESETS, DEFAULT_INPUT_SIZE } from './commands/common.js';
+export type { CliIO, CommandContext, OptimizerName } from './commands/common.js';
+export { buildModel, makeOptimizer, checkpointSaver, loadCheckpoint, readMeta } from './commands/checkpoint.js';
+export type { CheckpointMeta, Preprocessing, BuildOptions } from './commands/checkpoint.js';
+export { train, TUTORIAL_AUGMENT } from './commands/train.js';
+export type { TrainOptions, TrainResult } from './commands/train.js';
+export { predictFiles } from './commands/predict.js';
+export type { Prediction } from './commands/predict.js';
+export { formatConfusion } from './commands/evaluate.js';
+export { checkImageFolder } from './commands/images.js';
 export { runDemo, writeSyntheticSet, drawSynthetic, encodeImage, SYNTHETIC_CLASSES, DEMO_DEFAULTS } from './demo.js';
 export type { DemoOptions, DemoResult, SyntheticOptions, SyntheticSet } from './demo.js';

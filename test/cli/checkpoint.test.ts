@@ -16,7 +16,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 });
 
 import { gpu } from '../helpers/gpu.js';
-import { checkpointSaver, loadCheckpoint } from '../../src/node/cli.js';
+import { checkpointSaver, loadCheckpoint } from '../../src/node/commands/checkpoint.js';
 import { alexnet } from '../../src/models/alexnet.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { fill_ } from '../../src/tensor/index.js';

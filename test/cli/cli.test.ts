@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { destroyDevice, initDevice } from '../../src/node/device.js';
-import { main, type CliIO } from '../../src/node/cli.js';
+import { main } from '../../src/node/cli.js';
+import type { CliIO } from '../../src/node/commands/common.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 
 let hasGpu = false;

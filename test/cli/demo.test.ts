@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { checkImageFolder } from '../../src/node/cli.js';
+import { checkImageFolder } from '../../src/node/commands/images.js';
 import { decodeImage } from '../../src/node/data/index.js';
 import { drawSynthetic, SYNTHETIC_CLASSES, writeSyntheticSet } from '../../src/node/demo.js';
 

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// `alexnet evaluate MODEL DIR`: loss, accuracy and the confusion matrix of a checkpoint on a
+// folder of labelled images (labels by the model's class order).
+
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { imageDatasetFromFiles } from '../data/index.js';
+import { evaluate } from '../../train/fit.js';
+import { formatFixed } from '../../train/progress.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { parseInteger, UsageError, type CommandContext } from './common.js';
+import { checkImageFolder, listImages } from './images.js';
+
+export const EVALUATE_USAGE = '  evaluate  MODEL DIR [--batch-size N] [--workers N] [--json]';
+
+/** A confusion matrix as an aligned text table (rows: true class, columns: predicted). */
+export function formatConfusion(classNames: readonly string[], m: number[][]): string {
+  const width = Math.max(9, ...classNames.map((c) => c.length), ...m.flat().map((v) => String(v).length)) + 2;
+  const pad = (s: string) => s.padStart(width);
+  const lines = [pad('true\\pred') + classNames.map(pad).join('')];
+  classNames.forEach((c, i) => lines.push(pad(c) + (m[i] ?? []).map((v) => pad(String(v))).join('')));
+  return lines.join('\n') + '\n';
+}
+
+export async function evaluateCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const io = ctx.io;
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean' }, 'batch-size': { type: 'string' }, workers: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [modelPath, dir, ...extra] = positionals;
+  if (modelPath === undefined || dir === undefined || extra.length) throw new UsageError('usage: alexnet evaluate MODEL DIR [--json] [--batch-size N]');
+  const batchSize = parseInteger('batch-size', values['batch-size'], 1, 32);
+  const classes = checkImageFolder(dir, 'DIR', 1);
+  const { model, meta } = await loadCheckpoint(modelPath, ctx);
+  const unknown = classes.filter((c) => !meta.classNames.includes(c));
+  if (unknown.length) throw new UsageError(`${dir}: class folder(s) ${unknown.join(', ')} are not among the model's classes (${meta.classNames.join(', ')})`);
+  // Label by the model's class order, even when DIR has only some of the classes.
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const c of classes) {
+    for (const f of listImages(join(dir, c))) {
+      files.push(f);
+      labels.push(meta.classNames.indexOf(c));
+    }
+  }
+  const ds = imageDatasetFromFiles(files, labels, meta.classNames, {
+    imageSize: [meta.inputSize, meta.inputSize],
+    rescale: meta.preprocessing.rescale,
+    resizeMode: meta.preprocessing.resizeMode,
+    shuffle: false,
+    seed: 0,
+    workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
+    warn: (m) => io.stderr(m + '\n'),
+  });
+  const r = await evaluate(model, ds, { batchSize, confusionMatrix: true });
+  const confusion = r.confusion!.slice(0, meta.classNames.length).map((row) => row.slice(0, meta.classNames.length));
+  if (values.json) {
+    io.stdout(JSON.stringify({ loss: r.loss, accuracy: r.accuracy, count: r.count, skipped: r.skipped, classNames: meta.classNames, confusion }, null, 2) + '\n');
+  } else {
+    io.stdout(`${r.count} images${r.skipped ? ` (${r.skipped} unreadable, skipped)` : ''}\nloss: ${formatFixed(r.loss, 4)} - accuracy: ${formatFixed(r.accuracy, 4)}\n\n`);
+    io.stdout(formatConfusion(meta.classNames, confusion));
+  }
+  return 0;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Image folders as the commands take them: one subfolder per class, checked before any work.
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './common.js';
+
+export const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
+
+/** Class subfolders of an image folder (sorted, hidden ones skipped); checks it is usable for training. */
+export function checkImageFolder(dir: string, flag: string, minClasses = 2): string[] {
+  if (!existsSync(dir)) throw new UsageError(`${flag} ${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: not a folder`);
+  const classes = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (classes.length < minClasses) {
+    throw new UsageError(
+      `${flag} ${dir}: found ${classes.length} class folder(s)${classes.length ? ` (${classes.join(', ')})` : ''}; ` +
+        `a classifier needs at least ${minClasses}, one subfolder per class (e.g. ${dir}/cats, ${dir}/dogs)`,
+    );
+  }
+  const empty = classes.filter((c) => !hasImage(join(dir, c)));
+  if (empty.length) throw new UsageError(`${flag} ${dir}: no .jpg/.jpeg/.png images in ${empty.join(', ')}`);
+  return classes;
+}
+
+function hasImage(dir: string): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && IMAGE_EXTENSIONS.test(e.name)) return true;
+    if (e.isDirectory() && !e.name.startsWith('.') && hasImage(join(dir, e.name))) return true;
+  }
+  return false;
+}
+
+/** The image files under `dir` (recursively, sorted, hidden entries skipped). */
+export function listImages(dir: string): string[] {
+  const out: string[] = [];
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listImages(p));
+    else if (IMAGE_EXTENSIONS.test(e.name)) out.push(p);
+  }
+  return out;
+}

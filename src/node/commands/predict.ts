@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// `alexnet predict MODEL IMAGE...`: the top class and the probabilities of each image, fed
+// the way the checkpoint's metadata says (input size, rescale, resize mode).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { decodeImage, imageToChw } from '../data/index.js';
+import { predict, type TrainableModel } from '../../train/fit.js';
+import { formatFixed } from '../../train/progress.js';
+import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { UsageError, type CommandContext } from './common.js';
+
+export const PREDICT_USAGE = '  predict   MODEL IMAGE... [--json]';
+
+export interface Prediction {
+  file: string;
+  class: string;
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+/** Top class and probabilities for each image file. */
+export async function predictFiles(model: TrainableModel, meta: CheckpointMeta, files: readonly string[]): Promise<Prediction[]> {
+  const size = meta.inputSize;
+  const x = new Float32Array(files.length * 3 * size * size);
+  files.forEach((file, i) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`${file}: cannot read the image: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+    const img = decodeImage(bytes, file);
+    x.set(imageToChw(img, size, size, { rescale: meta.preprocessing.rescale, resizeMode: meta.preprocessing.resizeMode }), i * 3 * size * size);
+  });
+  const probs = await predict(model, x, { sampleShape: [3, size, size] });
+  return probs.map((p, i) => {
+    let top = 0;
+    for (let k = 1; k < p.length; k++) if (p[k]! > p[top]!) top = k;
+    const probabilities: Record<string, number> = {};
+    meta.classNames.forEach((name, k) => (probabilities[name] = p[k]!));
+    return { file: files[i]!, class: meta.classNames[top] ?? String(top), probability: p[top]!, probabilities };
+  });
+}
+
+export async function predictCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const [modelPath, ...images] = positionals;
+  if (modelPath === undefined || images.length === 0) throw new UsageError('usage: alexnet predict MODEL IMAGE... [--json]');
+  for (const f of images) if (!existsSync(f)) throw new UsageError(`${f}: no such image file`);
+  const { model, meta } = await loadCheckpoint(modelPath, ctx);
+  const results = await predictFiles(model, meta, images);
+  if (values.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
+  else for (const r of results) ctx.io.stdout(`${r.file}: ${r.class} ${formatFixed(r.probability, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// `alexnet summary`: the Keras-style layer table of a preset at an input size.
+
+import { parseArgs } from 'node:util';
+import { summary } from '../../layers/summary.js';
+import { buildModel } from './checkpoint.js';
+import { DEFAULT_INPUT_SIZE, ensureDevice, parseInteger, parsePreset, parseWidth, type CommandContext } from './common.js';
+
+export const SUMMARY_USAGE = '  summary   [--model PRESET] [--input-size N] [--classes N] [--width F]';
+
+export async function summaryCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { model: { type: 'string' }, 'input-size': { type: 'string' }, classes: { type: 'string' }, width: { type: 'string' } },
+    allowPositionals: false,
+    strict: true,
+  });
+  const preset = parsePreset(values.model, 'paper');
+  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
+  const numClasses = parseInteger('classes', values.classes, 1, 1000);
+  const width = parseWidth(values.width);
+  await ensureDevice(ctx);
+  const model = buildModel({ preset, numClasses, inputSize, seed: 0, width });
+  const { text } = summary(model, [1, 3, inputSize, inputSize]);
+  ctx.io.stdout(text.endsWith('\n') ? text : text + '\n');
+  return 0;
+}

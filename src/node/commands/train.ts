@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+// `alexnet train`: the options table (one row per flag: how it is parsed and where it goes),
+// and `train()`, callable from code (the demo uses it): data, model or resumed checkpoint,
+// optimizer, callbacks (best and last checkpoints, early stopping, CSV log), fit, history, plots.
+
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { CSVLogger } from '../csv-logger.js';
+import { imageDataset, type AugmentOptions, type ImageDataset } from '../data/index.js';
+import { writeFileAtomic } from '../atomic.js';
+import { loadModel } from '../model-io.js';
+import { writeHistoryPlots } from '../plot.js';
+import type { AlexNet } from '../../models/alexnet.js';
+import { EarlyStopping, ModelCheckpoint, type Callback, type Logs } from '../../train/callbacks.js';
+import { compile, fit } from '../../train/fit.js';
+import { History, type HistoryJSON } from '../../train/history.js';
+import { formatFixed } from '../../train/progress.js';
+import type { OptimizerState } from '../../optim/optimizer.js';
+import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING, makeOptimizer, readMeta, type CheckpointMeta } from './checkpoint.js';
+import {
+  DEFAULT_INPUT_SIZE,
+  ensureDevice,
+  parseInteger,
+  parseNumber,
+  parseOptimizer,
+  parsePreset,
+  parseVerbose,
+  parseWidth,
+  seconds,
+  UsageError,
+  type CliIO,
+  type CommandContext,
+  type OptimizerName,
+  type Preset,
+} from './common.js';
+import { checkImageFolder } from './images.js';
+
+/** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
+export const TUTORIAL_AUGMENT: AugmentOptions = {
+  rotationRange: 40,
+  widthShiftRange: 0.2,
+  heightShiftRange: 0.2,
+  shearRange: 0.2,
+  zoomRange: 0.2,
+  horizontalFlip: true,
+};
+
+export const TRAIN_USAGE = `  train     --data DIR [--val DIR | --validation-split F] [--model paper|keras-bn|torchvision]
+            [--input-size N] [--epochs N] [--batch-size N] [--optimizer sgd|adam] [--lr X]
+            [--augment] [--seed N] [--patience N] [--out DIR] [--resume FILE] [--width F]
+            [--workers N] [--verbose 0|1|2]`;
+
+export interface TrainResult {
+  history: History;
+  bestPath: string;
+  bestValAccuracy: number;
+  seconds: number;
+  files: string[];
+}
+
+
+const TRAIN_OPTIONS = {
+  data: { type: 'string' },
+  val: { type: 'string' },
+  'validation-split': { type: 'string' },
+  model: { type: 'string' },
+  'input-size': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  augment: { type: 'boolean' },
+  seed: { type: 'string' },
+  patience: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  width: { type: 'string' },
+  workers: { type: 'string' },
+  verbose: { type: 'string' },
+} as const;
+
+
+/** `alexnet train ...`: parses the flags of TRAIN_OPTIONS into TrainOptions and trains. */
+export async function trainCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseArgs({ args, options: TRAIN_OPTIONS, allowPositionals: false, strict: true });
+  if (values.data === undefined) throw new UsageError('--data DIR is required (a folder with one subfolder of images per class)');
+  if (values.val !== undefined && values['validation-split'] !== undefined) {
+    throw new UsageError('give either --val DIR or --validation-split F, not both');
+  }
+  const result = await train({
+    data: values.data,
+    val: values.val,
+    validationSplit:
+      values.val === undefined ? parseNumber('validation-split', values['validation-split'], (x) => x > 0 && x < 1, 'a fraction in (0, 1)', 0.2) : undefined,
+    preset: parsePreset(values.model, 'keras-bn'),
+    inputSize: values['input-size'] === undefined ? undefined : parseInteger('input-size', values['input-size'], 16),
+    epochs: parseInteger('epochs', values.epochs, 1, 10),
+    batchSize: parseInteger('batch-size', values['batch-size'], 1, 32),
+    optimizer: parseOptimizer(values.optimizer),
+    lr: values.lr === undefined ? undefined : parseNumber('lr', values.lr, (x) => x > 0, 'a positive number'),
+    augment: values.augment ?? false,
+    seed: parseInteger('seed', values.seed, 0, 42),
+    patience: parseInteger('patience', values.patience, 1, 5),
+    out: values.out ?? 'runs/alexnet',
+    resume: values.resume,
+    width: parseWidth(values.width),
+    workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
+    verbose: parseVerbose(values.verbose),
+    io: ctx.io,
+    autotune: ctx.autotune,
+  });
+  return result.history instanceof History && (result.history as { stopReason?: string }).stopReason === 'nan' ? 1 : 0;
+}
+
+export interface TrainOptions {
+  data: string;
+  val?: string;
+  validationSplit?: number;
+  preset: Preset;
+  inputSize?: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  lr?: number;
+  augment: boolean;
+  seed: number;
+  patience: number;
+  out: string;
+  resume?: string;
+  width?: number;
+  workers?: number;
+  verbose?: 0 | 1 | 2;
+  io: CliIO;
+  /** Use the autotune cache (default true; false with --no-autotune). */
+  autotune?: boolean;
+  /** Messages from the image pipeline (skipped files). Default: io.stderr. */
+  warn?: (message: string) => void;
+}
+
+/** `alexnet train`, callable from code (the demo uses it). Initialises the device if needed. */
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const io = o.io;
+  const started = Date.now();
+  const trainClasses = checkImageFolder(o.data, '--data');
+  if (o.val !== undefined) {
+    const valClasses = checkImageFolder(o.val, '--val');
+    if (valClasses.join('/') !== trainClasses.join('/')) {
+      throw new UsageError(`--val ${o.val}: classes ${valClasses.join(', ')} differ from --data's ${trainClasses.join(', ')}`);
+    }
+  }
+  if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${o.resume}: no such file`);
+
+  const device = await ensureDevice({ io, autotune: o.autotune });
+  const verbose = o.verbose ?? 1;
+  if (verbose > 0) io.stdout(`Device: ${device.describe()}\n`);
+
+  // Model: fresh, or from the checkpoint being resumed.
+  let model: AlexNet;
+  let meta: CheckpointMeta;
+  let initialEpoch = 0;
+  let resumedOptimizer: OptimizerState | undefined;
+  if (o.resume !== undefined) {
+    const loaded = await loadModel(o.resume);
+    meta = readMeta(loaded.metadata as Record<string, unknown>, o.resume);
+    if (meta.classNames.join('/') !== trainClasses.join('/')) {
+      throw new UsageError(`--resume ${o.resume}: the checkpoint's classes ${meta.classNames.join(', ')} differ from the data's ${trainClasses.join(', ')}`);
+    }
+    if (o.inputSize !== undefined && o.inputSize !== meta.inputSize) {
+      throw new UsageError(`--input-size ${o.inputSize} differs from the checkpoint's ${meta.inputSize}`);
+    }
+    model = loaded.model;
+    initialEpoch = meta.epoch ?? 0;
+    resumedOptimizer = loaded.optimizerState;
+  } else {
+    const inputSize = o.inputSize ?? DEFAULT_INPUT_SIZE[o.preset];
+    meta = { preset: o.preset, classNames: trainClasses, inputSize, preprocessing: DEFAULT_PREPROCESSING, width: o.width, seed: o.seed };
+    model = buildModel({ preset: o.preset, numClasses: trainClasses.length, inputSize, seed: o.seed, width: o.width });
+  }
+  const optimizerName = o.resume !== undefined && meta.optimizer ? (meta.optimizer as OptimizerName) : o.optimizer;
+  const lr = o.lr ?? (optimizerName === 'adam' ? 1e-3 : 0.01);
+  const optimizer = makeOptimizer(optimizerName, model, lr);
+  if (resumedOptimizer !== undefined) {
+    optimizer.loadStateDict(resumedOptimizer);
+    if (o.lr !== undefined) optimizer.lr = o.lr;
+  }
+  meta = { ...meta, optimizer: optimizerName };
+  compile(model, { optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+
+  if (initialEpoch >= o.epochs) {
+    throw new UsageError(`--resume ${o.resume}: the checkpoint already completed ${initialEpoch} epoch(s); ask for more with --epochs N (N > ${initialEpoch})`);
+  }
+
+  // Data.
+  const size = meta.inputSize;
+  const warn = o.warn ?? ((m: string) => io.stderr(m + '\n'));
+  const common = {
+    imageSize: [size, size] as const,
+    rescale: meta.preprocessing.rescale,
+    resizeMode: meta.preprocessing.resizeMode,
+    seed: o.seed,
+    workers: o.workers,
+    warn,
+  };
+  const augment = o.augment ? TUTORIAL_AUGMENT : undefined;
+  let trainSet: ImageDataset;
+  let valSet: ImageDataset;
+  if (o.val !== undefined) {
+    trainSet = imageDataset(o.data, { ...common, augment });
+    valSet = imageDataset(o.val, { ...common, shuffle: false });
+  } else {
+    const split = imageDataset(o.data, { ...common, augment, validationSplit: o.validationSplit ?? 0.2 });
+    trainSet = split.train;
+    valSet = split.validation;
+    if (valSet.length === 0) throw new UsageError(`--validation-split ${o.validationSplit}: leaves no validation images`);
+  }
+  if (verbose > 0) {
+    io.stdout(
+      `Found ${trainSet.length} training and ${valSet.length} validation images in ${trainClasses.length} classes: ${trainClasses.join(', ')}\n` +
+        `Model: AlexNet '${meta.preset}'${meta.width && meta.width !== 1 ? ` (width ×${meta.width})` : ''}, input ${size}x${size}, ` +
+        `optimizer ${optimizerName} lr ${optimizer.lr}, batch ${o.batchSize}` +
+        (initialEpoch > 0 ? `, resuming at epoch ${initialEpoch + 1}` : '') +
+        '\n',
+    );
+  }
+
+  // Outputs and callbacks.
+  await mkdir(o.out, { recursive: true });
+  const bestPath = join(o.out, 'best.safetensors');
+  const lastPath = join(o.out, 'last.safetensors');
+  const csvPath = join(o.out, 'history.csv');
+  const jsonPath = join(o.out, 'history.json');
+  const previous = initialEpoch > 0 ? await readHistory(jsonPath, initialEpoch) : undefined;
+  const checkpoint = new ModelCheckpoint({ filepath: bestPath, monitor: 'val_accuracy', saveBestOnly: true, verbose: verbose > 0 ? 1 : 0 });
+  const lastBest = previous ? Math.max(...(previous.history['val_accuracy'] ?? []).filter(Number.isFinite)) : -Infinity;
+  if (Number.isFinite(lastBest)) checkpoint.best = lastBest;
+  const callbacks: Callback[] = [
+    checkpoint,
+    new ModelCheckpoint({ filepath: lastPath, verbose: 0 }),
+    new EarlyStopping({ monitor: 'val_loss', patience: o.patience, verbose: verbose > 0 ? 1 : 0 }),
+    new CSVLogger({ filename: csvPath, append: initialEpoch > 0 }),
+  ];
+  const saveCheckpoint = checkpointSaver(model, meta, optimizer);
+  const history = await fit(model, trainSet, {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    validationData: valSet,
+    callbacks,
+    verbose,
+    initialEpoch,
+    seed: o.seed,
+    write: io.stdout,
+    isTTY: io.isTTY,
+    saveCheckpoint,
+  });
+
+  // History (merged with the resumed run's), plots.
+  const merged = previous ?? new History();
+  history.epoch.forEach((epoch, i) => {
+    const logs: Logs = {};
+    for (const [k, v] of Object.entries(history.history)) logs[k] = v[i]!;
+    merged.record(epoch, logs);
+  });
+  await writeFileAtomic(jsonPath, JSON.stringify(merged.toJSON(), null, 2) + '\n');
+  const files = [bestPath, lastPath, jsonPath, csvPath];
+  if (merged.epoch.length > 0) files.push(...(await writeHistoryPlots(merged, o.out)));
+  const valAcc = (merged.history['val_accuracy'] ?? []).filter(Number.isFinite);
+  const best = valAcc.length ? Math.max(...valAcc) : NaN;
+  const elapsed = Date.now() - started;
+  if (verbose > 0) {
+    const skipped = trainSet.skipped.count + valSet.skipped.count;
+    io.stdout(
+      `\nBest val_accuracy ${formatFixed(best, 4)} (epoch ${valAcc.indexOf(best) + 1 + (merged.epoch[0] ?? 0)})` +
+        `; trained in ${seconds(elapsed)}` +
+        (skipped ? `; ${skipped} unreadable image load(s) skipped` : '') +
+        `\nWrote ${files.map((f) => basename(f)).join(', ')} to ${o.out}\n`,
+    );
+  }
+  return { history, bestPath, bestValAccuracy: best, seconds: elapsed / 1000, files };
+}
+
+async function readHistory(path: string, upTo: number): Promise<History | undefined> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as HistoryJSON;
+    const h = History.fromJSON(json);
+    // keep only the epochs before the resumed one
+    const keep = h.epoch.findIndex((e) => e >= upTo);
+    if (keep >= 0) {
+      h.epoch = h.epoch.slice(0, keep);
+      for (const k of Object.keys(h.history)) h.history[k] = h.history[k]!.slice(0, keep);
+    }
+    return h;
+  } catch {
+    return undefined;
+  }
+}
+
