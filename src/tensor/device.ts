@@ -153,7 +153,8 @@ export class Device {
       architecture: ai.architecture,
       device: ai.device,
       description: ai.description,
-      isCpu: /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text),
+      // Firefox hides the vendor strings; both browsers mark their CPU adapters as fallback adapters
+      isCpu: /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
     };
     return new Device(device, info, {
       timestamp: requiredFeatures.includes('timestamp-query'),
