@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../src/node/device.js';
 import { Tensor, tidy, type Device } from '../src/tensor/index.js';
-import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
+import { GPU_GEMM } from '../src/tensor/ops/matmul/index.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
   conv2dVersions, type Conv2dOptions, type ConvShape,

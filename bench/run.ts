@@ -17,7 +17,7 @@ import { printTable, type BenchRow } from './common.js';
 import { benchAlexnetRunner } from './alexnet.js';
 import { benchOptim } from './optim.js';
 import { benchNn } from './nn.js';
-import { GPU_GEMM } from '../src/tensor/ops/matmul.js';
+import { GPU_GEMM } from '../src/tensor/ops/matmul/index.js';
 import { CONV_TUNING } from '../src/tensor/ops/conv2d/index.js';
 
 export async function runBench(argv: string[]): Promise<number> {

@@ -87,14 +87,14 @@ export function tunedChoice<V extends string>(device: Device | undefined, key: s
 
 // ---- problem keys ------------------------------------------------------------------------
 
-/** A convolution problem (conv2d.ts's ConvShape). */
+/** A convolution problem (conv2d's ConvShape, ops/conv2d/shape.ts). */
 export interface ConvProblem {
   n: number; c: number; h: number; w: number; k: number; kh: number; kw: number;
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; groups: number;
   oh: number; ow: number;
 }
 
-/** A GEMM problem: matmul.ts's Gemm without its tensors (offsets only modulo 4: alignment). */
+/** A GEMM problem: matmul's Gemm (ops/matmul/gemm.ts) without its tensors (offsets only modulo 4: alignment). */
 export interface GemmProblem {
   m: number; n: number; k: number; batch: number;
   aOff: number; aSm: number; aSk: number; aSb: number;

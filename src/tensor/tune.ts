@@ -14,7 +14,7 @@ import {
   ruleConv2d, ruleConv2dBackwardData, ruleConv2dBackwardWeight, type ConvShape, type ConvVersion, type DgradVersion, type WgradVersion,
 } from './ops/conv2d/index.js';
 import { fill_, rand } from './ops/elementwise.js';
-import { gemm, MATMUL_VERSIONS, ruleMatmul, type Gemm, type MatmulVersion } from './ops/matmul.js';
+import { gemm, MATMUL_VERSIONS, ruleMatmul, type Gemm, type MatmulVersion } from './ops/matmul/index.js';
 import { keep, noGrad, Tensor, tidy } from './tensor.js';
 import { timeGpu } from './timing.js';
 

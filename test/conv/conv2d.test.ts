@@ -7,7 +7,7 @@ import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, product, randomArray } from '../helpers/check.js';
 import { Tensor, tidy } from '../../src/tensor/index.js';
-import { GPU_GEMM, selectMatmul } from '../../src/tensor/ops/matmul.js';
+import { GPU_GEMM, selectMatmul } from '../../src/tensor/ops/matmul/index.js';
 import type { Device } from '../../src/tensor/device.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, planBatchChunks, planWgrad, selectConv2d, explainConv2d,

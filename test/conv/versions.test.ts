@@ -1,11 +1,12 @@
-// The ladder's listing (conv2dVersions): every (version, pass) once, names that the ops and
-// the autotuner accept, kernel files that exist, and `unsupported` naming what a version
-// cannot compute. No GPU needed.
+// The ladders' listings (conv2dVersions, matmulVersions): every (version, pass) once, names
+// that the ops and the autotuner accept, kernel files that exist, and `unsupported` naming
+// what a version cannot compute. No GPU needed.
 import { describe, expect, it } from 'vitest';
 import { WGSL } from '../../src/kernels/wgsl.generated.js';
 import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2dVersions, convShape,
 } from '../../src/tensor/ops/conv2d/index.js';
+import { matmulVersions } from '../../src/tensor/ops/matmul/index.js';
 
 describe('conv2dVersions', () => {
   const list = conv2dVersions();
@@ -38,5 +39,25 @@ describe('conv2dVersions', () => {
     expect(why('04_winograd', 'dgrad', conv1)).toMatch(/needs stride 1/);
     expect(why('04_winograd_s2d', 'forward', conv1)).toBeNull();
     expect(why('03_implicit_gemm', 'wgrad', conv1)).toBeNull();
+  });
+});
+
+describe('matmulVersions', () => {
+  it('lists every version once in file order, each with a kernel that exists', () => {
+    const list = matmulVersions();
+    expect(list.map((v) => v.name)).toEqual(['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream']);
+    expect(list.map((v) => v.wgsl)).toEqual([...list.map((v) => v.wgsl)].sort());
+    for (const v of list) expect(WGSL[v.wgsl], v.wgsl).toBeTypeOf('string');
+  });
+
+  it('says why a version cannot take a layout', () => {
+    const why = (name: string, g: Parameters<ReturnType<typeof matmulVersions>[number]['unsupported']>[0]) =>
+      matmulVersions().find((v) => v.name === name)!.unsupported(g);
+    const square = { m: 64, n: 64, k: 64, batch: 1 };
+    for (const v of matmulVersions()) expect(v.unsupported(square), v.name).toBeNull();
+    expect(why('vec4', { m: 4, n: 6, k: 8, batch: 1 })).toMatch(/03_vec4.*4x6x8.*N=6/);
+    expect(why('stream', { m: 4, n: 8, k: 8, batch: 1, bSk: 1, bSn: 8 })).toMatch(/07_row_stream.*B is not \[K, N\]/);
+    expect(why('naive', { ...square, fold: 8, cSf: 64 })).toMatch(/no per-row bias, folded store or split-K/);
+    expect(why('prefetch', { ...square, fold: 8, cSf: 64 })).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import {
   Tensor, tidy, tuneProblem, validateTuneCache, type RecordedProblem, type TuneCache,
 } from '../../src/tensor/index.js';
 import { conv2d, convShape, explainConv2d, ruleConv2d, selectConv2d, selectConv2dBackwardWeight } from '../../src/tensor/ops/conv2d/index.js';
-import { gemmProblem, selectMatmul } from '../../src/tensor/ops/matmul.js';
+import { gemmProblem, selectMatmul } from '../../src/tensor/ops/matmul/index.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { alexnet } from '../../src/models/alexnet.js';
 import { recordTrainProblems } from '../../src/train/tune.js';

@@ -1,5 +1,5 @@
 // conv2d/02_im2col.wgsl — writes im2col(x): every receptive field as a column, so that the
-// convolution becomes one GEMM per group (done by the matmul kernels, see conv2d.ts).
+// convolution becomes one GEMM per group (done by the matmul kernels; host code 02_im2col.ts).
 //
 // Math:     col[n, row, q] = x[n, c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw]   (0 in the padding)
 //             row = (c*KH + ky)*KW + kx   over C*KH*KW rows (all groups: group g owns rows
@@ -10,7 +10,7 @@
 //           K = Cg*KH*KW), and bias + ReLU in 02_im2col_bias_act.wgsl afterwards.
 // Layout:   x NCHW from x_off (batch chunk); col [nb, C*KH*KW, OH*OW] contiguous (LAYOUT 0,
 //           one GEMM per image), or col [C*KH*KW, nb*OH*OW] (LAYOUT 1, pixel-major across the
-//           batch: one GEMM over every pixel of the chunk, the GPU path 'gemm' in conv2d.ts,
+//           batch: one GEMM over every pixel of the chunk, the GPU path 05_tiled_gemm,
 //           whose weight gradient and data gradient use the same layout).
 // Threads:  one invocation per col element, 256 per workgroup, 2-D grid
 //             i = gid.x + gid.y * (nwg.x * 256)  ->  (n, row, q), q innermost, so neighbouring

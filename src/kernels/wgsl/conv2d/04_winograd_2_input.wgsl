@@ -2,7 +2,7 @@
 // tiles and transform each one, V = Bᵀ_y d B_x (or, for the weight gradient, also dy's
 // tiles: D = G_y dy G_xᵀ — the same kernel with other matrices and tile sizes).
 //
-// Math:     Winograd's minimal filtering F(my x mx, ry x rx) (src/tensor/ops/winograd.ts):
+// Math:     Winograd's minimal filtering F(my x mx, ry x rx) (src/tensor/ops/conv2d/winograd_matrices.ts):
 //           an output tile of my x mx pixels needs an input tile d of AY x AX pixels
 //           (AY = my + ry - 1, AX = mx + rx - 1), and
 //             Y = Aᵀ_y [ (G_y g G_xᵀ) ⊙ (Bᵀ_y d B_x) ] A_x
@@ -14,7 +14,7 @@
 //           In general the tile is IY x IX values taken every (my, mx) pixels and the two
 //           matrices are AY x IY and AX x IX: IY = AY for the input (Bᵀ), while the weight
 //           gradient also transforms dy in non-overlapping my x mx tiles (IY = my, no padding)
-//           with G of F(r, m) — dw = Aᵀ [ Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ x B) ] A (winograd.ts).
+//           with G of F(r, m) — dw = Aᵀ [ Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ x B) ] A (winograd_matrices.ts).
 // Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start). LAYOUT 0: V [nb, AY*AX*C,
 //           TH, TW], i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1
 //           convolution with AY*AX*groups groups. LAYOUT 1 (dy's tiles for the weight

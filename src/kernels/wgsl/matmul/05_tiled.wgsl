@@ -2,7 +2,7 @@
 //
 // Math:     as 01_naive.wgsl:  C[z, m, n] = alpha * sum_k A[z, m, k] * B[z, k, n]  (+ C if
 //           ACCUMULATE), then + bias, then ReLU (EPILOGUE 1 / 2). Three additions that the
-//           convolution's GEMMs (conv2d.ts, version 'gemm') need:
+//           convolution's GEMMs (conv2d version 05_tiled_gemm) need:
 //           - BIAS_ROW: the bias is indexed by the row, bias[bias_off + m] (a conv's output
 //             channel is the row of W·col) instead of by the column, bias[n].
 //           - split-K: when k_total > 0, z is a slice of K, not a batch index: slice z sums

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Rung 02 — im2col + GEMM (forward only): 02_im2col.wgsl writes every receptive field of a
-// batch chunk as a column, one GEMM per group (the matmul ladder, ../matmul.ts) multiplies the
+// batch chunk as a column, one GEMM per group (the matmul ladder, ../matmul/) multiplies the
 // filters by the columns, and 02_im2col_bias_act.wgsl adds bias (+ ReLU) afterwards. Never
 // picked by the selector (03 does the same GEMM without the buffer; 05 is its GPU form), kept
 // as the step between them. The column buffer of one dispatch stays under
 // CONV_TUNING.im2colBytes.
 
 import { Tensor } from '../../tensor.js';
-import { gemm } from '../matmul.js';
+import { gemm } from '../matmul/index.js';
 import { grid } from '../util.js';
 import { convParams, planBatchChunks, span, whole, xImage, yImage } from './chunks.js';
 import type { Rung } from './rung.js';

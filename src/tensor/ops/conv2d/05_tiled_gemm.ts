@@ -9,7 +9,7 @@
 
 import type { Device } from '../../device.js';
 import { Tensor } from '../../tensor.js';
-import { gemm, GPU_GEMM, MATMUL_KERNELS } from '../matmul.js';
+import { gemm, GPU_GEMM, MATMUL_KERNELS } from '../matmul/index.js';
 import { grid } from '../util.js';
 import { IMPLICIT_GEMM_KERNELS } from './03_implicit_gemm.js';
 import { convParams, planBatchChunks, span, whole, xImage, yImage } from './chunks.js';

@@ -6,7 +6,7 @@
 
 import { convKey, noteProblem, tunedChoice } from '../../autotune.js';
 import type { Device } from '../../device.js';
-import type { Choice } from '../matmul.js';
+import type { Choice } from '../matmul/index.js';
 import { planWgrad } from './03_implicit_gemm.js';
 import { dgradAsConv, winogradUnsupported } from './04_winograd.js';
 import { s2dShape } from './04_winograd_s2d.js';

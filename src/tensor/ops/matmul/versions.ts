@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// The matmul ladder as a table: each version's kernel file (src/kernels/wgsl/matmul/, read in
+// numbered order), the layouts it cannot take, and how it is launched (its override
+// constants and workgroup grid). `matmulVersions()` lists them for a page that runs every
+// version on a shape and shows its WGSL.
+
+import { type Gemm, type GemmShape, fullGemm, special } from './gemm.js';
+
+export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'stream';
+export const MATMUL_VERSIONS: readonly MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
+export const MATMUL_KERNELS = {
+  naive: 'matmul/01_naive.wgsl',
+  blocked: 'matmul/02_register_blocked.wgsl',
+  vec4: 'matmul/03_vec4.wgsl',
+  splitk: 'matmul/04_splitk_dot.wgsl',
+  tiled: 'matmul/05_tiled.wgsl',
+  prefetch: 'matmul/06_tiled_prefetch.wgsl',
+  stream: 'matmul/07_row_stream.wgsl',
+} as const satisfies Record<MatmulVersion, string>;
+
+/** The workgroup-memory kernels (05, 06): same parameters, same extras. */
+export const isTiled = (v: MatmulVersion) => v === 'tiled' || v === 'prefetch';
+
+/**
+ * Which workgroup-memory kernel the selectors use (05 or 06) and 06's K step. Exported so
+ * the benchmark can compare them (`--gemm`, `--bk`); 06 with K steps of 8 measured best.
+ */
+export const GPU_GEMM: { version: 'tiled' | 'prefetch'; bk: 8 | 16 } = { version: 'prefetch', bk: 8 };
+
+/**
+ * 07_row_stream's workgroup (invocations, a multiple of 8) and vec4 columns per invocation. On
+ * lavapipe, batch-8 fc data gradients: WG 8 / CN 4 was best of WG 8-64 x CN 1-8 (fc7 14.9 ms,
+ * fc6-sized 46 ms at K 3072, against 15-23 and 48-90 for the others); the weight gradients
+ * were the same within 10% for every WG 8-16 x CN 2-8.
+ */
+export const STREAM_TUNING = { wg: 8, cn: 4 };
+
+type Layout = Pick<Gemm, 'm' | 'n' | 'k' | 'aOff' | 'aSm' | 'aSk' | 'aSb' | 'bOff' | 'bSk' | 'bSn' | 'bSb' | 'cOff' | 'cSm' | 'cSb'>;
+
+/** Why 07_row_stream cannot take a problem (null: it can): B as [K, N] and C, both 4-aligned. */
+export function streamUnsupported(g: Omit<Layout, 'k' | 'aOff' | 'aSm' | 'aSk' | 'aSb'>): string | null {
+  if (g.m > 8 * 65535) return `M=${g.m} needs more than 65535 workgroup rows`;
+  if (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4) return "B is not [K, N] with rows at multiples of 4";
+  if (g.n % 4 || g.cSm % 4 || g.cOff % 4 || g.cSb % 4) return `N=${g.n} or C's layout is not a multiple of 4`;
+  return null;
+}
+
+/** Why 03_vec4 cannot take a problem (it would read wrong values), or null. */
+export function vec4Unsupported(g: Layout): string | null {
+  const ta = g.aSm === 1 && g.aSk !== 1;
+  const tb = g.bSk === 1 && g.bSn !== 1;
+  if (ta && tb) return 'both operands transposed';
+  if (g.n % 4 || g.cSm % 4 || g.cOff % 4 || g.cSb % 4) return `N=${g.n} or C's layout is not a multiple of 4`;
+  if (g.n < 4) return `N=${g.n} < 4`;
+  if (!ta && (g.k % 4 || g.aSm % 4 || g.aOff % 4 || g.aSb % 4 || g.aSk !== 1)) return `K=${g.k} or A's rows are not a multiple of 4`;
+  if (ta && (g.m % 4 || g.m < 4 || g.aSk % 4 || g.aOff % 4 || g.aSb % 4)) return `M=${g.m} is not a multiple of 4 for Aᵀ`;
+  if (!tb && (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4)) return `B's rows are not a multiple of 4`;
+  if (tb && (g.k % 4 || g.bSn % 4 || g.bOff % 4 || g.bSb % 4)) return `K=${g.k} is not a multiple of 4 for Bᵀ`;
+  return null;
+}
+
+/** Why `version` cannot take the GEMM, or null; every error names the op and the product. */
+export function matmulUnsupported(version: MatmulVersion, g: Gemm): string | null {
+  if (special(g) && !isTiled(version)) return `version '${version}' has no per-row bias, folded store or split-K (only 'tiled' and 'prefetch')`;
+  const bad = version === 'vec4' ? vec4Unsupported(g) : version === 'stream' ? streamUnsupported(g) : null;
+  return bad ? `version '${version}' (${MATMUL_KERNELS[version].slice(7, -5)}) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}` : null;
+}
+
+/** How a version is launched: override constants (beyond ACCUMULATE and EPILOGUE) and workgroups. */
+export interface Launch {
+  constants: Record<string, number>;
+  wg: [number, number, number];
+}
+
+const transposes = (g: Gemm) => ({ TA: g.aSm === 1 && g.aSk !== 1 ? 1 : 0, TB: g.bSk === 1 && g.bSn !== 1 ? 1 : 0 });
+
+/** 02 and 03: 64 invocations of 4x4 blocks; few rows (a small batch) get a wide, flat
+ *  workgroup so no invocation computes clamped duplicate rows. */
+function blockedLaunch(g: Gemm): Launch {
+  const wy = g.m <= 4 ? 1 : g.m <= 8 ? 2 : g.m <= 16 ? 4 : 8;
+  const wx = 64 / wy;
+  return { constants: { WG_X: wx, WG_Y: wy }, wg: [Math.ceil(g.n / (4 * wx)), Math.ceil(g.m / (4 * wy)), g.batch] };
+}
+
+/** 05 and 06: 128x128 tiles (06 with GPU_GEMM.bk as its K step). */
+function tiledLaunch(g: Gemm, prefetch: boolean): Launch {
+  const constants: Record<string, number> = { BIAS_ROW: g.biasRow ? 1 : 0, ...transposes(g) };
+  if (prefetch) constants.BK = GPU_GEMM.bk;
+  return { constants, wg: [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch] };
+}
+
+export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>> = {
+  naive: (g) => ({ constants: {}, wg: [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch] }),
+  blocked: blockedLaunch,
+  vec4: (g) => {
+    const t = transposes(g);
+    if (!t.TA && !t.TB && g.m > 4 && g.m <= 8) {
+      // 8 rows per invocation: B (a batch-8 fc data gradient's weight) is read once, not twice
+      return { constants: { ...t, RM: 8, WG_X: 64, WG_Y: 1 }, wg: [Math.ceil(g.n / 256), 1, g.batch] };
+    }
+    const b = blockedLaunch(g);
+    return { constants: { ...b.constants, ...t }, wg: b.wg };
+  },
+  splitk: (g) => ({ constants: {}, wg: [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch] }),
+  tiled: (g) => tiledLaunch(g, false),
+  prefetch: (g) => tiledLaunch(g, true),
+  stream: (g) => {
+    const rm = g.m <= 4 ? 4 : 8;
+    return {
+      constants: { WG: STREAM_TUNING.wg, CN: STREAM_TUNING.cn, RM: rm },
+      wg: [Math.ceil(g.n / 4 / (STREAM_TUNING.wg * STREAM_TUNING.cn)), Math.ceil(g.m / rm), g.batch],
+    };
+  },
+};
+
+/** One version as `matmulVersions()` lists it. */
+export interface MatmulVersionInfo {
+  /** the version name: pass it as `version` to matmul */
+  name: MatmulVersion;
+  /** its kernel file (a key of the embedded WGSL sources, e.g. 'matmul/03_vec4.wgsl') */
+  wgsl: string;
+  /** why this version cannot take the GEMM (sizes, plus any strides: row-major when left out), or null */
+  unsupported(g: GemmShape): string | null;
+}
+
+/** Every matmul version in reading order (file number). */
+export function matmulVersions(): MatmulVersionInfo[] {
+  return [...MATMUL_VERSIONS]
+    .sort((a, b) => MATMUL_KERNELS[a].localeCompare(MATMUL_KERNELS[b]))
+    .map((name) => ({ name, wgsl: MATMUL_KERNELS[name], unsupported: (g) => matmulUnsupported(name, fullGemm(g)) }));
+}
