@@ -9,9 +9,9 @@
 // dots: child "features" with child "0" with parameter "weight" is `features.0.weight`.
 
 import { childLabel, fmtShape, keep, labelScope, sizeOf, type Shape, type Tensor } from '../tensor/index.js';
+import { copyInto, isGpuTensor, type TensorLike } from '../tensor/copy.js';
 
-/** A tensor given to `loadStateDict`: a GPU tensor or CPU values with their shape. */
-export type TensorLike = Tensor | { shape: readonly number[]; data: Float32Array; dtype?: string };
+export { copyInto, type TensorLike } from '../tensor/copy.js';
 
 export interface LoadOptions {
   /** missing and unexpected names are errors (default true); shapes and dtypes always are */
@@ -187,7 +187,7 @@ export abstract class Module {
       if (dt !== 'float32' && dt !== 'F32') problems.push(`${name}: dtype ${dt}, expected float32`);
       else if (src.shape.length !== target.shape.length || src.shape.some((d, i) => d !== target.shape[i])) {
         problems.push(`${name}: shape ${fmtShape(src.shape)} in the checkpoint, ${fmtShape(target.shape)} in the model`);
-      } else if (!isTensor(src) && src.data.length !== sizeOf(target.shape)) {
+      } else if (!isGpuTensor(src) && src.data.length !== sizeOf(target.shape)) {
         problems.push(`${name}: ${src.data.length} values for shape ${fmtShape(target.shape)}`);
       }
     }
@@ -216,21 +216,6 @@ export abstract class Module {
   }
 }
 
-function isTensor(t: TensorLike): t is Tensor {
-  return typeof (t as Tensor).toArray === 'function';
-}
-
 function srcDtype(t: TensorLike): string {
-  return (isTensor(t) ? t.dtype : t.dtype) ?? 'float32';
-}
-
-/** Writes src's values into target's buffer (a GPU copy, or an upload from the CPU). */
-export function copyInto(target: Tensor, src: TensorLike): void {
-  const d = target.device;
-  if (isTensor(src)) {
-    if (src === target) return;
-    d.copy(src.buffer, src.byteOffset, target.buffer, target.byteOffset, target.byteLength);
-  } else {
-    d.upload(target.buffer, src.data, target.byteOffset);
-  }
+  return (isGpuTensor(t) ? t.dtype : t.dtype) ?? 'float32';
 }

@@ -14,8 +14,7 @@
 
 import { axpy_, fill_, fmtShape, keep, noGrad, Tensor, zeros, type Device } from '../tensor/index.js';
 import { ArenaSet, layoutFor } from '../tensor/arena.js';
-import type { TensorLike } from '../layers/module.js';
-import { copyInto } from '../layers/module.js';
+import { copyInto, type TensorLike } from '../tensor/copy.js';
 
 /**
  * vec4s each invocation of sgd_vec4 / adam_vec4 updates (PER). A CPU driver pays per

@@ -11,7 +11,8 @@
 
 import type { Device } from './device.js';
 import { fill_ } from './ops/elementwise.js';
-import { keep, sizeOf, Tensor, type Shape } from './tensor.js';
+import { keep } from './scope.js';
+import { sizeOf, Tensor, type Shape } from './tensor.js';
 
 export interface ArenaLayout {
   /** per slot: which arena, and the element offset in it */

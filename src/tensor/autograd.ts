@@ -9,61 +9,18 @@
 //   3. an input's gradient is added to what it already received; a leaf's gradient is added
 //      into `leaf.grad` in place;
 //   4. an intermediate gradient is freed as soon as its node has used it, so peak memory is
-//      the activations plus about one layer of gradients;
-//   5. a leaf with a `gradSlot` (its place in a flat optimizer's gradient arena) that has no
-//      gradient yet and feeds exactly one op gets that slot offered to the op's backward rule
-//      (`gradTarget`): the rules that make parameter gradients (matmul, conv2d's weight
-//      gradient, the bias sums, batch norm, spaceToDepth) write straight into it; any other
-//      rule's result is copied in. Either way the optimizer finds every gradient in one buffer.
+//      the activations plus about one layer of gradients.
+// A parameter of a flat optimizer gets its gradient written into its arena slot
+// (grad-slots.ts): the rules run through `slots.run`, and leaves are stored with `storeInSlot`.
+// `Tensor.backward()` calls this engine: it is registered below when this file loads.
 
 import { add, axpy_, onesLike, scaleShift } from './ops/elementwise.js';
+import { SlotOffers, storeInSlot } from './grad-slots.js';
 import { timeBackward } from './profile.js';
-import { fmtShape, keep, noGrad, poisonIfOn, Tensor } from './tensor.js';
+import { keep } from './scope.js';
+import { fmtShape, noGrad, setBackwardEngine, type Tensor } from './tensor.js';
 
-/**
- * How leaves' gradients reached their arena slots since start: written there by the op
- * (`direct`) or copied in after it (`copied`). The profiler and the tests read it.
- */
-export const gradSlotStats = { direct: 0, copied: 0 };
-
-/** Slots offered to the backward rule now running: input → where its gradient may go. */
-let offered: Map<Tensor, Tensor> | null = null;
-/** Handles given out by gradTarget during this rule (freed after it unless returned). */
-const given: Tensor[] = [];
-
-/**
- * For backward rules: the tensor the gradient of `input` should be written into, when
- * autograd offers one (a slot of a gradient arena), else undefined — then allocate as
- * usual. The rule must overwrite every element (not accumulate) and return this tensor
- * as the input's gradient. Asking twice for the same input gives undefined the second time.
- */
-export function gradTarget(input: Tensor): Tensor | undefined {
-  const slot = offered?.get(input);
-  if (!slot) return undefined;
-  offered!.delete(input);
-  const t = slot.alias();
-  poisonIfOn(t);
-  given.push(t);
-  return t;
-}
-
-/** Leaves that feed exactly one op input in the graph (candidates for a direct write). */
-function singleUseLeaves(order: Tensor[]): Set<Tensor> {
-  const uses = new Map<Tensor, number>();
-  for (const t of order) {
-    for (const input of t.node?.inputs ?? []) {
-      if (!input.node && input.requiresGrad) uses.set(input, (uses.get(input) ?? 0) + 1);
-    }
-  }
-  return new Set([...uses].filter(([, n]) => n === 1).map(([t]) => t));
-}
-
-function slotFor(leaf: Tensor): Tensor | null {
-  const slot = leaf.gradSlot;
-  if (!slot || slot.isDisposed || slot.size !== leaf.size) return null;
-  if (leaf.grad && !leaf.grad.isDisposed) return null; // accumulating: axpy_ into the slot later
-  return slot;
-}
+export { gradTarget, gradSlotStats } from './grad-slots.js';
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -107,8 +64,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.device.inTimedRegion) root.device.flush();
   noGrad(() => {
     const order = topoOrder(root);
+    const slots = new SlotOffers(order);
     const grads = new Map<Tensor, Tensor>();
-    const single = singleUseLeaves(order);
     grads.set(root, grad ? grad.alias() : onesLike(root));
     for (let idx = order.length - 1; idx >= 0; idx--) {
       const t = order[idx]!;
@@ -120,21 +77,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
         accumulateLeaf(t, g);
         continue;
       }
-      offered = null;
-      for (const input of node.inputs) {
-        const slot = single.has(input) ? slotFor(input) : null;
-        if (slot) (offered ??= new Map()).set(input, slot);
-      }
-      let gis: Array<Tensor | null> | undefined;
-      try {
-        gis = timeBackward(node.label, () => node.backward(g));
-      } finally {
-        offered = null;
-        for (const t of given.splice(0)) if (!gis?.includes(t)) t.dispose();
-      }
+      const gis = slots.run(node.inputs, () => timeBackward(node.label, () => node.backward(g)));
       const handed = new Set<Tensor>();
       node.inputs.forEach((input, i) => {
-        let gi = gis![i] ?? null;
+        let gi = gis[i] ?? null;
         if (!gi) return;
         if (!input.requiresGrad) {
           if (gi !== g) gi.dispose();
@@ -168,26 +114,15 @@ export function backward(root: Tensor, grad?: Tensor): void {
 }
 
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  const slot = slotFor(leaf);
   if (leaf.grad && !leaf.grad.isDisposed) {
     axpy_(leaf.grad, g);
     g.dispose();
-  } else if (slot) {
-    // written there by the op (gradTarget), or copied in now
-    if (g.storage === slot.storage) {
-      gradSlotStats.direct++;
-      leaf.grad = keep(g);
-      return;
-    }
-    gradSlotStats.copied++;
-    const d = slot.device;
-    d.copy(g.buffer, g.byteOffset, slot.buffer, slot.byteOffset, slot.byteLength);
-    g.dispose();
-    leaf.grad = keep(slot.alias());
-  } else {
+  } else if (!storeInSlot(leaf, g)) {
     // A leaf's gradient outlives any tidy() scope it was made in, and must own its buffer:
     // g may share one with another leaf's gradient (add hands dY to both inputs).
     leaf.grad = keep(g.storage.refs > 1 ? scaleShift(g, 1, 0) : g.alias());
     g.dispose();
   }
 }
+
+setBackwardEngine(backward);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The tensor core: device runtime, Tensor, autograd and the ops. No Node imports here.
 
-import { backward } from './autograd.js';
 import { fill_ } from './ops/elementwise.js';
-import { setPoisonHook, Tensor } from './tensor.js';
+import { setPoisonHook } from './poison.js';
 
 export { Device, getDevice, setDevice, hasDevice, NO_ADAPTER_HELP } from './device.js';
 export { BufferPool } from './buffer-pool.js';
 export type { DeviceInfo, DeviceStats, Binding, Params } from './device.js';
-export { Tensor, Storage, tidy, keep, noGrad, record, setPoison, sizeOf, stridesOf, fmtShape, gradState } from './tensor.js';
+export { Tensor, Storage, noGrad, record, sizeOf, stridesOf, fmtShape, gradState } from './tensor.js';
+export { tidy, keep } from './scope.js';
+export { setPoison } from './poison.js';
 export type { DType, Shape, GradNode } from './tensor.js';
 export { backward, gradTarget, gradSlotStats } from './autograd.js';
 export { arenaLayout, layoutFor, ArenaSet, type ArenaLayout } from './arena.js';
@@ -26,17 +27,6 @@ export type { MatmulOptions, MatmulVersion, MatmulVersionInfo, Gemm, Choice } fr
 export { permute, transpose, spaceToDepth, type SpaceToDepthOptions } from './ops/shape.js';
 export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile.js';
 export { mixSeed, mulberry32 } from './rng.js';
-
-declare module './tensor.js' {
-  interface Tensor {
-    /** Back-propagates from this tensor (a scalar loss, or pass `grad`). */
-    backward(grad?: Tensor): void;
-  }
-}
-
-Tensor.prototype.backward = function (this: Tensor, grad?: Tensor): void {
-  backward(this, grad);
-};
 
 // Poisoned outputs (tests) are filled with NaN by the fill kernel.
 setPoisonHook((t) => {

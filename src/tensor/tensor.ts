@@ -3,9 +3,13 @@
 // plus the autograd fields. Every tensor is contiguous and row-major (NCHW for images);
 // ops that need another order (transpose, permute) write a new tensor, and matmul reads
 // transposed operands through strides instead of copying.
+// Also here: grad mode (noGrad, record: how ops attach graph nodes). Scopes (tidy, keep)
+// are in scope.ts, NaN poisoning for the tests in poison.ts, the backward pass in autograd.ts.
 
 import { Device, getDevice } from './device.js';
+import { poisonIfOn } from './poison.js';
 import { currentLabel } from './profile.js';
+import { track, untrack } from './scope.js';
 
 export type DType = 'float32' | 'int32' | 'uint32';
 export type Shape = readonly number[];
@@ -101,7 +105,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.size = sizeOf(shape);
-    trackInScope(this);
+    track(this);
   }
 
   get storage(): Storage {
@@ -149,7 +153,7 @@ export class Tensor {
     checkShape(shape, 'empty');
     const bytes = Math.max(4, sizeOf(shape) * 4);
     const t = new Tensor(new Storage(device, device.acquire(bytes), bytes), shape, dtype);
-    if (poisonHook && poisonOutputs) poisonHook(t);
+    poisonIfOn(t);
     return t;
   }
 
@@ -248,6 +252,15 @@ export class Tensor {
 
   // ---- autograd -----------------------------------------------------------------------
 
+  /**
+   * Back-propagates from this tensor (a scalar loss, or pass `grad`): accumulates into
+   * `.grad` of every leaf marked with requiresGrad_() (autograd.ts).
+   */
+  backward(grad?: Tensor): void {
+    if (!backwardEngine) throw new Error('backward: autograd is not loaded (import the package, or src/tensor/index.ts)');
+    backwardEngine(this, grad);
+  }
+
   /** Marks a leaf as a parameter whose gradient `backward()` accumulates. */
   requiresGrad_(flag = true): this {
     if (this.node) throw new Error('requiresGrad_: only leaf tensors can be marked (this one was computed)');
@@ -288,6 +301,15 @@ export class Tensor {
   }
 }
 
+// ---- the backward engine -------------------------------------------------------------------
+
+/** The backward pass: autograd.ts registers it when it loads (it imports this file, not the reverse). */
+let backwardEngine: ((root: Tensor, grad?: Tensor) => void) | null = null;
+
+export function setBackwardEngine(fn: (root: Tensor, grad?: Tensor) => void): void {
+  backwardEngine = fn;
+}
+
 // ---- grad mode -----------------------------------------------------------------------------
 
 export const gradState = { enabled: true };
@@ -310,98 +332,4 @@ export function record(out: Tensor, op: string, inputs: Tensor[], backward: Grad
     out.node = { op, inputs, backward, label: currentLabel() || undefined };
   }
   return out;
-}
-
-// ---- poisoning (tests) ---------------------------------------------------------------------
-
-let poisonOutputs = false;
-let poisonHook: ((t: Tensor) => void) | null = null;
-
-/**
- * When on, every new tensor from `Tensor.empty` is filled with NaN before any kernel writes
- * it, so a kernel that forgets an element is caught by the tests. Off by default.
- */
-export function setPoison(on: boolean): void {
-  poisonOutputs = on;
-}
-
-export function setPoisonHook(h: (t: Tensor) => void): void {
-  poisonHook = h;
-}
-
-/** Poisons t (NaN) when poisoning is on: for outputs that are not new tensors (arena slots). */
-export function poisonIfOn(t: Tensor): void {
-  if (poisonHook && poisonOutputs) poisonHook(t);
-}
-
-// ---- scopes --------------------------------------------------------------------------------
-
-const scopes: Set<Tensor>[] = [];
-
-function trackInScope(t: Tensor): void {
-  const s = scopes[scopes.length - 1];
-  if (s) s.add(t);
-}
-
-function untrack(t: Tensor): void {
-  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i]!.delete(t)) return;
-}
-
-/** Removes a tensor from every open scope so `tidy` will not free it. */
-export function keep<T extends Tensor | null | undefined>(t: T): T {
-  if (t) untrack(t);
-  return t;
-}
-
-function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
-  if (depth > 4 || v === null || typeof v !== 'object') return;
-  if (v instanceof Tensor) {
-    out.add(v);
-    return;
-  }
-  if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
-}
-
-function closeScope(scope: Set<Tensor>, result: unknown): void {
-  const idx = scopes.lastIndexOf(scope);
-  if (idx >= 0) scopes.splice(idx, 1);
-  const kept = new Set<Tensor>();
-  collectTensors(result, kept);
-  const parent = scopes[scopes.length - 1];
-  for (const t of scope) {
-    if (kept.has(t)) parent?.add(t);
-    else t.dispose();
-  }
-}
-
-/**
- * Runs fn and frees every tensor it created, except those it returns (in a tensor, an array
- * or a plain object) and those passed to `keep()`. Like tf.tidy. fn may be async; scopes
- * nest, but two async scopes must not run interleaved.
- */
-export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    closeScope(scope, undefined);
-    throw e;
-  }
-  if (result instanceof Promise) {
-    return result.then(
-      (r) => {
-        closeScope(scope, r);
-        return r;
-      },
-      (e) => {
-        closeScope(scope, undefined);
-        throw e;
-      },
-    ) as T;
-  }
-  closeScope(scope, result);
-  return result;
 }

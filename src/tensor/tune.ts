@@ -15,7 +15,8 @@ import {
 } from './ops/conv2d/index.js';
 import { fill_, rand } from './ops/elementwise.js';
 import { gemm, MATMUL_VERSIONS, ruleMatmul, type Gemm, type MatmulVersion } from './ops/matmul/index.js';
-import { keep, noGrad, Tensor, tidy } from './tensor.js';
+import { keep, tidy } from './scope.js';
+import { noGrad, Tensor } from './tensor.js';
 import { timeGpu } from './timing.js';
 
 export interface TuneOptions {

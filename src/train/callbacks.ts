@@ -4,10 +4,10 @@
 // restore), the trainer does. Epochs and batches are 0-based here and printed 1-based, as Keras.
 // Browser-safe: no Node imports; file output goes through the trainer or lives in src/node/.
 
+import type { Logs } from './logs.js';
 import { formatExponential, formatFixed, reprFloat } from './progress.js';
 
-/** Metric values of one batch or epoch: 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', ... */
-export type Logs = Record<string, number>;
+export type { Logs } from './logs.js';
 
 /** What `fit()` hands to callbacks. */
 export interface TrainerHandle {

@@ -2,7 +2,7 @@
 // Keras-format progress output and the number formatting shared by the training callbacks.
 // Browser-safe: output goes through an injected `write`, time through an injected clock.
 
-import type { Logs } from './callbacks.js';
+import type { Logs } from './logs.js';
 
 /**
  * The exact decimal value of a finite double as `digits × 10^exp10`. Every double is a dyadic

@@ -16,7 +16,7 @@ import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { maxPool2d } from '../../src/tensor/ops/pool.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential, ReLU, Flatten } from '../../src/layers/index.js';
 import { SGD, Adam } from '../../src/optim/index.js';
-import { copyInto } from '../../src/layers/module.js';
+import { copyInto } from '../../src/tensor/copy.js';
 import { restoreWeights, snapshotWeights } from '../../src/train/fit.js';
 
 describe('arenaLayout', () => {
