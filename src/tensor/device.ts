@@ -13,7 +13,7 @@
 // driver (quiet-waits.ts) and timestamp-query timing (timestamps.ts).
 // This file never imports a Node module: it works on `navigator.gpu` too.
 
-import { WGSL } from '../kernels/wgsl.generated.js';
+import { WGSL, type KernelPath } from '../kernels/wgsl.generated.js';
 import { BindGroupCache } from './bind-groups.js';
 import { BufferPool, BufferUsage, STORAGE_USAGE } from './buffer-pool.js';
 import { QuietWaits } from './quiet-waits.js';
@@ -192,7 +192,7 @@ export class Device {
   // ---- pipelines ----------------------------------------------------------------------
 
   /** The compute pipeline for a WGSL file (path under src/kernels/wgsl) and override constants. */
-  pipeline(kernel: string, constants: Record<string, number> = {}): GPUComputePipeline {
+  pipeline(kernel: KernelPath, constants: Record<string, number> = {}): GPUComputePipeline {
     const keys = Object.keys(constants).sort();
     const key = kernel + '|' + keys.map((k) => `${k}=${constants[k]}`).join(',');
     let p = this.pipelines.get(key);
@@ -236,7 +236,7 @@ export class Device {
    * (when given); the buffers follow as bindings 1, 2, ... in the order of the WGSL file.
    */
   dispatch(
-    kernel: string,
+    kernel: KernelPath,
     buffers: ReadonlyArray<Binding | GPUBuffer>,
     params: Params | null,
     workgroups: readonly [number, number?, number?],

@@ -12,6 +12,7 @@
 //   TensorFlow: tf.nn.local_response_normalization(depth_radius=2, bias=2, alpha=1e-4, beta=0.75)
 // Even sizes follow PyTorch: one more channel before c than after.
 
+import type { KernelPath } from '../../kernels/wgsl.generated.js';
 import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
 import { alignedRange, batchChunks } from './pool.js';
 import { assertFloat, grid } from './util.js';
@@ -50,7 +51,7 @@ export function localResponseNorm(x: Tensor, opts: LrnOptions = {}): Tensor {
   const a = alphaScale === 'average' ? alpha / size : alpha;
   const perImage = C * HW;
   // one dispatch per chunk of images that fits a storage binding (one for almost every batch)
-  const run = (kernel: string, ts: Tensor[]) => {
+  const run = (kernel: KernelPath, ts: Tensor[]) => {
     for (const [n0, nc] of batchChunks(op, d, N, [perImage])) {
       const ranges = ts.map((t) => alignedRange(t, n0 * perImage, nc * perImage));
       d.dispatch(kernel, ranges.map((r) => r.binding),

@@ -5,6 +5,7 @@
 // Legend: N batch, C channels, H W input size, OH OW output size, KH KW window,
 // SH SW stride, PH PW padding. Every kernel sees the image as [planes = N*C, H, W].
 
+import type { KernelPath } from '../../kernels/wgsl.generated.js';
 import { fmtShape, gradState, record, Tensor } from '../tensor.js';
 import type { Binding, Device } from '../device.js';
 import { assertFloat, grid } from './util.js';
@@ -70,7 +71,7 @@ export function* batchChunks(op: string, d: Device, N: number, perSample: number
  * input-shaped tensor) or `yb` (output-shaped); one invocation per element of `per`'s shape.
  */
 function dispatchPool(
-  d: Device, op: string, kernel: string, g: PoolGeometry, N: number, C: number, per: 'x' | 'y',
+  d: Device, op: string, kernel: KernelPath, g: PoolGeometry, N: number, C: number, per: 'x' | 'y',
   bindings: (xb: (t: Tensor) => Binding, yb: (t: Tensor) => Binding) => Binding[],
   constants: Record<string, number> = {},
 ): void {
