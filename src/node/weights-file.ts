@@ -5,7 +5,7 @@
 // directory, which is fsynced and then renamed over the target, so a crash never leaves a
 // half-written weights file.
 
-import { readFile } from 'node:fs/promises';
+import { NotRegularFileError, readRegularFile } from './read-file.js';
 
 import {
   parseSafetensors,
@@ -22,10 +22,10 @@ export async function readSafetensorsFile(
 ): Promise<{ tensors: Map<string, STTensor>; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : err instanceof NotRegularFileError ? `not a regular file (${err.kind})` : (err as Error).message;
     throw new SafetensorsError(`${path}: cannot read the weights file: ${why}`);
   }
   return parseSafetensors(bytes, path);

@@ -159,6 +159,7 @@ describe('decodeImage: JPEG', () => {
       height: 16,
       componentIds: [1, 2, 3, 4],
       adobeTransform: 2,
+      sampling: [1, 2, 3, 4].map(() => ({ h: 1, v: 1 })),
     });
   });
 });

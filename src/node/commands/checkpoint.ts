@@ -4,7 +4,7 @@
 // and loading a checkpoint for predict and evaluate.
 
 import { existsSync } from 'node:fs';
-import { Adam } from '../../optim/adam.js';
+import { Adam, AdamW } from '../../optim/adam.js';
 import { SGD } from '../../optim/sgd.js';
 import { alexnet, type AlexNet } from '../../models/alexnet.js';
 import type { Module } from '../../layers/module.js';
@@ -13,6 +13,7 @@ import type { Tensor } from '../../tensor/index.js';
 import type { Logs } from '../../train/callbacks.js';
 import type { TrainableModel } from '../../train/fit.js';
 import { loadModel, saveModel } from '../model-io.js';
+import { notRegularFile } from '../read-file.js';
 import { ensureDevice, UsageError, type CliIO, type OptimizerName, type Preset } from './common.js';
 
 /** What a checkpoint's metadata says about preprocessing; images are fed the same way at predict time. */
@@ -86,8 +87,18 @@ export function buildModel(o: BuildOptions): AlexNet {
   return alexnet({ preset: o.preset, numClasses: o.numClasses, inputSize: o.inputSize, seed: o.seed, ...(o.width !== undefined && o.width !== 1 ? { width: o.width } : {}) });
 }
 
-export function makeOptimizer(name: OptimizerName, model: { namedParameters(): [string, Tensor][] }, lr: number) {
-  return name === 'adam' ? new Adam(model.namedParameters(), { lr }) : new SGD(model.namedParameters(), { lr, momentum: 0.9 });
+/** SGD (momentum 0.9), Adam or AdamW; `decay` sets the weight decay (AdamW's default 0.01 otherwise). */
+export function makeOptimizer(
+  name: OptimizerName,
+  model: { namedParameters(): [string, Tensor][] },
+  lr: number,
+  decay: { weightDecay?: number; decayOnlyWeights?: boolean } = {},
+) {
+  const wd = decay.weightDecay === undefined ? {} : { weightDecay: decay.weightDecay };
+  const only = { decayOnlyWeights: decay.decayOnlyWeights ?? false };
+  if (name === 'adamw') return new AdamW(model.namedParameters(), { lr, ...wd, ...only });
+  if (name === 'adam') return new Adam(model.namedParameters(), { lr, ...wd, ...only });
+  return new SGD(model.namedParameters(), { lr, momentum: 0.9, ...wd, ...only });
 }
 
 /**
@@ -110,6 +121,8 @@ export function checkpointSaver(
 /** Loads a checkpoint and checks its metadata (starting the device if needed). */
 export async function loadCheckpoint(path: string, ctx: { io?: CliIO; autotune?: boolean } = {}): Promise<{ model: TrainableModel; meta: CheckpointMeta }> {
   if (!existsSync(path)) throw new UsageError(`${path}: no such model file`);
+  const why = notRegularFile(path);
+  if (why) throw new UsageError(`${path}: ${why}; not read`);
   await ensureDevice(ctx);
   const loaded = await loadModel(path);
   return { model: loaded.model as unknown as TrainableModel, meta: readMeta(loaded.metadata as Record<string, unknown>, path) };

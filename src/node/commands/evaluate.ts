@@ -41,7 +41,7 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   const files: string[] = [];
   const labels: number[] = [];
   for (const c of classes) {
-    for (const f of listImages(join(dir, c))) {
+    for (const f of listImages(join(dir, c), (m) => io.stderr(`alexnet evaluate: ${m}\n`))) {
       files.push(f);
       labels.push(meta.classNames.indexOf(c));
     }

@@ -3,6 +3,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { notRegularFile } from '../read-file.js';
 import { UsageError } from './common.js';
 
 export const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
@@ -28,21 +29,29 @@ export function checkImageFolder(dir: string, flag: string, minClasses = 2): str
 
 function hasImage(dir: string): boolean {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isFile() && IMAGE_EXTENSIONS.test(e.name)) return true;
+    if (IMAGE_EXTENSIONS.test(e.name) && (e.isFile() || (e.isSymbolicLink() && notRegularFile(join(dir, e.name)) === null))) return true;
     if (e.isDirectory() && !e.name.startsWith('.') && hasImage(join(dir, e.name))) return true;
   }
   return false;
 }
 
-/** The image files under `dir` (recursively, sorted, hidden entries skipped). */
-export function listImages(dir: string): string[] {
+/**
+ * The image files under `dir` (recursively, sorted, hidden entries skipped). Only regular files
+ * (or links to one): anything else named like an image (a FIFO, a socket) is reported through
+ * `warn` and left out, never opened.
+ */
+export function listImages(dir: string, warn: (message: string) => void): string[] {
   const out: string[] = [];
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...listImages(p));
-    else if (IMAGE_EXTENSIONS.test(e.name)) out.push(p);
+    if (e.isDirectory()) out.push(...listImages(p, warn));
+    else if (IMAGE_EXTENSIONS.test(e.name)) {
+      const why = e.isFile() ? null : notRegularFile(p);
+      if (why === null) out.push(p);
+      else warn(`skipping ${p}: ${why}`);
+    }
   }
   return out;
 }

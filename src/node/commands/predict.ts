@@ -2,9 +2,10 @@
 // `alexnet predict MODEL IMAGE...`: the top class and the probabilities of each image, fed
 // the way the checkpoint's metadata says (input size, rescale, resize mode).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decodeImage, imageToChw } from '../data/index.js';
+import { NotRegularFileError, notRegularFile, readRegularFileSync } from '../read-file.js';
 import { predict, type TrainableModel } from '../../train/fit.js';
 import { formatFixed } from '../../train/progress.js';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
@@ -26,8 +27,9 @@ export async function predictFiles(model: TrainableModel, meta: CheckpointMeta, 
   files.forEach((file, i) => {
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      bytes = readRegularFileSync(file);
     } catch (err) {
+      if (err instanceof NotRegularFileError) throw new UsageError(err.message);
       throw new UsageError(`${file}: cannot read the image: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
     const img = decodeImage(bytes, file);
@@ -47,7 +49,11 @@ export async function predictCommand(args: string[], ctx: CommandContext): Promi
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const [modelPath, ...images] = positionals;
   if (modelPath === undefined || images.length === 0) throw new UsageError('usage: alexnet predict MODEL IMAGE... [--json]');
-  for (const f of images) if (!existsSync(f)) throw new UsageError(`${f}: no such image file`);
+  for (const f of images) {
+    if (!existsSync(f)) throw new UsageError(`${f}: no such image file`);
+    const why = notRegularFile(f);
+    if (why) throw new UsageError(`${f}: ${why}; not read`);
+  }
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
   const results = await predictFiles(model, meta, images);
   if (values.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');

@@ -8,6 +8,7 @@ import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
 import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
 import { cachedRunner, DecodedImageCache } from './decode-cache.js';
+import { notRegularFile } from '../read-file.js';
 
 export interface ImageDatasetOptions {
   /** Output [height, width]. Default [256, 256] (Keras's image_size default). */
@@ -121,8 +122,9 @@ export class ImageDataset {
 
   /**
    * Yields the epoch's batches in order while later ones are decoded in the background (up to
-   * `prefetch` batches). Unreadable files are left out of their batch, which is then smaller.
-   * Breaking out of the loop stops the worker threads.
+   * `prefetch` batches). Unreadable files are left out of their batch, which is then smaller;
+   * a file that failed once is not read or decoded again in later epochs (it counts as skipped
+   * each time). Breaking out of the loop stops the worker threads.
    */
   async *batches(batchSize: number, opts: BatchOptions = {}): AsyncGenerator<Batch, void, undefined> {
     const epoch = opts.epoch ?? 0;
@@ -136,24 +138,27 @@ export class ImageDataset {
         index: i,
       }));
 
-    const pending = new Map<number, { items: BatchItem[]; result: ReturnType<typeof runner.run> }>();
+    const pending = new Map<number, { items: BatchItem[]; known: SkippedFile[]; result: ReturnType<typeof runner.run> }>();
     let next = 0;
     const fill = () => {
       for (; next < count && pending.size < prefetch; next++) {
-        const items = itemsOf(next);
-        const result = runner.run({ items, epoch });
+        const all = itemsOf(next);
+        // files that already failed are skipped again without being read
+        const items = all.filter((it) => !this.skippedFiles.has(it.file));
+        const known = all.filter((it) => this.skippedFiles.has(it.file)).map((it) => ({ file: it.file, reason: this.skippedFiles.get(it.file)! }));
+        const result = items.length ? runner.run({ items, epoch }) : Promise.resolve({ x: new Float32Array(0), ok: [], failures: [] });
         result.catch(() => {}); // awaited later; this only stops an early rejection from being "unhandled"
-        pending.set(next, { items, result });
+        pending.set(next, { items, known, result });
       }
     };
     try {
       for (let b = 0; b < count; b++) {
         fill();
-        const { items, result } = pending.get(b)!;
+        const { items, known, result } = pending.get(b)!;
         const { x, ok, failures } = await result;
         pending.delete(b);
         fill();
-        for (const f of failures) this.recordSkip(f);
+        for (const f of [...known, ...failures]) this.recordSkip(f);
         if (ok.length === 0) continue;
         yield {
           x,
@@ -257,13 +262,21 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Files under `dir` (recursively) whose extension is listed, as sorted paths. */
-function listImages(dir: string, exts: ReadonlySet<string>): string[] {
+/**
+ * Files under `dir` (recursively) whose extension is listed, as sorted paths. Only regular files
+ * (or links to one): a FIFO, socket or device named `x.jpg` is left out with a warning, never
+ * opened (reading a FIFO blocks forever).
+ */
+function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: string) => void): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name))) {
     const p = join(dir, e.name);
-    if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts));
-    else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) out.push(p);
+    if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts, warn));
+    else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) {
+      const why = e.isFile() ? null : notRegularFile(p);
+      if (why === null) out.push(p);
+      else warn(`image pipeline: skipping ${p}: ${why}`);
+    }
   }
   return out;
 }
@@ -292,7 +305,7 @@ export function imageDataset(dir: string, opts: ImageDatasetOptions & { validati
   const labels: number[] = [];
   const r = resolveOptions(opts);
   classNames.forEach((name, label) => {
-    const found = listImages(join(dir, name), exts);
+    const found = listImages(join(dir, name), exts, r.warn);
     if (found.length === 0) r.warn(`image pipeline: class folder ${join(dir, name)} has no images`);
     for (const f of found) {
       files.push(f);

@@ -5,7 +5,7 @@
 // The cache holds full decoded bitmaps (3 bytes per pixel), so the samples are bit-identical to
 // the uncached pipeline's; beyond `maxBytes` further images are decoded every time, as before.
 // It works on the main thread: batches are built inline (no worker threads) while it is on.
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../read-file.js';
 import { processBatch, type BatchJob, type PipelineConfig } from './pipeline.js';
 import { decodeImage, type RgbImage } from './decode.js';
 import type { BatchRunner } from './workers.js';
@@ -30,7 +30,7 @@ export class DecodedImageCache {
       return kept;
     }
     this.misses++;
-    const img = decodeImage(readFileSync(file), file);
+    const img = decodeImage(readRegularFileSync(file), file);
     if (this.bytes + img.data.byteLength <= this.maxBytes) {
       this.images.set(file, img);
       this.bytes += img.data.byteLength;

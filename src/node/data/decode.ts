@@ -17,9 +17,16 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** Refuse images above this size before allocating: a 40 MP RGBA bitmap is already 160 MB. */
-const MAX_MEGAPIXELS = 40;
-const JPEG_MAX_MEMORY_MB = 512;
+/** Refuse PNGs above this size before allocating: a 40 MP RGBA bitmap is already 160 MB. */
+export const PNG_MAX_MEGAPIXELS = 40;
+/**
+ * Refuse JPEGs above this size, from the frame header, before decoding: 25 MP takes a 24 MP
+ * photo (6000x4000). jpeg-js keeps every coefficient block as its own Int32Array, so it needs
+ * 13.5 (4:2:0) to 21 (4:4:4) bytes per pixel, which caps what fits JPEG_MAX_MEMORY_MB.
+ */
+export const JPEG_MAX_MEGAPIXELS = 25;
+/** The memory budget of one JPEG decode, as jpeg-js counts it (jpegDecodeBytes); jpeg-js's own default. */
+export const JPEG_MAX_MEMORY_MB = 512;
 
 /** What the JPEG headers say; used to pick the colour transform and by tests to find odd files. */
 export interface JpegInfo {
@@ -30,6 +37,8 @@ export interface JpegInfo {
   componentIds: number[];
   /** Transform byte of an Adobe APP14 segment (0 = none, 1 = YCbCr, 2 = YCCK), or undefined without one. */
   adobeTransform: number | undefined;
+  /** Horizontal and vertical sampling factors of each component (1..4), in order. */
+  sampling: { h: number; v: number }[];
 }
 
 /** Walks the marker segments up to the first scan. Returns undefined if there is no frame header. */
@@ -53,7 +62,12 @@ export function jpegInfo(bytes: Uint8Array): JpegInfo | undefined {
     if (isSof && seg + 6 <= bytes.length) {
       const count = bytes[seg + 5]!;
       const componentIds: number[] = [];
-      for (let i = 0; i < count && seg + 6 + i * 3 < bytes.length; i++) componentIds.push(bytes[seg + 6 + i * 3]!);
+      const sampling: { h: number; v: number }[] = [];
+      for (let i = 0; i < count && seg + 6 + i * 3 < bytes.length; i++) {
+        componentIds.push(bytes[seg + 6 + i * 3]!);
+        const hv = bytes[seg + 7 + i * 3] ?? 0x11;
+        sampling.push({ h: hv >> 4 || 1, v: hv & 15 || 1 });
+      }
       // Adobe APP14 always precedes the frame header, so adobeTransform is final here.
       return {
         progressive: marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce,
@@ -61,6 +75,7 @@ export function jpegInfo(bytes: Uint8Array): JpegInfo | undefined {
         width: (bytes[seg + 3]! << 8) | bytes[seg + 4]!,
         componentIds,
         adobeTransform,
+        sampling,
       };
     }
     if (marker === 0xda) return undefined; // scan before any frame header
@@ -69,11 +84,42 @@ export function jpegInfo(bytes: Uint8Array): JpegInfo | undefined {
   return undefined;
 }
 
+/**
+ * The bytes jpeg-js (0.4) allocates, and counts against maxMemoryUsageInMB, to decode this frame
+ * to RGB: a 64-int block per 8x8 block of each component (MCU-padded), each component's 8-bit
+ * plane, the interleaved components, and the RGB output. From the header alone.
+ */
+export function jpegDecodeBytes(info: JpegInfo): number {
+  const { width, height } = info;
+  const maxH = Math.max(1, ...info.sampling.map((s) => s.h));
+  const maxV = Math.max(1, ...info.sampling.map((s) => s.v));
+  const mcusPerLine = Math.ceil(width / 8 / maxH);
+  const mcusPerColumn = Math.ceil(height / 8 / maxV);
+  let bytes = 0;
+  for (const { h, v } of info.sampling) {
+    bytes += mcusPerColumn * v * mcusPerLine * h * 256; // Int32Array(64) blocks
+    const blocksPerLine = Math.ceil((Math.ceil(width / 8) * h) / maxH);
+    const blocksPerColumn = Math.ceil((Math.ceil(height / 8) * v) / maxV);
+    bytes += blocksPerLine * 8 * blocksPerColumn * 8; // the component's plane
+  }
+  return bytes + width * height * info.sampling.length + width * height * 3;
+}
+
 function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   const info = jpegInfo(bytes);
   if (!info) throw new ImageDecodeError(name, 'JPEG has no frame header (truncated or corrupt)');
   const n = info.componentIds.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new ImageDecodeError(name, `JPEG with ${n} components is not supported`);
+  if (info.width === 0 || info.height === 0) throw new ImageDecodeError(name, `JPEG of ${info.width}x${info.height} pixels (no image data)`);
+  // Checked from the header before anything is decoded: a refused file costs microseconds.
+  const mp = (info.width * info.height) / 1e6;
+  if (mp > JPEG_MAX_MEGAPIXELS) {
+    throw new ImageDecodeError(name, `JPEG of ${info.width}x${info.height} (${mp.toFixed(1)} MP) exceeds the ${JPEG_MAX_MEGAPIXELS} MP this loader decodes (docs/data.md)`);
+  }
+  const need = jpegDecodeBytes(info);
+  if (need > JPEG_MAX_MEMORY_MB * 2 ** 20) {
+    throw new ImageDecodeError(name, `JPEG of ${info.width}x${info.height} needs ${Math.ceil(need / 2 ** 20)} MB to decode, over the ${JPEG_MAX_MEMORY_MB} MB limit (docs/data.md)`);
+  }
   // jpeg-js throws on a 4-component file without an Adobe marker; without one, whether it is
   // CMYK or inverted CMYK is a guess, so refuse it clearly instead.
   if (n === 4 && info.adobeTransform === undefined) {
@@ -91,8 +137,9 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
       useTArray: true,
       formatAsRGBA: false,
       colorTransform,
-      maxResolutionInMP: MAX_MEGAPIXELS,
-      maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
+      maxResolutionInMP: JPEG_MAX_MEGAPIXELS,
+      // what this header needs plus tables and segments: a file whose scans claim more is stopped early
+      maxMemoryUsageInMB: Math.min(JPEG_MAX_MEMORY_MB, Math.ceil(need / 2 ** 20) + 16),
     });
   } catch (e) {
     throw new ImageDecodeError(name, `corrupt or unsupported JPEG (${errorText(e)})`);
@@ -105,7 +152,7 @@ function decodePng(bytes: Uint8Array, name: string): RgbImage {
   if (bytes.length >= 24) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const mp = (view.getUint32(16) * view.getUint32(20)) / 1e6;
-    if (mp > MAX_MEGAPIXELS) throw new ImageDecodeError(name, `PNG of ${mp.toFixed(1)} MP exceeds ${MAX_MEGAPIXELS} MP`);
+    if (mp > PNG_MAX_MEGAPIXELS) throw new ImageDecodeError(name, `PNG of ${mp.toFixed(1)} MP exceeds the ${PNG_MAX_MEGAPIXELS} MP this loader decodes (docs/data.md)`);
   }
   let png;
   try {

@@ -1,11 +1,11 @@
 // The work done for one batch: read, decode, (augment,) resize, normalise. Runs in a worker or inline;
 // it is a pure function of its inputs, which is what makes both modes give identical batches.
-import { readFileSync } from 'node:fs';
 import { preprocessImage, type PipelineConfig } from '../../data/preprocess.js';
 import { decodeImage, ImageDecodeError, type RgbImage } from './decode.js';
+import { NotRegularFileError, readRegularFileSync } from '../read-file.js';
 
 function readAndDecode(file: string): RgbImage {
-  return decodeImage(readFileSync(file), file);
+  return decodeImage(readRegularFileSync(file), file);
 }
 
 export type { PipelineConfig };
@@ -45,7 +45,7 @@ export function processBatch(config: PipelineConfig, job: BatchJob, load: (file:
     try {
       img = load(file);
     } catch (e) {
-      const reason = e instanceof ImageDecodeError ? e.reason : e instanceof Error ? e.message : String(e);
+      const reason = e instanceof ImageDecodeError ? e.reason : e instanceof NotRegularFileError ? `not a regular file (${e.kind})` : e instanceof Error ? e.message : String(e);
       failures.push({ file, reason });
       return;
     }
