@@ -53,7 +53,7 @@ describe('alexnet: bad arguments exit with status 2 and a clear message', () => 
     [['train', '--data', join(root, 'nope')], /no such folder/],
     [['train', '--data', set.train, '--epochs', 'two'], /--epochs must be an integer >= 1, got 'two'/],
     [['train', '--data', set.train, '--model', 'vgg'], /--model must be one of paper, keras-bn, torchvision, got 'vgg'/],
-    [['train', '--data', set.train, '--optimizer', 'rmsprop'], /--optimizer must be sgd or adam/],
+    [['train', '--data', set.train, '--optimizer', 'rmsprop'], /--optimizer must be sgd, adam or adamw/],
     [['train', '--data', set.train, '--validation-split', '1.5'], /--validation-split must be a fraction in \(0, 1\)/],
     [['train', '--data', set.train, '--val', set.validation, '--validation-split', '0.2'], /either --val DIR or --validation-split/],
     [['train', '--data', set.train, '--bogus'], /Unknown option '--bogus'/],

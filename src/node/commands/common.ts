@@ -35,7 +35,7 @@ export type Preset = (typeof PRESETS)[number];
 /** The input size each preset is usually trained at. */
 export const DEFAULT_INPUT_SIZE: Record<Preset, number> = { paper: 227, 'keras-bn': 227, torchvision: 224 };
 
-export type OptimizerName = 'sgd' | 'adam';
+export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
 export function parseInteger(name: string, value: string | undefined, min: number, fallback?: number): number {
   if (value === undefined) {
@@ -69,7 +69,7 @@ export function parsePreset(value: string | undefined, fallback: Preset): Preset
 
 export function parseOptimizer(value: string | undefined): OptimizerName {
   if (value === undefined) return 'sgd';
-  if (value !== 'sgd' && value !== 'adam') throw new UsageError(`--optimizer must be sgd or adam, got '${value}'`);
+  if (value !== 'sgd' && value !== 'adam' && value !== 'adamw') throw new UsageError(`--optimizer must be sgd, adam or adamw, got '${value}'`);
   return value;
 }
 

@@ -37,6 +37,7 @@ import {
   type Preset,
 } from './common.js';
 import { checkImageFolder } from './images.js';
+import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, type RecipeOptions } from './recipe.js';
 
 /** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
 export const TUTORIAL_AUGMENT: AugmentOptions = {
@@ -51,7 +52,8 @@ export const TUTORIAL_AUGMENT: AugmentOptions = {
 export const TRAIN_USAGE = `  train     --data DIR [--val DIR | --validation-split F] [--model paper|keras-bn|torchvision]
             [--input-size N] [--epochs N] [--batch-size N] [--optimizer sgd|adam] [--lr X]
             [--augment] [--seed N] [--patience N] [--out DIR] [--resume FILE] [--width F]
-            [--workers N] [--verbose 0|1|2]`;
+            [--workers N] [--verbose 0|1|2]
+${RECIPE_USAGE}`;
 
 export interface TrainResult {
   history: History;
@@ -80,6 +82,7 @@ const TRAIN_OPTIONS = {
   width: { type: 'string' },
   workers: { type: 'string' },
   verbose: { type: 'string' },
+  ...RECIPE_OPTIONS,
 } as const;
 
 
@@ -109,6 +112,7 @@ export async function trainCommand(args: string[], ctx: CommandContext): Promise
     width: parseWidth(values.width),
     workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
     verbose: parseVerbose(values.verbose),
+    recipe: parseRecipe(values),
     io: ctx.io,
     autotune: ctx.autotune,
   });
@@ -133,6 +137,8 @@ export interface TrainOptions {
   width?: number;
   workers?: number;
   verbose?: 0 | 1 | 2;
+  /** Weight decay, label smoothing, schedule, moving average, random crops, image cache (recipe.ts). */
+  recipe?: RecipeOptions;
   io: CliIO;
   /** Use the autotune cache (default true; false with --no-autotune). */
   autotune?: boolean;
@@ -181,13 +187,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   const optimizerName = o.resume !== undefined && meta.optimizer ? (meta.optimizer as OptimizerName) : o.optimizer;
   const lr = o.lr ?? (optimizerName === 'adam' ? 1e-3 : 0.01);
-  const optimizer = makeOptimizer(optimizerName, model, lr);
+  const optimizer = makeOptimizer(optimizerName, model, lr, { weightDecay: o.recipe?.weightDecay, decayOnlyWeights: o.recipe?.decayWeightsOnly });
   if (resumedOptimizer !== undefined) {
     optimizer.loadStateDict(resumedOptimizer);
     if (o.lr !== undefined) optimizer.lr = o.lr;
   }
   meta = { ...meta, optimizer: optimizerName };
-  compile(model, { optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  compile(model, { optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], labelSmoothing: o.recipe?.labelSmoothing ?? 0 });
 
   if (initialEpoch >= o.epochs) {
     throw new UsageError(`--resume ${o.resume}: the checkpoint already completed ${initialEpoch} epoch(s); ask for more with --epochs N (N > ${initialEpoch})`);
@@ -202,9 +208,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     resizeMode: meta.preprocessing.resizeMode,
     seed: o.seed,
     workers: o.workers,
+    cacheMB: o.recipe?.cacheMB,
     warn,
   };
-  const augment = o.augment ? TUTORIAL_AUGMENT : undefined;
+  const augment = recipeAugment(o.augment ? TUTORIAL_AUGMENT : undefined, o.recipe);
   let trainSet: ImageDataset;
   let valSet: ImageDataset;
   if (o.val !== undefined) {
@@ -222,7 +229,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         `Model: AlexNet '${meta.preset}'${meta.width && meta.width !== 1 ? ` (width ×${meta.width})` : ''}, input ${size}x${size}, ` +
         `optimizer ${optimizerName} lr ${optimizer.lr}, batch ${o.batchSize}` +
         (initialEpoch > 0 ? `, resuming at epoch ${initialEpoch + 1}` : '') +
-        '\n',
+        '\n' +
+        (describeRecipe(o.recipe) ? `Recipe: ${describeRecipe(o.recipe)}\n` : ''),
     );
   }
 
@@ -237,6 +245,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lastBest = previous ? Math.max(...(previous.history['val_accuracy'] ?? []).filter(Number.isFinite)) : -Infinity;
   if (Number.isFinite(lastBest)) checkpoint.best = lastBest;
   const callbacks: Callback[] = [
+    // before the checkpoints: the moving average is in the model when they save
+    ...recipeCallbacks(o.recipe, { model, peakLr: lr, epochs: o.epochs, stepsPerEpoch: trainSet.numBatches(o.batchSize) }),
     checkpoint,
     new ModelCheckpoint({ filepath: lastPath, verbose: 0 }),
     new EarlyStopping({ monitor: 'val_loss', patience: o.patience, verbose: verbose > 0 ? 1 : 0 }),
