@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The `alexnet` command line: train, predict, evaluate, summary, bench, profile, tune, demo,
-// help. This file only parses the command name and dispatches through COMMANDS; each command
+// serve, help. This file only parses the command name and dispatches through COMMANDS; each command
 // parses its own arguments in src/node/commands/ (demo in ./demo.ts). Every command is reachable
 // in-process through `main(argv, io)`, which returns the exit status (the bin sets
 // process.exitCode from it). Adding a command is one row of COMMANDS.
@@ -16,6 +16,7 @@ import { summaryCommand, SUMMARY_USAGE } from './commands/summary.js';
 import { trainCommand, TRAIN_USAGE } from './commands/train.js';
 import { tuneCommand, TUNE_USAGE } from './commands/tune.js';
 import { demoCommand, DEMO_USAGE } from './demo.js';
+import { serveCommand, SERVE_USAGE } from './serve.js';
 import { destroyDevice } from './device.js';
 
 /** Every command: its usage lines (for `alexnet help`) and the function that runs it. */
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, { usage: string; run: Command }> = {
   profile: { usage: PROFILE_USAGE, run: profileCommand },
   tune: { usage: TUNE_USAGE, run: tuneCommand },
   demo: { usage: DEMO_USAGE, run: demoCommand },
+  serve: { usage: SERVE_USAGE, run: serveCommand },
 };
 
 export const USAGE = `Usage: alexnet <command> [options]

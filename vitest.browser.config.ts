@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The browser tests (npm run test:browser): headless Chromium and Firefox ESR driven by
+// puppeteer-core against the built app (dist/web). Files end in .browser.ts so `npm test`
+// (test/**/*.test.ts) does not pick them up. One file at a time: the browsers share 2 cores.
+export default defineConfig({
+  test: {
+    include: ['test/browser/**/*.browser.ts'],
+    fileParallelism: false,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+  },
+});
