@@ -59,5 +59,10 @@ describe('alexnet train: recipe flags', () => {
     [1, 3, 5].forEach((step, e) => expect(lrs[e]).toBeCloseTo(warmupCosineLr(step, { peakLr: 0.05, warmupSteps: 2, totalSteps: 6 }), 6));
     expect(history.history['val_accuracy']!.every(Number.isFinite)).toBe(true);
     expect(existsSync(join(out, 'best.safetensors'))).toBe(true);
+    // evaluate --tta: the mirror-averaged score, with its confusion matrix
+    const e = await run('evaluate', join(out, 'best.safetensors'), set.validation, '--tta');
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/8 images, each averaged with its mirror \(--tta\)\nloss: \d\.\d{4} - accuracy: \d\.\d{4}/);
+    expect(e.out).toMatch(/true\\pred/);
   });
 });

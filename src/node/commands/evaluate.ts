@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { imageDatasetFromFiles } from '../data/index.js';
 import { evaluate } from '../../train/fit.js';
+import { withMirrorTTA } from '../../train/tta.js';
 import { formatFixed } from '../../train/progress.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { parseInteger, UsageError, type CommandContext } from './common.js';
 import { checkImageFolder, listImages } from './images.js';
 
-export const EVALUATE_USAGE = '  evaluate  MODEL DIR [--batch-size N] [--workers N] [--json]';
+export const EVALUATE_USAGE = '  evaluate  MODEL DIR [--batch-size N] [--workers N] [--json] [--tta]';
 
 /** A confusion matrix as an aligned text table (rows: true class, columns: predicted). */
 export function formatConfusion(classNames: readonly string[], m: number[][]): string {
@@ -26,12 +27,12 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   const io = ctx.io;
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: 'boolean' }, 'batch-size': { type: 'string' }, workers: { type: 'string' } },
+    options: { json: { type: 'boolean' }, 'batch-size': { type: 'string' }, workers: { type: 'string' }, tta: { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
   const [modelPath, dir, ...extra] = positionals;
-  if (modelPath === undefined || dir === undefined || extra.length) throw new UsageError('usage: alexnet evaluate MODEL DIR [--json] [--batch-size N]');
+  if (modelPath === undefined || dir === undefined || extra.length) throw new UsageError('usage: alexnet evaluate MODEL DIR [--json] [--batch-size N] [--tta]');
   const batchSize = parseInteger('batch-size', values['batch-size'], 1, 32);
   const classes = checkImageFolder(dir, 'DIR', 1);
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
@@ -55,12 +56,13 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
     workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
     warn: (m) => io.stderr(m + '\n'),
   });
-  const r = await evaluate(model, ds, { batchSize, confusionMatrix: true });
+  // --tta: the mean of the probabilities of each image and its mirror (src/train/tta.ts)
+  const r = await evaluate(values.tta ? withMirrorTTA(model) : model, ds, { batchSize, confusionMatrix: true });
   const confusion = r.confusion!.slice(0, meta.classNames.length).map((row) => row.slice(0, meta.classNames.length));
   if (values.json) {
     io.stdout(JSON.stringify({ loss: r.loss, accuracy: r.accuracy, count: r.count, skipped: r.skipped, classNames: meta.classNames, confusion }, null, 2) + '\n');
   } else {
-    io.stdout(`${r.count} images${r.skipped ? ` (${r.skipped} unreadable, skipped)` : ''}\nloss: ${formatFixed(r.loss, 4)} - accuracy: ${formatFixed(r.accuracy, 4)}\n\n`);
+    io.stdout(`${r.count} images${r.skipped ? ` (${r.skipped} unreadable, skipped)` : ''}${values.tta ? ', each averaged with its mirror (--tta)' : ''}\nloss: ${formatFixed(r.loss, 4)} - accuracy: ${formatFixed(r.accuracy, 4)}\n\n`);
     io.stdout(formatConfusion(meta.classNames, confusion));
   }
   return 0;
