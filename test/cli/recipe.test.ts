@@ -64,5 +64,12 @@ describe('alexnet train: recipe flags', () => {
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/8 images, each averaged with its mirror \(--tta\)\nloss: \d\.\d{4} - accuracy: \d\.\d{4}/);
     expect(e.out).toMatch(/true\\pred/);
+    // predict --tta: probabilities that sum to 1, generally not those without it
+    const file = set.testFiles[0]!.file;
+    const plain = JSON.parse((await run('predict', join(out, 'best.safetensors'), file, '--json')).out) as { probabilities: Record<string, number> }[];
+    const tta = JSON.parse((await run('predict', join(out, 'best.safetensors'), file, '--json', '--tta')).out) as { probabilities: Record<string, number> }[];
+    const sum = Object.values(tta[0]!.probabilities).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(1, 5);
+    expect(tta[0]!.probabilities).not.toEqual(plain[0]!.probabilities);
   });
 });

@@ -8,10 +8,11 @@ import { decodeImage, imageToChw } from '../data/index.js';
 import { NotRegularFileError, notRegularFile, readRegularFileSync } from '../read-file.js';
 import { predict, type TrainableModel } from '../../train/fit.js';
 import { formatFixed } from '../../train/progress.js';
+import { withMirrorTTA } from '../../train/tta.js';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { UsageError, type CommandContext } from './common.js';
 
-export const PREDICT_USAGE = '  predict   MODEL IMAGE... [--json]';
+export const PREDICT_USAGE = '  predict   MODEL IMAGE... [--json] [--tta]';
 
 export interface Prediction {
   file: string;
@@ -46,16 +47,17 @@ export async function predictFiles(model: TrainableModel, meta: CheckpointMeta, 
 }
 
 export async function predictCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, tta: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const [modelPath, ...images] = positionals;
-  if (modelPath === undefined || images.length === 0) throw new UsageError('usage: alexnet predict MODEL IMAGE... [--json]');
+  if (modelPath === undefined || images.length === 0) throw new UsageError('usage: alexnet predict MODEL IMAGE... [--json] [--tta]');
   for (const f of images) {
     if (!existsSync(f)) throw new UsageError(`${f}: no such image file`);
     const why = notRegularFile(f);
     if (why) throw new UsageError(`${f}: ${why}; not read`);
   }
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
-  const results = await predictFiles(model, meta, images);
+  // --tta: the mean of the probabilities of each image and its mirror (src/train/tta.ts)
+  const results = await predictFiles(values.tta ? withMirrorTTA(model) : model, meta, images);
   if (values.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) ctx.io.stdout(`${r.file}: ${r.class} ${formatFixed(r.probability, 2)}\n`);
   return 0;
