@@ -11,10 +11,10 @@ import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/lay
 import { SGD } from '../src/optim/index.js';
 import { noGrad, rand, tidy, type Device } from '../src/tensor/index.js';
 import { initDevice } from '../src/node/device.js';
-import { formatProfile, profileTrainStep } from '../src/train/profile.js';
+import { formatProfile, profileTrainStep } from '../src/train/profile-step.js';
 import { median, type BenchRow } from './common.js';
-import { tuneTrainStep } from '../src/train/tune.js';
-import { setTuneCache } from '../src/tensor/autotune.js';
+import { tuneTrainStep } from '../src/train/autotune-step.js';
+import { setTuneCache } from '../src/tensor/autotune-table.js';
 import { formatTuneTable } from '../src/node/commands/tune.js';
 
 /** The peers' benchmark model: AlexNet 2012 without LRN and grouping. */

@@ -104,7 +104,7 @@ export abstract class Module {
 
   /**
    * Runs a child's forward (or `fn`) under its dotted label, so the profiler can time leaf
-   * layers (src/tensor/profile.ts). Containers call this for each child.
+   * layers (src/tensor/profile-scopes.ts). Containers call this for each child.
    */
   protected runChild(name: string, m: Module, fn: () => Tensor): Tensor {
     return labelScope(childLabel(name), fn, m.modules.size === 0);

@@ -10,7 +10,7 @@ export type { CSVLoggerOptions } from './csv-logger.js';
 export { plotHistorySvg, plotHistoryPng, writeHistoryPlots } from './plot.js';
 export type { HistoryLike, PlotOptions } from './plot.js';
 export { writeFileAtomic } from './atomic.js';
-export { defaultTuneCachePath, autotuneDisabled, readTuneCache, loadTuneCache, saveTuneEntries } from './autotune.js';
+export { defaultTuneCachePath, autotuneDisabled, readTuneCache, loadTuneCache, saveTuneEntries } from './autotune-cache.js';
 export type { AtomicData } from './atomic.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './weights-file.js';
 export { saveModel, loadModel, loadWeights } from './model-io.js';

@@ -16,7 +16,7 @@
 
 import { add, axpy_, onesLike, scaleShift } from './ops/elementwise.js';
 import { SlotOffers, storeInSlot } from './grad-slots.js';
-import { timeBackward } from './profile.js';
+import { timeBackward } from './profile-scopes.js';
 import { keep } from './scope.js';
 import { fmtShape, noGrad, setBackwardEngine, type Tensor } from './tensor.js';
 

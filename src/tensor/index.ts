@@ -16,16 +16,16 @@ export { arenaLayout, layoutFor, ArenaSet, type ArenaLayout } from './arena.js';
 export {
   setTuneCache, getTuneCache, emptyTuneCache, validateTuneCache, tunedChoice, startRecording, stopRecording,
   convKey, gemmKey,
-} from './autotune.js';
-export type { TuneCache, TuneEntry, TunedOp, RecordedProblem, ConvProblem, GemmProblem } from './autotune.js';
-export { tuneProblem, tuneProblems, type TuneOptions } from './tune.js';
+} from './autotune-table.js';
+export type { TuneCache, TuneEntry, TunedOp, RecordedProblem, ConvProblem, GemmProblem } from './autotune-table.js';
+export { tuneProblem, tuneProblems, type TuneOptions } from './autotune-measure.js';
 export { timeGpu, median } from './timing.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export { matmul, gemm, selectMatmul, MATMUL_KERNELS, matmulVersions } from './ops/matmul/index.js';
 export type { MatmulOptions, MatmulVersion, MatmulVersionInfo, Gemm, Choice } from './ops/matmul/index.js';
 export { permute, transpose, spaceToDepth, type SpaceToDepthOptions } from './ops/shape.js';
-export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile.js';
+export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile-scopes.js';
 export { mixSeed, mulberry32 } from './rng.js';
 
 // Poisoned outputs (tests) are filled with NaN by the fill kernel.

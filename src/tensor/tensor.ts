@@ -8,7 +8,7 @@
 
 import { Device, getDevice } from './device.js';
 import { poisonIfOn } from './poison.js';
-import { currentLabel } from './profile.js';
+import { currentLabel } from './profile-scopes.js';
 import { track, untrack } from './scope.js';
 
 export type DType = 'float32' | 'int32' | 'uint32';

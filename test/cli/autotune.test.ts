@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { destroyDevice, initDevice } from '../../src/node/device.js';
 import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
-import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../../src/node/autotune.js';
+import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../../src/node/autotune-cache.js';
 
 let hasGpu = false;
 try {

@@ -14,7 +14,7 @@ import { conv2d, convShape, explainConv2d, ruleConv2d, selectConv2d, selectConv2
 import { gemmProblem, selectMatmul } from '../../src/tensor/ops/matmul/index.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { alexnet } from '../../src/models/alexnet.js';
-import { recordTrainProblems } from '../../src/train/tune.js';
+import { recordTrainProblems } from '../../src/train/autotune-step.js';
 
 describe('autotune table', () => {
   it('validateTuneCache names the source and the first problem', () => {

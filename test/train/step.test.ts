@@ -7,7 +7,7 @@ import { alexnet } from '../../src/models/alexnet.js';
 import { SGD } from '../../src/optim/index.js';
 import { softmaxCrossEntropy } from '../../src/tensor/ops/softmax.js';
 import { keep, rand, Tensor, tidy } from '../../src/tensor/index.js';
-import { formatProfile, profileTrainStep } from '../../src/train/profile.js';
+import { formatProfile, profileTrainStep } from '../../src/train/profile-step.js';
 
 describe.skipIf(!gpu)('training step: buffers, submits and memory', () => {
   it('50 warm steps of a small paper AlexNet: no new buffers, <= 3 submits, constant live bytes', async () => {

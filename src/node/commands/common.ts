@@ -2,7 +2,7 @@
 // What every command shares: where it writes (CliIO), the usage error (exit status 2), the
 // argument parsers, the presets, and the device (with the autotune cache) started on first use.
 
-import { autotuneDisabled, defaultTuneCachePath, loadTuneCache } from '../autotune.js';
+import { autotuneDisabled, defaultTuneCachePath, loadTuneCache } from '../autotune-cache.js';
 import { initDevice } from '../device.js';
 import { formatFixed } from '../../train/progress.js';
 import type { Device } from '../../tensor/index.js';

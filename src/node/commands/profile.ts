@@ -24,7 +24,7 @@ export async function profileCommand(args: string[], ctx: CommandContext): Promi
   const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
   const steps = parseInteger('steps', values.steps, 1, 3);
   const optimizerName = parseOptimizer(values.optimizer);
-  const { profileTrainStep, formatProfile } = await import('../../train/profile.js');
+  const { profileTrainStep, formatProfile } = await import('../../train/profile-step.js');
   await ensureDevice(ctx);
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
   const optimizer = makeOptimizer(optimizerName, model, optimizerName === 'adam' ? 1e-3 : 0.01);

@@ -3,8 +3,8 @@
 // the fastest per problem in the autotune cache (or shows the cache with --show).
 
 import { parseArgs } from 'node:util';
-import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../autotune.js';
-import type { TuneEntry } from '../../tensor/autotune.js';
+import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../autotune-cache.js';
+import type { TuneEntry } from '../../tensor/autotune-table.js';
 import { buildModel } from './checkpoint.js';
 import { ensureDevice, parseInteger, type CommandContext } from './common.js';
 import { parseStepModel, STEP_MODEL_OPTIONS } from './step-model.js';
@@ -37,7 +37,7 @@ export async function tuneCommand(args: string[], ctx: CommandContext): Promise<
   }
   const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
   const runs = parseInteger('runs', values.runs, 1, 3);
-  const { tuneTrainStep } = await import('../../train/tune.js');
+  const { tuneTrainStep } = await import('../../train/autotune-step.js');
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
   const log = values.json ? undefined : (line: string) => io.stderr(line + '\n');
   const r = await tuneTrainStep(model, { batch, inputShape: [3, inputSize, inputSize], numClasses, runs, log });

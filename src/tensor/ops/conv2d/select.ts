@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Which rung runs a convolution: an autotuned entry for this adapter and problem when there
-// is one (../../autotune.ts), else the fixed rules below, each returning the version with a
+// is one (../../autotune-table.ts), else the fixed rules below, each returning the version with a
 // sentence saying why. Every rule is the measured best on the adapters it was tried on
 // (BENCHMARKS.md); callers can still force any version.
 
-import { convKey, noteProblem, tunedChoice } from '../../autotune.js';
+import { convKey, noteProblem, tunedChoice } from '../../autotune-table.js';
 import type { Device } from '../../device.js';
 import type { Choice } from '../matmul/index.js';
 import { planWgrad } from './03_implicit_gemm.js';

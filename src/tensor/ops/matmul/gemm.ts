@@ -2,7 +2,7 @@
 // One GEMM problem in element strides (what every matmul kernel computes, and what the conv
 // ladder's GEMMs pass in), and its shape without the tensors (the autotuner's key).
 
-import type { GemmProblem } from '../../autotune.js';
+import type { GemmProblem } from '../../autotune-table.js';
 import type { Tensor } from '../../tensor.js';
 
 /** One GEMM problem in element strides; C rows are contiguous (c_sn = 1). */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Which matmul version runs a GEMM: an autotuned entry for this adapter and problem when
-// there is one (../../autotune.ts), else the fixed rule, with the reason.
+// there is one (../../autotune-table.ts), else the fixed rule, with the reason.
 
-import { gemmKey, noteProblem, tunedChoice } from '../../autotune.js';
+import { gemmKey, noteProblem, tunedChoice } from '../../autotune-table.js';
 import type { Device } from '../../device.js';
 import { type Choice, fullGemm, gemmProblem, type GemmShape, special } from './gemm.js';
 import { GPU_GEMM, MATMUL_VERSIONS, type MatmulVersion, streamUnsupported, vec4Unsupported } from './versions.js';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The autotune table on disk: a small JSON file, by default in the user's cache folder
+// Autotuning, the table on disk (the table itself: src/tensor/autotune-table.ts): a small JSON file, by default in the user's cache folder
 // ($XDG_CACHE_HOME or ~/.cache, then webgpu-alexnet/autotune.json; WEBGPU_ALEXNET_AUTOTUNE_CACHE
 // names another). `alexnet tune` writes it (atomically, merged with the entries of other
 // adapters); the CLI's commands load it unless --no-autotune or WEBGPU_ALEXNET_AUTOTUNE=0.
@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { emptyTuneCache, setTuneCache, validateTuneCache, type TuneCache, type TuneEntry } from '../tensor/autotune.js';
+import { emptyTuneCache, setTuneCache, validateTuneCache, type TuneCache, type TuneEntry } from '../tensor/autotune-table.js';
 import { writeFileAtomic } from './atomic.js';
 
 export function defaultTuneCachePath(env: NodeJS.ProcessEnv = process.env): string {

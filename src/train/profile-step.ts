@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// profileTrainStep: runs warm training steps and reports where the time goes — per layer
+// Profiling, a model's training step (the per-layer timed passes: src/tensor/profile-scopes.ts;
+// the timer itself: src/tensor/timestamps.ts). profileTrainStep runs warm training steps and reports where the time goes — per layer
 // forward and backward GPU time (timestamp queries), GFLOP/s, share of the step — and the
 // step's totals: images/s, dispatches and submits per step, CPU time spent encoding, bytes
 // read back, peak live and reserved GPU memory. Behind `alexnet profile`. No Node imports.

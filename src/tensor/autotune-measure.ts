@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The autotuner: for each recorded problem (src/tensor/autotune.ts), runs every kernel
+// Autotuning, the measuring: for each recorded problem (autotune-table.ts), runs every kernel
 // version that can run it on seeded random inputs, checks its result against the version
 // the fixed rule picks, times the ones that match (timestamp queries, median of `runs`
 // after a warm-up) and keeps the fastest. The result is a table of TuneEntry for
-// setTuneCache(); the CLI's `alexnet tune` saves it per adapter.
+// setTuneCache(); the CLI's `alexnet tune` saves it per adapter (src/node/autotune-cache.ts).
 
 import {
   type ConvProblem, type GemmProblem, type RecordedProblem, type TuneEntry,
-} from './autotune.js';
+} from './autotune-table.js';
 import type { Device } from './device.js';
 import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2d, conv2dBackwardData, conv2dBackwardWeight,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Autotuning: kernel choices measured on this adapter for this exact problem, consulted by
+// The autotune table: kernel choices measured on this adapter for this exact problem, consulted by
 // the selectors (selectConv2d, selectConv2dBackwardData/Weight, selectMatmul) before their
 // fixed rules. Nothing is tuned unless asked: `alexnet tune` (src/node) records the problems
-// of one training step, times every version that can run each one (src/tensor/tune.ts),
+// of one training step, times every version that can run each one (autotune-measure.ts),
 // keeps the fastest whose result matches the rule's choice, and saves the table as JSON
 // keyed by the adapter (its name and driver version) and the problem. A selector that uses
 // an entry says so in its reason, with the measured times; an entry for another adapter, or
@@ -11,6 +11,11 @@
 //
 // This file holds only the table, the lookup and the recording of problems: no ops (the ops
 // import it) and no files (the core also runs in a browser).
+//
+// Autotuning is four files, one idea each: the table (src/tensor/autotune-table.ts), the
+// measuring of one problem's versions (src/tensor/autotune-measure.ts), a model's training
+// step recorded and measured (src/train/autotune-step.ts), and the table on disk, Node only
+// (src/node/autotune-cache.ts).
 
 import type { Device } from './device.js';
 

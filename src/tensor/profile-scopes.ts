@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Per-layer GPU timing for the profiler (`alexnet profile`, `profileStep`).
+// Profiling, the layer scopes: per-layer GPU timing for the profiler (`alexnet profile`,
+// profileTrainStep in src/train/profile-step.ts, which runs the steps and builds the table).
 //
 // Containers run each child's forward inside `labelScope(name, fn, timed)`, with timed =
 // true for leaf layers. While a profile is active, a timed scope's work is recorded in its

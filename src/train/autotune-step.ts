@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Autotuning a model's training step: one forward + backward on random data with the fixed
+// Autotuning, a model's training step: one forward + backward on random data with the fixed
 // rules, recording every problem the kernel selectors are asked about, then timing every
-// version of each (src/tensor/tune.ts). Browser-safe; `alexnet tune` saves the result.
+// version of each (src/tensor/autotune-measure.ts). Browser-safe; `alexnet tune` saves the
+// result (src/node/autotune-cache.ts).
 
 import type { Module } from '../layers/module.js';
 import {
   getTuneCache, setTuneCache, startRecording, stopRecording, type RecordedProblem, type TuneEntry,
-} from '../tensor/autotune.js';
+} from '../tensor/autotune-table.js';
 import { getDevice, keep, rand, tidy, Tensor } from '../tensor/index.js';
 import { softmaxCrossEntropy } from '../tensor/ops/softmax.js';
-import { tuneProblems, type TuneOptions } from '../tensor/tune.js';
+import { tuneProblems, type TuneOptions } from '../tensor/autotune-measure.js';
 
 export interface TuneStepOptions extends TuneOptions {
   batch: number;
