@@ -12,6 +12,7 @@ export interface BenchRow {
 }
 
 export { median, timeGpu } from '../src/tensor/timing.js';
+import { randomArray } from '../src/tensor/reference/random.js';
 
 export function printTable(title: string, rows: BenchRow[], out: (s: string) => void = console.log): void {
   out(`\n${title}`);
@@ -25,16 +26,7 @@ export function printTable(title: string, rows: BenchRow[], out: (s: string) => 
   }
 }
 
-/** Deterministic uniform [-1, 1) floats (mulberry32). */
+/** Deterministic uniform [-1, 1) floats: the oracles' seeded inputs (randomArray), as float32. */
 export function randomFloats(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  return Float32Array.from(randomArray(n, seed));
 }

@@ -1,12 +1,14 @@
 // conv2d kernel benchmark: GFLOP/s of every forward, data-gradient and weight-gradient
 // version on AlexNet's five conv layers (batch 8, no groups, like the tfjs-webgpu peer
 // baseline), timed on the GPU with timestamp queries (warm-up, then the median of several
-// runs), with the max relative error against a float64 reference on a random sample of
-// the outputs in the same row.
+// runs), with the max relative error against the float64 oracle
+// (src/tensor/reference/conv2d.ts) on a random sample of the outputs in the same row.
 // Run: node dist/bench/conv2d.js [--batch 8] [--versions 03_implicit_gemm,04_winograd] [--layers conv1,conv3]
 //      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--bk 8|16] [--json]   (after npm run build)
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../src/node/device.js';
+import { conv2dDataGradRefAt, conv2dRefAt, conv2dWeightGradRefAt, sampledRelError } from '../src/tensor/reference/index.js';
+import { median, randomFloats } from './common.js';
 import { Tensor, tidy, type Device } from '../src/tensor/index.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul/index.js';
 import {
@@ -56,76 +58,6 @@ export const ALEXNET_CONV_LAYERS: Layer[] = [
   { name: 'conv5', c: 384, hw: 13, k: 256, kern: 3, opts: { padding: 1 } },
 ];
 
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-// float64 references of single elements (the full reference is too slow at batch 8)
-function yAt(s: ConvShape, x: Float32Array, w: Float32Array, n: number, co: number, oy: number, ox: number): number {
-  const cg = s.c / s.groups;
-  const c0 = Math.floor(co / (s.k / s.groups)) * cg;
-  let acc = 0;
-  for (let ci = 0; ci < cg; ci++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-    const iy = oy * s.sh - s.ph + ky * s.dh;
-    const ix = ox * s.sw - s.pw + kx * s.dw;
-    if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) acc += x[((n * s.c + c0 + ci) * s.h + iy) * s.w + ix]! * w[((co * cg + ci) * s.kh + ky) * s.kw + kx]!;
-  }
-  return acc;
-}
-
-function dxAt(s: ConvShape, dy: Float32Array, w: Float32Array, n: number, c: number, iy: number, ix: number): number {
-  const cg = s.c / s.groups;
-  const kg = s.k / s.groups;
-  const g = Math.floor(c / cg);
-  const ci = c - g * cg;
-  let acc = 0;
-  for (let co = g * kg; co < (g + 1) * kg; co++) for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
-    const ty = iy + s.ph - ky * s.dh;
-    const tx = ix + s.pw - kx * s.dw;
-    if (ty < 0 || tx < 0 || ty % s.sh || tx % s.sw) continue;
-    const oy = ty / s.sh;
-    const ox = tx / s.sw;
-    if (oy < s.oh && ox < s.ow) acc += dy[((n * s.k + co) * s.oh + oy) * s.ow + ox]! * w[((co * cg + ci) * s.kh + ky) * s.kw + kx]!;
-  }
-  return acc;
-}
-
-function dwAt(s: ConvShape, x: Float32Array, dy: Float32Array, co: number, ci: number, ky: number, kx: number): number {
-  const cg = s.c / s.groups;
-  const c = Math.floor(co / (s.k / s.groups)) * cg + ci;
-  let acc = 0;
-  for (let n = 0; n < s.n; n++) for (let oy = 0; oy < s.oh; oy++) for (let ox = 0; ox < s.ow; ox++) {
-    const iy = oy * s.sh - s.ph + ky * s.dh;
-    const ix = ox * s.sw - s.pw + kx * s.dw;
-    if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) acc += dy[((n * s.k + co) * s.oh + oy) * s.ow + ox]! * x[((n * s.c + c) * s.h + iy) * s.w + ix]!;
-  }
-  return acc;
-}
-
-/** max |got - ref| / max(|ref|, 1e-3 * scale) over `samples` random elements. */
-function sampleError(got: Float32Array, dims: number[], samples: number, ref: (...idx: number[]) => number, seed: number): number {
-  const r = rand(samples * dims.length, seed);
-  let scale = 0;
-  for (let i = 0; i < got.length; i++) scale = Math.max(scale, Math.abs(got[i]!));
-  let worst = 0;
-  for (let t = 0; t < samples; t++) {
-    const idx = dims.map((d, j) => Math.min(d - 1, Math.floor(((r[t * dims.length + j]! + 1) / 2) * d)));
-    let flat = 0;
-    for (let j = 0; j < dims.length; j++) flat = flat * dims[j]! + idx[j]!;
-    const e = ref(...idx);
-    worst = Math.max(worst, Math.abs(got[flat]! - e) / Math.max(Math.abs(e), 1e-3 * scale));
-  }
-  return worst;
-}
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-
 /** Runs the benchmark; returns one row per (layer, pass, version). */
 export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchRow[]> {
   const own = !opts.device;
@@ -149,9 +81,9 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
         const xs = [nb, L.c, L.hw, L.hw];
         const ws = [L.k, L.c, L.kern, L.kern];
         const s = convShape(xs, ws, L.opts);
-        const x = rand(s.n * s.c * s.h * s.w, 1);
-        const w = rand(s.k * s.c * s.kh * s.kw, 2).map((v) => v * 0.1);
-        const dy = rand(s.n * s.k * s.oh * s.ow, 3);
+        const x = randomFloats(s.n * s.c * s.h * s.w, 1);
+        const w = randomFloats(s.k * s.c * s.kh * s.kw, 2).map((v) => v * 0.1);
+        const dy = randomFloats(s.n * s.k * s.oh * s.ow, 3);
         const row = await tidy(async () => {
           const X = Tensor.fromArray(x, xs, 'float32', d);
           const W = Tensor.fromArray(w, ws, 'float32', d);
@@ -185,9 +117,10 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchR
           const ms = median((await d.readTimings()).map((t) => t.ms / inner));
           const got = await out!.data();
           let err: number;
-          if (job.pass === 'forward') err = sampleError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => yAt(s, x, w, n!, co!, oy!, ox!), 7);
-          else if (job.pass === 'dgrad') err = sampleError(got, [s.n, s.c, s.h, s.w], samples, (n, c, iy, ix) => dxAt(s, dy, w, n!, c!, iy!, ix!), 8);
-          else err = sampleError(got, [s.k, s.c / s.groups, s.kh, s.kw], Math.min(samples, 64), (co, ci, ky, kx) => dwAt(s, x, dy, co!, ci!, ky!, kx!), 9);
+          // the float64 oracle (src/tensor/reference/conv2d.ts) on a sample of the output
+          if (job.pass === 'forward') err = sampledRelError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => conv2dRefAt(s, x, w, null, n!, co!, oy!, ox!), 7);
+          else if (job.pass === 'dgrad') err = sampledRelError(got, [s.n, s.c, s.h, s.w], samples, (n, c, iy, ix) => conv2dDataGradRefAt(s, dy, w, n!, c!, iy!, ix!), 8);
+          else err = sampledRelError(got, [s.k, s.c / s.groups, s.kh, s.kw], Math.min(samples, 64), (co, ci, ky, kx) => conv2dWeightGradRefAt(s, x, dy, co!, ci!, ky!, kx!), 9);
           const gflop = convFlops(s) / 1e9;
           return {
             layer: L.name, pass: job.pass, version: job.version, batch: nb,

@@ -4,6 +4,7 @@
 //   npm run bench -- matmul [--json] [--quick]
 import { Tensor, gemm, selectMatmul, type MatmulVersion } from '../src/tensor/index.js';
 import type { Device } from '../src/tensor/device.js';
+import { matmulRefAt } from '../src/tensor/reference/matmul.js';
 import { randomFloats, timeGpu, type BenchRow } from './common.js';
 
 interface Case {
@@ -42,17 +43,14 @@ export function matmulCases(quick = false): Case[] {
   return cases;
 }
 
-/** Max relative error on a sample of rows (a full float64 reference of 2048³ takes minutes). */
+/** Max relative error on a sample of rows against the float64 oracle (a full one of 2048³ takes minutes). */
 function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Case): number {
   const rows = Math.min(cs.m, 16);
   let worst = 0;
   for (let r = 0; r < rows; r++) {
     const i = Math.floor((r * cs.m) / rows);
     for (let j = 0; j < cs.n; j++) {
-      let s = 0;
-      for (let p = 0; p < cs.k; p++) {
-        s += (cs.transA ? a[p * cs.m + i]! : a[i * cs.k + p]!) * (cs.transB ? b[j * cs.k + p]! : b[p * cs.n + j]!);
-      }
+      const s = matmulRefAt(a, b, cs.m, cs.n, cs.k, 0, i, j, cs);
       // relative to the size of the terms, so near-zero sums do not blow up the ratio
       const scale = Math.max(Math.abs(s), Math.sqrt(cs.k) * 0.1);
       worst = Math.max(worst, Math.abs(c[i * cs.n + j]! - s) / scale);

@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: MIT
 // Optimizer step over AlexNet's parameters (the peer layout, 58M floats): time per step and
-// the bytes it must move, with the error of one step against a float64 CPU reference on
-// the first parameter (vec4 path) and the last (2 floats: the scalar path). Each kind runs
+// the bytes it must move, with the error of one step against the float64 oracle of the
+// update rules (src/tensor/reference/optim.ts) on the first parameter (vec4 path) and the
+// last (2 floats: the scalar path). Each kind runs
 // twice: flat (parameters, gradients and state in arenas: a few dispatches over all of them)
 // and per tensor (one or two dispatches per parameter tensor).
 //   npm run bench -- optim
 import { peerAlexnet } from './alexnet.js';
 import { Adam, SGD, type Optimizer } from '../src/optim/index.js';
 import { rand, type Device, type Tensor } from '../src/tensor/index.js';
+import { adamRef, maxRelError, sgdRef } from '../src/tensor/reference/index.js';
 import { timeGpu, type BenchRow } from './common.js';
 
 type Kind = 'SGD' | 'SGD momentum 0.9' | 'Adam';
 
-/** One step from fresh state, in float64: p' for each element. */
-function reference(kind: Kind, p: number, g: number): number {
-  const lr = kind === 'Adam' ? 1e-3 : 0.01;
-  if (kind !== 'Adam') return p - lr * g; // momentum's first step: buf = g
-  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
-  const m = (1 - b1) * g;
-  const v = (1 - b2) * g * g;
-  return p - (lr / (1 - b1)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps));
+/** One step from fresh state by the float64 oracle (src/tensor/reference/optim.ts). */
+function reference(kind: Kind, p: Float32Array, g: Float32Array): Float64Array {
+  if (kind === 'Adam') return adamRef(p, [g], { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0, amsgrad: false, decoupled: false });
+  return sgdRef(p, [g], { lr: 0.01, momentum: kind === 'SGD' ? 0 : 0.9, dampening: 0, nesterov: false, wd: 0 });
 }
 
 function make(kind: Kind, params: Tensor[], flat: boolean): Optimizer {
@@ -41,10 +39,7 @@ export async function benchOptim(device: Device): Promise<BenchRow[]> {
     opt.step();
     const after = await Promise.all(checked.map((p) => p.data()));
     let err = 0;
-    checked.forEach((_, t) => after[t]!.forEach((v, i) => {
-      const ref = reference(kind, before[t]![i]!, grads[t]![i]!);
-      err = Math.max(err, Math.abs(v - ref) / Math.max(Math.abs(ref), 1e-3));
-    }));
+    checked.forEach((_, t) => (err = Math.max(err, maxRelError(after[t]!, reference(kind, before[t]!, grads[t]!)))));
     const ms = await timeGpu(device, () => opt.step(), 3, 1);
     const dispatches = opt.lastStepDispatches; // of a warm step
     // floats read + written per parameter: p, g, p' (+ buf, buf' | m, v, m', v')

@@ -14,7 +14,7 @@ import {
   selectConv2dBackwardData, selectConv2dBackwardWeight, winogradUnsupported, dgradAsConv, s2dShape, CONV_TUNING,
   CONV_VERSIONS, DGRAD_VERSIONS, WGRAD_VERSIONS, type Conv2dOptions, type ConvShape,
 } from '../../src/tensor/ops/conv2d/index.js';
-import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../reference/conv2d.js';
+import { conv2dRef, conv2dDataGradRef, conv2dWeightGradRef } from '../../src/tensor/reference/conv2d.js';
 
 interface Case { name: string; x: number[]; w: number[]; opts: Conv2dOptions }
 export const CASES: Case[] = [

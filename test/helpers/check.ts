@@ -2,20 +2,8 @@
 // finite-difference gradient check.
 import { expect } from 'vitest';
 
-/** Deterministic pseudo-random numbers in [lo, hi) (mulberry32), as float64. */
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = lo + (hi - lo) * u;
-  }
-  return out;
-}
+// the seeded inputs and the error measure are the oracles' own (shared with the benchmarks)
+export { maxRelError, randomArray } from '../../src/tensor/reference/index.js';
 
 export function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -56,15 +44,6 @@ export function expectClose(
   if (bad > 0) {
     throw new Error(`${name}: ${bad}/${expected.length} elements differ (max |diff| ${maxDiff}, atol ${atol}, rtol ${rtol}):\n  ${samples.join('\n  ')}`);
   }
-}
-
-/** Largest |a-e| / max(|e|, floor) over all elements: the "max relative error" of benchmarks. */
-export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>, floor = 1e-3): number {
-  let m = 0;
-  for (let i = 0; i < expected.length; i++) {
-    m = Math.max(m, Math.abs(actual[i]! - expected[i]!) / Math.max(Math.abs(expected[i]!), floor));
-  }
-  return m;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { batchNormRef, channelStats } from '../reference/nn.js';
+import { batchNormRef, channelStats } from '../../src/tensor/reference/nn.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';

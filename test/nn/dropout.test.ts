@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { randomArray } from '../helpers/check.js';
-import { dropoutMask } from '../reference/nn.js';
+import { dropoutMask } from '../../src/tensor/reference/nn.js';
 import * as T from '../../src/tensor/index.js';
 import { dropout } from '../../src/tensor/ops/dropout.js';
 

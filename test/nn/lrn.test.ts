@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { lrnRef, type Img } from '../reference/nn.js';
+import { lrnRef, type Img } from '../../src/tensor/reference/nn.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, numericGrads, randomArray } from '../helpers/check.js';
-import { bceWithLogitsRef, crossEntropyRef, softmaxRef } from '../reference/nn.js';
+import { bceWithLogitsRef, crossEntropyRef, softmaxRef } from '../../src/tensor/reference/nn.js';
 import { toFloat32, toInt32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';

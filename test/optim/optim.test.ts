@@ -1,5 +1,6 @@
-// Optimizers against hand-written float64 references of PyTorch's update rules, over several
-// steps with fresh gradients each step; state dicts resume exactly; clipping; schedules.
+// Optimizers against the float64 references of PyTorch's update rules
+// (src/tensor/reference/optim.ts), over several steps with fresh gradients each step; state
+// dicts resume exactly; clipping; schedules.
 import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { expectClose, randomArray } from '../helpers/check.js';
@@ -7,49 +8,9 @@ import { keep, Tensor } from '../../src/tensor/index.js';
 import {
   Adam, AdamW, clipGradNorm, CosineAnnealingLR, ExponentialLR, SGD, StepLR, type Optimizer,
 } from '../../src/optim/index.js';
+import { adamRef, sgdRef } from '../../src/tensor/reference/optim.js';
 
 const f32 = (x: Float64Array) => Float64Array.from(Float32Array.from(x));
-
-// ---- float64 references (torch.optim, single-tensor code path) -------------------------------
-
-interface SgdH { lr: number; momentum: number; dampening: number; nesterov: boolean; wd: number }
-function sgdRef(p: Float64Array, grads: Float64Array[], h: SgdH): Float64Array {
-  const w = Float64Array.from(p);
-  let buf: Float64Array | null = null;
-  for (const gr of grads) {
-    const g = gr.map((v, i) => v + h.wd * w[i]!);
-    let d = g;
-    if (h.momentum !== 0) {
-      buf = buf ? buf.map((b, i) => h.momentum * b + (1 - h.dampening) * g[i]!) : Float64Array.from(g);
-      d = h.nesterov ? g.map((v, i) => v + h.momentum * buf![i]!) : buf;
-    }
-    for (let i = 0; i < w.length; i++) w[i] = w[i]! - h.lr * d[i]!;
-  }
-  return w;
-}
-
-interface AdamH { lr: number; b1: number; b2: number; eps: number; wd: number; amsgrad: boolean; decoupled: boolean }
-function adamRef(p: Float64Array, grads: Float64Array[], h: AdamH): Float64Array {
-  const w = Float64Array.from(p);
-  const m = new Float64Array(w.length);
-  const v = new Float64Array(w.length);
-  const vmax = new Float64Array(w.length);
-  grads.forEach((gr, k) => {
-    const t = k + 1;
-    for (let i = 0; i < w.length; i++) {
-      let g = gr[i]!;
-      if (h.decoupled) w[i] = w[i]! * (1 - h.lr * h.wd);
-      else g += h.wd * w[i]!;
-      m[i] = h.b1 * m[i]! + (1 - h.b1) * g;
-      v[i] = h.b2 * v[i]! + (1 - h.b2) * g * g;
-      let vh = v[i]!;
-      if (h.amsgrad) vh = vmax[i] = Math.max(vmax[i]!, v[i]!);
-      const denom = Math.sqrt(vh) / Math.sqrt(1 - h.b2 ** t) + h.eps;
-      w[i] = w[i]! - (h.lr / (1 - h.b1 ** t)) * (m[i]! / denom);
-    }
-  });
-  return w;
-}
 
 // ---- helpers -----------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { expectClose, product, randomArray } from '../helpers/check.js';
-import { conv2dRef, conv2dWeightGradRef } from '../reference/conv2d.js';
-import { matmulRef } from '../reference/matmul.js';
+import { conv2dRef, conv2dWeightGradRef } from '../../src/tensor/reference/conv2d.js';
+import { matmulRef } from '../../src/tensor/reference/matmul.js';
 import {
   add, arenaLayout, axpy_, BufferPool, fill_, gradSlotStats, keep, matmul, rand, relu, spaceToDepth, sum, sumAxes, Tensor, tidy, type Shape,
 } from '../../src/tensor/index.js';

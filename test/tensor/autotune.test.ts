@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { conv2dRef } from '../reference/conv2d.js';
+import { conv2dRef } from '../../src/tensor/reference/conv2d.js';
 import {
   convKey, emptyTuneCache, gemmKey, getTuneCache, setTuneCache, startRecording, stopRecording,
   Tensor, tidy, tuneProblem, validateTuneCache, type RecordedProblem, type TuneCache,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { matmulRef } from '../reference/matmul.js';
+import { matmulRef } from '../../src/tensor/reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { matmulRef } from '../reference/matmul.js';
+import { matmulRef } from '../../src/tensor/reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 
 describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', () => {

@@ -1,5 +1,7 @@
-// Float64 CPU references of the nn ops (pooling, LRN, batch norm, dropout, softmax, losses):
-// plain loops over NCHW arrays, written for clarity, used by test/nn/*.test.ts.
+// SPDX-License-Identifier: MIT
+// The float64 CPU oracles of the nn ops (pooling, LRN, batch norm, dropout, softmax, losses):
+// plain loops over NCHW arrays, written for clarity, used by test/nn/*.test.ts and by the
+// benchmark (bench/nn.ts).
 
 export type Img = [n: number, c: number, h: number, w: number];
 
@@ -13,31 +15,46 @@ function outSize(I: number, K: number, S: number, P: number): number {
   return Math.floor((I + 2 * P - K) / S) + 1;
 }
 
+/** The flat input index that window (p, oh, ow) of max_pool2d takes: padding is -inf, the first maximum wins. */
+function maxPoolWinner(x: Float64Array, H: number, W: number, o: PoolRef, p: number, oh: number, ow: number): number {
+  let best = -Infinity;
+  let at = -1;
+  for (let kh = 0; kh < o.kernel[0]; kh++) {
+    for (let kw = 0; kw < o.kernel[1]; kw++) {
+      const ih = oh * o.stride[0] - o.padding[0] + kh;
+      const iw = ow * o.stride[1] - o.padding[1] + kw;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      const i = (p * H + ih) * W + iw;
+      if (at < 0 || x[i]! > best) [best, at] = [x[i]!, i];
+    }
+  }
+  return at;
+}
+
 /** max_pool2d: padding is -inf, first maximum wins. */
 export function maxPool2dRef(x: Float64Array, [N, C, H, W]: Img, o: PoolRef): Float64Array {
-  const [KH, KW] = o.kernel;
-  const [SH, SW] = o.stride;
-  const [PH, PW] = o.padding;
-  const OH = outSize(H, KH, SH, PH);
-  const OW = outSize(W, KW, SW, PW);
+  const OH = outSize(H, o.kernel[0], o.stride[0], o.padding[0]);
+  const OW = outSize(W, o.kernel[1], o.stride[1], o.padding[1]);
   const y = new Float64Array(N * C * OH * OW);
   for (let p = 0; p < N * C; p++) {
     for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        let best = -Infinity;
-        for (let kh = 0; kh < KH; kh++) {
-          for (let kw = 0; kw < KW; kw++) {
-            const ih = oh * SH - PH + kh;
-            const iw = ow * SW - PW + kw;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            best = Math.max(best, x[(p * H + ih) * W + iw]!);
-          }
-        }
-        y[(p * OH + oh) * OW + ow] = best;
-      }
+      for (let ow = 0; ow < OW; ow++) y[(p * OH + oh) * OW + ow] = x[maxPoolWinner(x, H, W, o, p, oh, ow)]!;
     }
   }
   return y;
+}
+
+/** dx of max_pool2d: each window's dy goes to the input its forward took (summed where windows overlap). */
+export function maxPool2dBackwardRef(x: Float64Array, dy: ArrayLike<number>, [N, C, H, W]: Img, o: PoolRef): Float64Array {
+  const OH = outSize(H, o.kernel[0], o.stride[0], o.padding[0]);
+  const OW = outSize(W, o.kernel[1], o.stride[1], o.padding[1]);
+  const dx = new Float64Array(x.length);
+  for (let p = 0; p < N * C; p++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) dx[maxPoolWinner(x, H, W, o, p, oh, ow)]! += dy[(p * OH + oh) * OW + ow]!;
+    }
+  }
+  return dx;
 }
 
 /** avg_pool2d (ceil_mode false). */
@@ -114,6 +131,45 @@ export function lrnRef(
     }
   }
   return y;
+}
+
+/**
+ * dx of lrnRef given dy. With d[j] = k + a·Σ_{window(j)} x² and window(j) = [j − ⌊size/2⌋,
+ * j + ⌊(size−1)/2⌋]: dx[c] = dy[c]·d[c]^−β − 2aβ·x[c]·Σ_{j : c ∈ window(j)} dy[j]·x[j]·d[j]^(−β−1).
+ */
+export function lrnBackwardRef(
+  x: Float64Array, dy: ArrayLike<number>, [N, C, H, W]: Img,
+  o: { size: number; alpha: number; beta: number; k: number; alphaScale: 'sum' | 'average' },
+): Float64Array {
+  const a = o.alphaScale === 'average' ? o.alpha / o.size : o.alpha;
+  const before = Math.floor(o.size / 2);
+  const after = Math.floor((o.size - 1) / 2);
+  const HW = H * W;
+  const d = new Float64Array(x.length);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let s = 0; s < HW; s++) {
+        let sq = 0;
+        for (let cc = Math.max(0, c - before); cc <= Math.min(C - 1, c + after); cc++) sq += x[(n * C + cc) * HW + s]! ** 2;
+        d[(n * C + c) * HW + s] = o.k + a * sq;
+      }
+    }
+  }
+  const dx = new Float64Array(x.length);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let s = 0; s < HW; s++) {
+        const i = (n * C + c) * HW + s;
+        let acc = 0;
+        for (let j = Math.max(0, c - after); j <= Math.min(C - 1, c + before); j++) {
+          const t = (n * C + j) * HW + s;
+          acc += dy[t]! * x[t]! * d[t]! ** (-o.beta - 1);
+        }
+        dx[i] = dy[i]! * d[i]! ** -o.beta - 2 * a * o.beta * x[i]! * acc;
+      }
+    }
+  }
+  return dx;
 }
 
 /** Batch statistics per channel of x [N, C, ...spatial] (HW = product of spatial dims, 1 for 2-D). */
