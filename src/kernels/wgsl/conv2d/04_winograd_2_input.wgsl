@@ -66,8 +66,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var chans = p.c;                 // channels walked by the invocations
   if (LAYOUT == 1u) { chans = p.groups * p.cols; }
   // LAYOUT 0: tx fastest (neighbouring invocations store neighbouring values);
-  // LAYOUT 1: the channel fastest, for the same reason (conv2's dy at batch 8: 63 ms with
-  // tx fastest, 12 ms like this, on lavapipe)
+  // LAYOUT 1: the channel fastest, for the same reason (several times faster on lavapipe
+  // than tx fastest: BENCHMARKS.md, "Kernel design measurements")
   var t = i % tiles;
   var cw = (i / tiles) % chans;
   if (LAYOUT == 1u) { cw = i % chans; t = (i / chans) % tiles; }

@@ -9,8 +9,8 @@
 // Bounds:   i >= N*C*HW returns; the channel range is clipped to [0, C).
 // Chunks:   as in forward.wgsl.
 // Window:   BEFORE and AFTER are pipeline constants: the channel loop runs a fixed count,
-//           masked at the edges, and unrolls (with the forward's change: the two passes of
-//           AlexNet's first LRN at batch 8 37-40 -> 27 ms on lavapipe).
+//           masked at the edges, and unrolls
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 
 // the channel count and plane size as pipeline constants (set by the host from the shape):
 // the index math below then divides by constants, which a CPU driver turns into multiplies

@@ -6,17 +6,16 @@
 //               dpow[j] = d[j]^-beta        and        t[j] = dy[j] x[j] dpow[j] / d[j],
 //           computing d[j] once (size loads) and one pow; backward_02_sum.wgsl then gathers
 //           size values of t per element. backward.wgsl does the same in one pass with about
-//           size^2 loads and size + 1 pows per element: on lavapipe, batch 8, the gradient of
-//           AlexNet's first LRN (8x96x55x55) takes 33 ms in these two passes against 78 in
-//           one, the second's (8x256x27x27) 23 against 52. C and HW are pipeline constants
-//           (divisions by constants: part of that gain, and the forward's 22 -> 16 ms).
+//           size^2 loads and size + 1 pows per element: these two passes take less than half
+//           its time on lavapipe
+//           (figures: BENCHMARKS.md, "Kernel design measurements"). C and HW are
+//           pipeline constants (divisions by constants: part of that gain).
 // Layout:   x, dy, dpow, t [N, C, HW] contiguous.
 // Threads:  one invocation per element, 256 per workgroup, 2-D grid. Memory: none.
 // Bounds:   i >= N*C*HW returns; the window is clipped to [0, C).
 // Chunks:   as in forward.wgsl (`off` leads from an aligned binding start to the chunk).
 // Window:   BEFORE and AFTER are pipeline constants: the channel loop runs a fixed count,
-//           masked at the edges, and unrolls (with the forward's change: the two passes of
-//           AlexNet's first LRN at batch 8 37-40 -> 27 ms on lavapipe).
+//           masked at the edges, and unrolls.
 
 // the channel count and plane size as pipeline constants (set by the host from the shape):
 // the index math below then divides by constants, which a CPU driver turns into multiplies

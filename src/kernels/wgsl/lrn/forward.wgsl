@@ -12,11 +12,11 @@
 // Work:     at most size loads per invocation (neighbouring channels are HW apart).
 // Memory:   none. Bounds: i >= N*C*HW returns; the window is clipped to [0, C).
 // Constants: C and HW are pipeline constants (the host sets them per shape), so the index
-//           math divides by constants: on lavapipe 22 -> 16 ms for AlexNet's first LRN at
-//           batch 8 (divisions by a runtime value cost a few ns each on a CPU driver).
+//           math divides by constants (divisions by a runtime value cost a few ns each on a
+//           CPU driver).
 // Window:   its size is a pipeline constant too (BEFORE, AFTER): the channel loop runs a
-//           fixed count, masked at the first and last channels, and unrolls: on lavapipe
-//           AlexNet's first LRN at batch 8 16-18 -> 11-12 ms.
+//           fixed count, masked at the first and last channels, and unrolls
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 // Chunks:   a batch too large for one storage binding is processed a few images at a time;
 //           the bindings then start at an aligned offset before the chunk and `off` (elements)
 //           leads from there to the chunk's first element (N is the chunk's image count).

@@ -17,9 +17,10 @@
 //           bound is the same for the whole workgroup, so the barriers stay uniform.
 // Changed from 03: parallel over K inside a workgroup instead of over outputs, and a
 //           reduction at the end.
-// Measured (lavapipe, 2 cores, batch 8): 3x faster than 03 as 03 first stood, when 03 ran
-//           8x8 workgroups whose rows 8..31 were clamped duplicates; once 03 got flat
-//           workgroups for small M (64x1, 32x2), 03 won on fc6/fc7/fc8 (60 vs 79 ms on fc6).
+// Measured (lavapipe, batch 8): faster than 03 as 03 first stood, when 03 ran 8x8
+//           workgroups whose rows 8..31 were clamped duplicates; once 03 got flat
+//           workgroups for small M (64x1, 32x2), 03 won on fc6/fc7/fc8
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 //           So the selector does not pick this version; it is kept, tested, as the example
 //           of a K-split with a workgroup reduction, and for GPUs where it may win.
 

@@ -29,10 +29,10 @@
 // Changed from 03: the data a workgroup shares (a 128-row strip of A and a 128-column strip
 //           of B) is read from memory once per workgroup instead of once per invocation, and
 //           the block per invocation grows from 4x4 to 8x8. On an NVIDIA H100 this is what
-//           made the convolutions 10x faster (BENCHMARKS.md). On lavapipe it also wins for
-//           big square-ish GEMMs (2048³: 13.2 vs 8.8 GFLOP/s for 03: the tile is a cache
-//           block), but not for convolutions through an im2col buffer (11 vs 22-24 GFLOP/s
-//           for 03_implicit_gemm), so the selectors use it per shape and adapter.
+//           made the convolutions an order of magnitude faster. On lavapipe it also wins for
+//           big square-ish GEMMs (the tile is a cache block), but not for convolutions
+//           through an im2col buffer (03_implicit_gemm is faster there), so the selectors
+//           use it per shape and adapter (figures: BENCHMARKS.md, "Kernel design measurements").
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;      // 0 none, 1 + bias, 2 + bias then ReLU

@@ -14,10 +14,11 @@
 //           every WebGPU device must offer), plus BK registers per invocation for the loads
 //           in flight.
 // BK:       an override constant, 8 as in 05 or 16: twice the FMAs per pair of barriers.
-//           Measured on an H100: 16 was slower (conv GEMMs 18-24 vs 21-30 TFLOP/s), so the
-//           host sends 8 unless told otherwise (GPU_GEMM.bk).
-// Changed from 05: only the loop order above. On the H100's convolution GEMMs 06 ran
-//           21-30 TFLOP/s against 05's 17-25 (BENCHMARKS.md), so it is the default.
+//           On an H100 16 was slower, so the host sends 8 unless told otherwise
+//           (GPU_GEMM.bk).
+// Changed from 05: only the loop order above. On the H100's convolution GEMMs 06 was the
+//           faster of the two, so it is the default
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 
 override ACCUMULATE: bool = false;
 override EPILOGUE: u32 = 0u;      // 0 none, 1 + bias, 2 + bias then ReLU

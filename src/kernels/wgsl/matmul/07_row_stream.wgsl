@@ -22,11 +22,10 @@
 // Bounds:   columns past N and rows past M are clamped on load (in-range duplicates) and not
 //           stored; any K.
 // Changed from 03: columns spread over the batch in 8-wide stripes, so each batch streams
-//           CN times more of every B and C row, and A is read as uniform scalars.
-//           lavapipe, batch 8 (`npm run bench -- matmul`, three runs): data gradients fc7
-//           8x4096x4096 32-36 -> 15-25 ms, fc6 8x9216x4096 (W split along K into two
-//           bindings) 80-95 -> 60-73 ms; weight gradients (C is the 4096x9216 / 4096x4096
-//           dW, K = 8) fc6 68-72 -> 54-56 ms, fc7 28-31 -> 24-26 ms. Still only 2.5-4.4 GB/s of W, a third of what the optimizer streams:
+//           CN times more of every B and C row, and A is read as uniform scalars. Faster
+//           than 03 for AlexNet's batch-8 fc gradients on lavapipe, yet still far from the
+//           memory speed the optimizer reaches
+//           (figures: BENCHMARKS.md, "Kernel design measurements"):
 //           each batch jumps a whole row (16-36 KB) after its 512 bytes. On a GPU this layout
 //           serves no purpose (a warp touches 128 contiguous bytes either way) and the
 //           selector never picks it there.
@@ -77,7 +76,7 @@ fn main(@builtin(local_invocation_index) lx: u32, @builtin(workgroup_id) wid: ve
   // Both store loops run a constant number of times (CN, RM) and skip with `continue` /
   // `break` inside: unrolled, every acc index is then a constant and acc stays in registers.
   // With `break` in the j loop or `i < p.m` as the bound the driver keeps acc in memory it
-  // can index, and on lavapipe 07 ran at half speed (fc7 25-31 ms instead of 15).
+  // can index, and on lavapipe 07 ran at about half speed.
   for (var j = 0u; j < CN; j++) {
     let c4 = first + 8u * j;
     if (c4 >= n4) { continue; }

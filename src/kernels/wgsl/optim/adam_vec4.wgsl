@@ -7,7 +7,8 @@
 //           invocation t updates vec4s t, t + T, ... (as in sgd_vec4.wgsl).
 // Why:      as for sgd_vec4.wgsl: a CPU driver pays per invocation, so 4 elements per
 //           invocation move the same bytes with a quarter of the overhead.
-// Changed:  PER vec4s per invocation (the host sends 2): 113-115 -> 99-112 ms on lavapipe.
+// Changed:  PER vec4s per invocation (the host sends 2): fewer invocations again 
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 // Bounds:   a vec4 index >= n returns.
 
 override AMSGRAD: bool = false;

@@ -8,10 +8,10 @@
 //           every step neighbouring invocations touch neighbouring memory.
 // Why:      an elementwise kernel on a CPU driver pays per invocation (index math, bounds
 //           check, one scalar load per operand); a vec4 per invocation pays it once per 4
-//           elements. On lavapipe, SGD over AlexNet's 58M parameters: 190 -> 98 ms (plain),
-//           232 -> 87 ms (momentum).
-// Changed:  PER vec4s per invocation (the host sends 2): plain SGD 90-99 -> 48-56 ms, with
-//           momentum 88-91 -> 81 ms on lavapipe (about 13-15 GB/s: the memory's speed).
+//           elements: about half the time on lavapipe
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
+// Changed:  PER vec4s per invocation (the host sends 2): fewer invocations again, up to
+//           the memory's speed on lavapipe.
 // Bounds:   a vec4 index >= n returns.
 
 override MOMENTUM: bool = true;

@@ -16,14 +16,13 @@
 //           (elements) lead from there to the chunk's first x-shaped / y-shaped element.
 // Changed:  the window loops ran from the first to the last covering window, a trip count
 //           that differs between neighbouring invocations; fixed counts (NY x NX) with a
-//           mask unroll and keep the SIMD lanes together: on lavapipe the batch-8 backward of
-//           AlexNet's first pool 21 -> 15 ms, the second 14 -> 10.
+//           mask unroll and keep the SIMD lanes together
+//           (figures: BENCHMARKS.md, "Kernel design measurements").
 
 // The geometry as override constants, set by the host when it creates the pipeline (the
 // same values as in `p`, whose layout max_forward.wgsl shares): every division and
 // remainder below is then by a constant, which the compiler turns into multiplies — a CPU
-// driver has no SIMD integer division (on lavapipe AlexNet's first pool backward at batch 8
-// went from 28 to 17 ms this way). One pipeline per pool shape.
+// driver has no SIMD integer division. One pipeline per pool shape.
 override H: u32;
 override W: u32;
 override OH: u32;

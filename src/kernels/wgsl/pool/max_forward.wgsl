@@ -17,8 +17,9 @@
 
 // The geometry as override constants, set by the host per pool shape (the same values as in
 // `p`): divisions, remainders and the window loops' bounds are then constants — a CPU driver
-// has no SIMD integer division, and constant-length loops unroll (on lavapipe, batch 8,
-// AlexNet's first pool 8.7 -> 5.4 ms, its second 5.2 -> 2.7 ms). One pipeline per pool shape.
+// has no SIMD integer division, and constant-length loops unroll
+// (figures: BENCHMARKS.md, "Kernel design measurements").
+// One pipeline per pool shape.
 override H: u32;
 override W: u32;
 override OH: u32;
