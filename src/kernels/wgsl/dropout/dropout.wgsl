@@ -3,7 +3,7 @@
 //
 // Math:     hash is the PCG-style hash of init/random.wgsl; its top 24 bits are compared with
 //           threshold = round(p * 2^24) as INTEGERS, so the drop rate is threshold / 2^24 ~ p
-//           and the CPU reproduces the mask bit for bit (test/reference/nn.ts).
+//           and the CPU reproduces the mask bit for bit (src/tensor/reference/nn.ts).
 //           scale = 1 / (1 - p). The backward runs this same kernel on dY with the same
 //           seed: the mask is regenerated, never stored.
 // Layout:   flat float32 arrays of n elements, element i being logical element offset + i
