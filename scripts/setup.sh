@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh Debian 12 machine with Node and npm: npm dependencies, build,
 # and a software Vulkan driver (Mesa lavapipe) when WebGPU finds no adapter.
+# --browsers: also Debian's chromium and firefox-esr for `npm run test:browser`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+browsers=0
+for arg in "$@"; do
+  case "$arg" in
+    --browsers) browsers=1 ;;
+    *) echo "setup: unknown option $arg (known: --browsers)" >&2; exit 2 ;;
+  esac
+done
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 npm run build --silent
@@ -15,3 +23,5 @@ if ! node scripts/probe-adapter.mjs; then
     exit 1
   }
 fi
+
+if [ "$browsers" = 1 ]; then bash scripts/install-browsers.sh; fi
