@@ -2,11 +2,13 @@
 // that the ops and the autotuner accept, kernel files that exist, and `unsupported` naming
 // what a version cannot compute. No GPU needed.
 import { describe, expect, it } from 'vitest';
-import { WGSL } from '../../src/kernels/wgsl.generated.js';
+import { WGSL as EMBEDDED } from '../../src/kernels/wgsl.generated.js';
 import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2dVersions, convShape,
 } from '../../src/tensor/ops/conv2d/index.js';
 import { matmulVersions } from '../../src/tensor/ops/matmul/index.js';
+
+const WGSL: Record<string, string | undefined> = EMBEDDED; // looked up by the listings' plain strings
 
 describe('conv2dVersions', () => {
   const list = conv2dVersions();

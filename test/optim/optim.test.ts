@@ -8,7 +8,7 @@ import { keep, Tensor } from '../../src/tensor/index.js';
 import {
   Adam, AdamW, clipGradNorm, CosineAnnealingLR, ExponentialLR, SGD, StepLR, type Optimizer,
 } from '../../src/optim/index.js';
-import { adamRef, sgdRef } from '../../src/tensor/reference/optim.js';
+import { adamRef, sgdRef, type AdamH, type SgdH } from '../../src/tensor/reference/optim.js';
 
 const f32 = (x: Float64Array) => Float64Array.from(Float32Array.from(x));
 
