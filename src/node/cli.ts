@@ -5,11 +5,13 @@
 // in-process through `main(argv, io)`, which returns the exit status (the bin sets
 // process.exitCode from it). Adding a command is one row of COMMANDS.
 //
-// Exit status: 0 success, 1 failure while running, 2 bad arguments or inputs (docs/cli.md).
+// Exit status: 0 success, 1 failure while running, 2 bad arguments or inputs, 3 an input file
+// that cannot be used (commands/exit-status.ts, docs/cli.md).
 
 import { benchCommand, BENCH_USAGE } from './commands/bench.js';
 import { UsageError, type CliIO, type Command } from './commands/common.js';
 import { evaluateCommand, EVALUATE_USAGE } from './commands/evaluate.js';
+import { exitStatusOf } from './commands/exit-status.js';
 import { predictCommand, PREDICT_USAGE } from './commands/predict.js';
 import { profileCommand, PROFILE_USAGE } from './commands/profile.js';
 import { summaryCommand, SUMMARY_USAGE } from './commands/summary.js';
@@ -67,18 +69,12 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     if (entry === undefined) throw new UsageError(`unknown command '${command}'`);
     return await entry.run(args, ctx);
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
-      io.stderr(`alexnet${command && !command.startsWith('-') ? ' ' + command : ''}: ${(err as Error).message}\nRun 'alexnet help' for usage.\n`);
-      return 2;
-    }
-    io.stderr(`alexnet: error: ${(err as Error).message}\n`);
-    return 1;
+    const status = exitStatusOf(err);
+    const who = `alexnet${command && !command.startsWith('-') ? ' ' + command : ''}`;
+    if (status === 2) io.stderr(`${who}: ${(err as Error).message}\nRun 'alexnet help' for usage.\n`);
+    else io.stderr(`${who}: error: ${(err as Error).message}\n`);
+    return status;
   } finally {
     destroyDevice();
   }
-}
-
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -5,7 +5,7 @@
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -152,7 +152,7 @@ export async function runDemo(io: CliIO, o: DemoOptions = {}, autotune = true): 
   io.stdout(
     `\nDevice: ${getDevice().describe()}\n` +
       `Best val_accuracy ${formatFixed(result.bestValAccuracy, 4)}; held-out ${correct}/${predictions.length} correct; total ${formatFixed(seconds, 1)} s\n` +
-      `Outputs in ${out}: best.safetensors, last.safetensors, history.json, history.csv, loss.png/svg, accuracy.png/svg\n` +
+      `Outputs in ${out}: ${result.files.map((f) => basename(f)).join(', ')}\n` +
       `Try: alexnet predict ${join(out, 'best.safetensors')} ${set.testFiles[0]!.file}\n`,
   );
   return { bestValAccuracy: result.bestValAccuracy, testAccuracy: correct / predictions.length, seconds, out, predictions: rows };

@@ -8,7 +8,7 @@ import { checkpointBytes, loadWeightsFromBytes, modelFromCheckpoint, type Loaded
 import { SafetensorsError } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
 import { writeFileAtomic } from './atomic.js';
-import { readFile } from 'node:fs/promises';
+import { NotRegularFileError, readRegularFile } from './read-file.js';
 
 export type { LoadedModel, ModelMetadata, SaveOptions } from '../io/checkpoint.js';
 
@@ -34,10 +34,10 @@ export async function loadWeights(model: Module, path: string, opts: { strict?: 
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readRegularFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : err instanceof NotRegularFileError ? `not a regular file (${err.kind})` : (err as Error).message;
     throw new SafetensorsError(`${path}: cannot read the weights file: ${why}`);
   }
 }

@@ -5,7 +5,8 @@
 // directory, which is fsynced and then renamed over the target, so a crash never leaves a
 // half-written weights file.
 
-import { NotRegularFileError, readRegularFile } from './read-file.js';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 import {
   parseSafetensors,
@@ -15,6 +16,7 @@ import {
   type STTensorInput,
 } from '../io/safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { NotRegularFileError, readRegularFile } from './read-file.js';
 
 /** Reads and parses a safetensors file; every error names the file. */
 export async function readSafetensorsFile(
@@ -44,3 +46,33 @@ export async function writeSafetensorsFile(
     throw new SafetensorsError(`${path}: cannot write the weights file: ${(err as Error).message}`);
   }
 }
+
+/**
+ * The `__metadata__` of a safetensors file, read from its header alone (not the tensors), so
+ * that a checkpoint's metadata can be checked before the model is built. Returns {} when the
+ * header cannot be read; the full load then reports the structural problem with its detail.
+ */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    if (!(await fh.stat()).isFile()) return {};
+    const head = Buffer.alloc(8);
+    if ((await fh.read(head, 0, 8, 0)).bytesRead < 8) return {};
+    const length = head.readUInt32LE(0) + head.readUInt32LE(4) * 2 ** 32;
+    if (length > MAX_HEADER_BYTES) return {};
+    const json = Buffer.alloc(length);
+    if ((await fh.read(json, 0, length, 8)).bytesRead < length) return {};
+    const header = JSON.parse(json.toString('utf8')) as { __metadata__?: unknown };
+    const meta = header?.__metadata__;
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return {};
+    return Object.fromEntries(Object.entries(meta).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  } catch {
+    return {};
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Headers are small (names, shapes, offsets, metadata); anything larger is left to the full parse. */
+const MAX_HEADER_BYTES = 64 * 2 ** 20;

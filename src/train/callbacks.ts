@@ -202,7 +202,10 @@ export class ModelCheckpoint extends Callback {
   readonly saveBestOnly: boolean;
   readonly verbose: number;
   private readonly maximize: boolean;
+  /** The best monitored value so far; set it (and bestEpoch) to continue a resumed run's. */
   best: number;
+  /** 0-based epoch of `best`; -1 before any. */
+  bestEpoch = -1;
 
   constructor(options: ModelCheckpointOptions) {
     super();
@@ -230,6 +233,7 @@ export class ModelCheckpoint extends Callback {
         );
       }
       this.best = current;
+      this.bestEpoch = epoch;
       await this.trainer.saveCheckpoint(path, { epoch, logs });
     } else if (this.verbose > 0) {
       this.trainer.log(`${prefix}${this.monitor} did not improve from ${five(this.best)}`);

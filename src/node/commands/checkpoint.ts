@@ -12,7 +12,9 @@ import type { Optimizer } from '../../optim/optimizer.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { Logs } from '../../train/callbacks.js';
 import type { TrainableModel } from '../../train/fit.js';
-import { loadModel, saveModel } from '../model-io.js';
+import { CheckpointError, checkMetadata, checkModelFit, metadataFields } from '../../io/checkpoint-meta.js';
+import { loadModel, saveModel, type LoadedModel } from '../model-io.js';
+import { readSafetensorsMetadata } from '../weights-file.js';
 import { notRegularFile } from '../read-file.js';
 import { ensureDevice, UsageError, type CliIO, type OptimizerName, type Preset } from './common.js';
 
@@ -32,45 +34,55 @@ export interface CheckpointMeta {
   epoch?: number;
   optimizer?: string;
   seed?: number;
+  /** The best val_accuracy of the run so far, and its 0-based epoch (ModelCheckpoint's, kept for --resume). */
   bestValAccuracy?: number;
-  monitorValue?: number;
+  bestEpoch?: number;
 }
 
 export const DEFAULT_PREPROCESSING: Preprocessing = { rescale: 1 / 255, resizeMode: 'stretch' };
 
-/** Reads the metadata fields (stored as strings or JSON by model-io) into typed values. */
+/**
+ * Reads the metadata fields (as loadModel returns them, or the file's strings) into typed values,
+ * checking each (src/io/checkpoint-meta.ts): a problem is a CheckpointError naming `source` and
+ * the field. preset, class_names and input_size are required.
+ */
 export function readMeta(raw: Record<string, unknown>, source: string): CheckpointMeta {
-  const get = (k: string): unknown => {
-    const v = raw[k];
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  };
-  const preset = get('preset');
-  const classNames = get('classNames');
-  const inputSize = Number(get('inputSize'));
-  if (typeof preset !== 'string' || !Array.isArray(classNames) || !Number.isFinite(inputSize)) {
-    throw new Error(`${source}: the checkpoint's metadata lacks preset, classNames or inputSize`);
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) Object.assign(fields, typeof v === 'string' ? metadataFields({ [k]: v }) : { [k]: v });
+  const m = checkMetadata(fields, source);
+  for (const [key, file] of [['preset', 'preset'], ['classNames', 'class_names'], ['inputSize', 'input_size']] as const) {
+    if (m[key] === undefined) throw new CheckpointError(source, file, 'missing (a checkpoint written by train has it; docs/weights.md)');
   }
-  const num = (k: string): number | undefined => {
-    const v = get(k);
-    return v === undefined || v === null || v === '' ? undefined : Number(v);
-  };
-  const pre = get('preprocessing') as Partial<Preprocessing> | undefined;
   return {
-    preset: preset as Preset,
-    classNames: classNames.map(String),
-    inputSize,
-    preprocessing: { ...DEFAULT_PREPROCESSING, ...(typeof pre === 'object' && pre ? pre : {}) },
-    width: num('width'),
-    epoch: num('epoch'),
-    optimizer: typeof get('optimizer') === 'string' ? (get('optimizer') as string) : undefined,
-    seed: num('seed'),
-    bestValAccuracy: num('bestValAccuracy'),
+    preset: m.preset!,
+    classNames: m.classNames!,
+    inputSize: m.inputSize!,
+    preprocessing: { ...DEFAULT_PREPROCESSING, ...m.preprocessing },
+    width: m.width,
+    epoch: m.epoch,
+    optimizer: m.optimizer,
+    seed: m.seed,
+    bestValAccuracy: m.bestValAccuracy,
+    bestEpoch: m.bestEpoch,
   };
+}
+
+/**
+ * Loads a checkpoint after checking its metadata from the file's header (before the model is
+ * built or anything reaches the GPU), then checks the metadata against the built model.
+ */
+export async function loadCheckedModel(path: string): Promise<{ loaded: LoadedModel; meta: CheckpointMeta }> {
+  const header = await readSafetensorsMetadata(path);
+  checkMetadata(metadataFields(header), path);
+  const loaded = await loadModel(path);
+  try {
+    const meta = readMeta(loaded.metadata as Record<string, unknown>, path);
+    checkModelFit({ classNames: meta.classNames }, { numClasses: loaded.model.config.numClasses }, path);
+    return { loaded, meta };
+  } catch (e) {
+    loaded.model.dispose();
+    throw e;
+  }
 }
 
 export interface BuildOptions {
@@ -103,15 +115,17 @@ export function makeOptimizer(
 
 /**
  * A `saveCheckpoint` for `fit()`: writes the model (and the optimizer's state) with
- * `saveModel`, which writes atomically, adding the epoch counter to the metadata.
+ * `saveModel`, which writes atomically, adding the epoch counter to the metadata, and the
+ * fields `extra()` returns at the time of writing (train: the best val_accuracy so far).
  */
 export function checkpointSaver(
   model: Module,
   meta: Omit<CheckpointMeta, 'epoch'>,
   optimizer?: Optimizer,
+  extra: () => Record<string, unknown> = () => ({}),
 ): (path: string, info: { epoch: number; logs: Logs }) => Promise<void> {
   return async (path, info) => {
-    const metadata: Record<string, unknown> = { ...meta, epoch: info.epoch + 1 };
+    const metadata: Record<string, unknown> = { ...meta, ...extra(), epoch: info.epoch + 1 };
     const va = info.logs['val_accuracy'];
     if (va !== undefined) metadata['valAccuracy'] = va;
     await saveModel(model, path, { metadata, optimizer });
@@ -124,6 +138,6 @@ export async function loadCheckpoint(path: string, ctx: { io?: CliIO; autotune?:
   const why = notRegularFile(path);
   if (why) throw new UsageError(`${path}: ${why}; not read`);
   await ensureDevice(ctx);
-  const loaded = await loadModel(path);
-  return { model: loaded.model as unknown as TrainableModel, meta: readMeta(loaded.metadata as Record<string, unknown>, path) };
+  const { loaded, meta } = await loadCheckedModel(path);
+  return { model: loaded.model as unknown as TrainableModel, meta };
 }

@@ -10,6 +10,7 @@ import { withMirrorTTA } from '../../train/tta.js';
 import { formatFixed } from '../../train/progress.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { parseInteger, UsageError, type CommandContext } from './common.js';
+import { DataError } from './exit-status.js';
 import { checkImageFolder, listImages } from './images.js';
 
 export const EVALUATE_USAGE = '  evaluate  MODEL DIR [--batch-size N] [--workers N] [--json] [--tta]';
@@ -58,6 +59,10 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   });
   // --tta: the mean of the probabilities of each image and its mirror (src/train/tta.ts)
   const r = await evaluate(values.tta ? withMirrorTTA(model) : model, ds, { batchSize, confusionMatrix: true });
+  if (r.count === 0) {
+    const [file, reason] = ds.skipped.files.entries().next().value ?? ['', ''];
+    throw new DataError(`${dir}: none of the ${files.length} images could be read${file ? ` (e.g. ${file}: ${reason})` : ''}; nothing to evaluate`);
+  }
   const confusion = r.confusion!.slice(0, meta.classNames.length).map((row) => row.slice(0, meta.classNames.length));
   if (values.json) {
     io.stdout(JSON.stringify({ loss: r.loss, accuracy: r.accuracy, count: r.count, skipped: r.skipped, classNames: meta.classNames, confusion }, null, 2) + '\n');

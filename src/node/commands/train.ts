@@ -2,24 +2,25 @@
 // `alexnet train`: the options table (one row per flag: how it is parsed and where it goes),
 // and `train()`, callable from code (the demo uses it): data, model or resumed checkpoint,
 // optimizer, callbacks (best and last checkpoints, early stopping, CSV log), fit, history, plots.
+// The run folder's files (history every epoch, the best a resumed run starts from): run-folder.ts.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { CSVLogger } from '../csv-logger.js';
 import { imageDataset, type AugmentOptions, type ImageDataset } from '../data/index.js';
-import { writeFileAtomic } from '../atomic.js';
-import { loadModel } from '../model-io.js';
 import { writeHistoryPlots } from '../plot.js';
+import { notRegularFile } from '../read-file.js';
+import { checkOptimizerState } from '../../io/checkpoint-meta.js';
 import type { AlexNet } from '../../models/alexnet.js';
-import { EarlyStopping, ModelCheckpoint, type Callback, type Logs } from '../../train/callbacks.js';
+import { Callback, EarlyStopping, ModelCheckpoint } from '../../train/callbacks.js';
 import { compile, fit } from '../../train/fit.js';
-import { History, type HistoryJSON } from '../../train/history.js';
+import { History } from '../../train/history.js';
 import { formatFixed } from '../../train/progress.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
-import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING, makeOptimizer, readMeta, type CheckpointMeta } from './checkpoint.js';
+import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING, loadCheckedModel, makeOptimizer, type CheckpointMeta } from './checkpoint.js';
 import {
   DEFAULT_INPUT_SIZE,
   ensureDevice,
@@ -36,7 +37,9 @@ import {
   type OptimizerName,
   type Preset,
 } from './common.js';
+import { DataError } from './exit-status.js';
 import { checkImageFolder } from './images.js';
+import { bestOf, HistoryFile, readHistory, removeStaleTemporaries, resumedBest, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
 import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, type RecipeOptions } from './recipe.js';
 
 /** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
@@ -158,6 +161,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
   if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${o.resume}: no such file`);
+  const notFile = o.resume === undefined ? null : notRegularFile(o.resume);
+  if (notFile) throw new UsageError(`--resume ${o.resume}: ${notFile}; not read`);
 
   const device = await ensureDevice({ io, autotune: o.autotune });
   const verbose = o.verbose ?? 1;
@@ -169,8 +174,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let initialEpoch = 0;
   let resumedOptimizer: OptimizerState | undefined;
   if (o.resume !== undefined) {
-    const loaded = await loadModel(o.resume);
-    meta = readMeta(loaded.metadata as Record<string, unknown>, o.resume);
+    const checked = await loadCheckedModel(o.resume);
+    const loaded = checked.loaded;
+    meta = checked.meta;
     if (meta.classNames.join('/') !== trainClasses.join('/')) {
       throw new UsageError(`--resume ${o.resume}: the checkpoint's classes ${meta.classNames.join(', ')} differ from the data's ${trainClasses.join(', ')}`);
     }
@@ -189,6 +195,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lr = o.lr ?? (optimizerName === 'adam' ? 1e-3 : 0.01);
   const optimizer = makeOptimizer(optimizerName, model, lr, { weightDecay: o.recipe?.weightDecay, decayOnlyWeights: o.recipe?.decayWeightsOnly });
   if (resumedOptimizer !== undefined) {
+    const names = model.namedParameters().map(([name]) => name);
+    checkOptimizerState(resumedOptimizer, optimizer.stateDict().type, names, o.resume!);
     optimizer.loadStateDict(resumedOptimizer);
     if (o.lr !== undefined) optimizer.lr = o.lr;
   }
@@ -236,23 +244,33 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   // Outputs and callbacks.
   await mkdir(o.out, { recursive: true });
+  const stale = await removeStaleTemporaries(o.out);
+  if (stale.length && verbose > 0) io.stderr(`Removed ${stale.length} temporary file(s) left in ${o.out} by a killed run\n`);
   const bestPath = join(o.out, 'best.safetensors');
   const lastPath = join(o.out, 'last.safetensors');
   const csvPath = join(o.out, 'history.csv');
   const jsonPath = join(o.out, 'history.json');
   const previous = initialEpoch > 0 ? await readHistory(jsonPath, initialEpoch) : undefined;
+  if (initialEpoch > 0) await rewriteCsv(csvPath, previous ?? new History());
   const checkpoint = new ModelCheckpoint({ filepath: bestPath, monitor: 'val_accuracy', saveBestOnly: true, verbose: verbose > 0 ? 1 : 0 });
-  const lastBest = previous ? Math.max(...(previous.history['val_accuracy'] ?? []).filter(Number.isFinite)) : -Infinity;
-  if (Number.isFinite(lastBest)) checkpoint.best = lastBest;
+  // a resumed run replaces best.safetensors only when it beats the best so far
+  const before = initialEpoch > 0 ? resumedBest(previous, meta) : undefined;
+  if (before) [checkpoint.best, checkpoint.bestEpoch] = [before.value, before.epoch];
+  const historyFile = new HistoryFile(jsonPath, previous);
   const callbacks: Callback[] = [
+    new NothingReadable(trainSet, '--data', o.data, valSet, o.val === undefined ? '--data' : '--val', o.val ?? o.data),
     // before the checkpoints: the moving average is in the model when they save
     ...recipeCallbacks(o.recipe, { model, peakLr: lr, epochs: o.epochs, stepsPerEpoch: trainSet.numBatches(o.batchSize) }),
     checkpoint,
     new ModelCheckpoint({ filepath: lastPath, verbose: 0 }),
     new EarlyStopping({ monitor: 'val_loss', patience: o.patience, verbose: verbose > 0 ? 1 : 0 }),
     new CSVLogger({ filename: csvPath, append: initialEpoch > 0 }),
+    historyFile,
   ];
-  const saveCheckpoint = checkpointSaver(model, meta, optimizer);
+  // every checkpoint carries the best so far, for a resumed run whose history.json is lost
+  const saveCheckpoint = checkpointSaver(model, meta, optimizer, () =>
+    checkpoint.bestEpoch >= 0 || Number.isFinite(checkpoint.best) ? { bestValAccuracy: checkpoint.best, bestEpoch: checkpoint.bestEpoch } : {},
+  );
   const history = await fit(model, trainSet, {
     epochs: o.epochs,
     batchSize: o.batchSize,
@@ -266,44 +284,50 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     saveCheckpoint,
   });
 
-  // History (merged with the resumed run's), plots.
-  const merged = previous ?? new History();
-  history.epoch.forEach((epoch, i) => {
-    const logs: Logs = {};
-    for (const [k, v] of Object.entries(history.history)) logs[k] = v[i]!;
-    merged.record(epoch, logs);
-  });
-  await writeFileAtomic(jsonPath, JSON.stringify(merged.toJSON(), null, 2) + '\n');
+  // The whole history (a resumed run's earlier epochs too) is in history.json already; plots.
+  const merged = historyFile.history;
   const files = [bestPath, lastPath, jsonPath, csvPath];
   if (merged.epoch.length > 0) files.push(...(await writeHistoryPlots(merged, o.out)));
-  const valAcc = (merged.history['val_accuracy'] ?? []).filter(Number.isFinite);
-  const best = valAcc.length ? Math.max(...valAcc) : NaN;
+  const top = bestOf(merged);
+  const best = top?.value ?? NaN;
   const elapsed = Date.now() - started;
   if (verbose > 0) {
     const skipped = trainSet.skipped.count + valSet.skipped.count;
-    io.stdout(
-      `\nBest val_accuracy ${formatFixed(best, 4)} (epoch ${valAcc.indexOf(best) + 1 + (merged.epoch[0] ?? 0)})` +
-        `; trained in ${seconds(elapsed)}` +
-        (skipped ? `; ${skipped} unreadable image load(s) skipped` : '') +
-        `\nWrote ${files.map((f) => basename(f)).join(', ')} to ${o.out}\n`,
-    );
+    const outcome = history.stopReason === 'nan'
+      ? `\nTraining failed: ${history.nanMessage ?? 'the loss became NaN'}` + (top ? `; best val_accuracy before it ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '')
+      : top ? `\nBest val_accuracy ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '\nNo epoch gave a val_accuracy';
+    io.stdout(outcome + `; trained in ${seconds(elapsed)}` + (skipped ? `; ${skipped} unreadable image load(s) skipped` : '') + `\n${wroteLine(files, o.out)}\n`);
   }
-  return { history, bestPath, bestValAccuracy: best, seconds: elapsed / 1000, files };
+  const written = writtenFiles(files);
+  return { history, bestPath, bestValAccuracy: best, seconds: elapsed / 1000, files: written };
 }
 
-async function readHistory(path: string, upTo: number): Promise<History | undefined> {
-  try {
-    const json = JSON.parse(await readFile(path, 'utf8')) as HistoryJSON;
-    const h = History.fromJSON(json);
-    // keep only the epochs before the resumed one
-    const keep = h.epoch.findIndex((e) => e >= upTo);
-    if (keep >= 0) {
-      h.epoch = h.epoch.slice(0, keep);
-      for (const k of Object.keys(h.history)) h.history[k] = h.history[k]!.slice(0, keep);
+/**
+ * Stops the run with a DataError (exit status 3) when every file of a data set failed to load
+ * in an epoch: nothing to train on, or nothing to validate with. First in the callback list, so
+ * no checkpoint is written for such an epoch.
+ */
+class NothingReadable extends Callback {
+  constructor(
+    private readonly trainSet: ImageDataset,
+    private readonly trainFlag: string,
+    private readonly trainDir: string,
+    private readonly valSet: ImageDataset,
+    private readonly valFlag: string,
+    private readonly valDir: string,
+  ) {
+    super();
+  }
+
+  override onEpochEnd(): void {
+    for (const [ds, flag, dir, what] of [[this.trainSet, this.trainFlag, this.trainDir, 'training'], [this.valSet, this.valFlag, this.valDir, 'validation']] as const) {
+      const failed = ds.skipped.files;
+      if (ds.length > 0 && ds.files.every((f) => failed.has(f))) {
+        const [file, reason] = failed.entries().next().value!;
+        throw new DataError(`${flag} ${dir}: none of the ${ds.length} ${what} images could be read (e.g. ${file}: ${reason}); nothing to ${what === 'training' ? 'train on' : 'validate with'}`);
+      }
     }
-    return h;
-  } catch {
-    return undefined;
   }
 }
+
 
