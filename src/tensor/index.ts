@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The tensor core: device runtime, Tensor, autograd and the ops. No Node imports here.
+// The tensor core: device runtime, Tensor, autograd and the ops. No Node imports here:
+// tsconfig.core.json compiles the core without Node's types (npm run typecheck).
 
 import { fill_ } from './ops/elementwise.js';
 import { setPoisonHook } from './poison.js';

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// GPU timing shared by the benchmarks, the profiler and the autotuner: timestamp queries when
-// the adapter has them (Dawn created with timestamp_quantization off), else wall time
-// around a finished readback; warm-up runs first; the median of the timed runs.
+// GPU timing shared by the benchmarks, the profiler and the autotuner: timestamp queries
+// (timestamps.ts, through device.timed) when the adapter has them (Dawn created with
+// timestamp_quantization off), else wall time around a finished readback; warm-up runs
+// first; the median of the timed runs.
 
 import type { Device } from './device.js';
 
