@@ -17,6 +17,7 @@
 // ignored. Loading validates the whole file (header, dtypes, every name and shape) before it
 // uploads anything, so an error never leaves a half-loaded model; every error names the source.
 
+import { checkMetadata } from './checkpoint-meta.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors, toFloat32, type STTensor, type STTensorInput } from './safetensors.js';
 import { alexnet, ALEXNET_PRESETS, type AlexNet, type AlexNetConfig, type AlexNetPreset } from '../models/alexnet.js';
 import type { Module, TensorLike } from '../layers/module.js';
@@ -85,6 +86,7 @@ async function f32(t: TensorLike): Promise<STTensorInput> {
 export function modelFromCheckpoint(bytes: Uint8Array, source: string): LoadedModel {
   const { tensors, metadata } = parseSafetensors(bytes, source);
   const meta = parseMetadata(metadata);
+  checkMetadata(meta, source); // every field a reader relies on, named when wrong (checkpoint-meta.ts)
   const config = configOf(meta, tensors, source);
   const weights = new Map<string, TensorLike>();
   const optimTensors = new Map<string, TensorLike>();
