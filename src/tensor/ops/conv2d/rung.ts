@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The shape of one rung of the conv2d ladder: what a numbered host file exports, and what
-// index.ts's table maps a version name (the file stem, e.g. '03_implicit_gemm') to.
+// versions.ts's table maps a version name (the file stem, e.g. '03_implicit_gemm') to.
 
 import type { Tensor } from '../../tensor.js';
 import type { ConvShape } from './shape.js';
