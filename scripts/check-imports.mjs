@@ -1,9 +1,10 @@
-// The house rules of src/, checked in CI (npm run check:house) and by the tests
+// The house rules of src/, checked by `npm run typecheck` (CI) and by the tests
 // (test/tensor/house.test.ts):
 //   1. no import cycle between files: an import that runs back into a file that imports it
 //      (type-only imports are erased by the compiler and do not count; `await import()` does);
 //   2. no source file over MAX_LINES lines, except the files listed in LONG_FILES, each with
-//      why. A file leaves the list when it is split; a new long file needs a reason here.
+//      why. A file leaves the list when it is split; a new long file needs a reason here;
+//   3. the layers: a folder of src/ imports only from the folders LAYERS allows it.
 // Prints every problem and exits 1 if there is one. `--json` prints the import graph's facts.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -14,6 +15,26 @@ export const MAX_LINES = 450;
 /** Files allowed over MAX_LINES, with why (paths relative to the repository root). */
 export const LONG_FILES = {
   'src/train/fit.ts': 'fit / evaluate / predict and the trainer loop; another change is splitting it (issue 13)',
+};
+
+/**
+ * The layers: which folders of src/ each folder may import from (type-only imports too: a
+ * type from a higher layer is a dependency on it all the same). The core never reaches the
+ * Node or browser edges; tensor/ sits on the kernels alone; layers/, optim/ and data/ on the
+ * tensor core alone (copyInto lives in tensor/ so that optim/ needs nothing of layers/).
+ */
+export const LAYERS = {
+  kernels: [],
+  tensor: ['kernels'],
+  data: ['tensor'],
+  layers: ['tensor'],
+  optim: ['tensor'],
+  models: ['tensor', 'layers', 'io'],
+  // safetensors and hash init sit under models/ (alexnet.ts), checkpoints over them (they build one)
+  io: ['tensor', 'layers', 'optim', 'models'],
+  train: ['tensor', 'layers', 'optim', 'models', 'io', 'data'],
+  node: ['kernels', 'tensor', 'data', 'layers', 'optim', 'models', 'io', 'train'],
+  web: ['kernels', 'tensor', 'data', 'layers', 'optim', 'models', 'io', 'train'],
 };
 
 /** Import cycles allowed, each as its files sorted and joined by ' <-> ', with why. */
@@ -34,6 +55,11 @@ function walk(dir) {
 
 /** Runtime imports of a TypeScript file: relative specifiers only, type-only ones left out. */
 export function runtimeImports(text) {
+  return imports(text, false);
+}
+
+/** Every relative import of a file, type-only ones too when `types`. */
+export function imports(text, types = true) {
   const out = [];
   // static imports and re-exports: `import x, { a, type B } from '...'`, `export { a } from '...'`, `import '...'`
   const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -42,11 +68,11 @@ export function runtimeImports(text) {
       out.push(m[5] ?? m[6]);
       continue;
     }
-    if (m[2]) continue; // import type / export type
+    if (m[2] && !types) continue; // import type / export type
     const clause = m[3].trim();
     const braces = clause.match(/^\{([\s\S]*)\}$/);
     // `{ type A, type B }` only: erased
-    if (braces && braces[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '))) continue;
+    if (!types && braces && braces[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '))) continue;
     out.push(m[4]);
   }
   return out.filter((s) => s.startsWith('.'));
@@ -90,6 +116,13 @@ export function checkHouse(dir = join(root, 'src')) {
     const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
     if (lines > MAX_LINES && !(rel in LONG_FILES)) problems.push(`${rel}: ${lines} lines (over ${MAX_LINES}; split it, or list it in LONG_FILES with why)`);
     graph.set(rel, runtimeImports(text).map((s) => resolveImport(f, s)).filter(Boolean).map((p) => relative(root, p).split('\\').join('/')));
+    const from = rel.split('/')[1];
+    for (const s of imports(text)) {
+      const target = resolveImport(f, s);
+      const to = target && relative(join(root, 'src'), target).split('\\').join('/').split('/')[0];
+      if (!to || to === from) continue;
+      if (LAYERS[from] && !LAYERS[from].includes(to)) problems.push(`${rel} imports ${s}: ${from}/ may import only from ${LAYERS[from].join(', ') || 'nothing'} (LAYERS)`);
+    }
   }
   for (const c of cycles(graph)) {
     const key = c.join(' <-> ');

@@ -1,13 +1,13 @@
 // The house rules of src/ (scripts/check-imports.mjs): no import cycle between files apart
 // from the listed backward rules that need each other, no file over 450 lines apart from the
-// listed ones, each with its reason.
+// listed ones, each with its reason, and no import against the layers (LAYERS).
 
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error a plain .mjs script without type declarations
 import { checkHouse, runtimeImports } from '../../scripts/check-imports.mjs';
 
 describe('house rules', () => {
-  it('src/ has no new import cycle and no new file over the line limit', () => {
+  it('src/ has no new import cycle, no new file over the line limit, no import against the layers', () => {
     const r = checkHouse() as { files: number; edges: number; problems: string[] };
     expect(r.problems).toEqual([]);
     expect(r.files).toBeGreaterThan(50);
