@@ -20,10 +20,10 @@
 //           COV vec4 loads of B (uniform: on a CPU driver one scalar load broadcast to all
 //           SIMD lanes), then PIX*COV*4 multiply-adds into PIX*COV vec4 accumulators.
 //           ONE loop runs over the taps r, carrying (ci, ky, kx) as counters (no division);
-//           a nest ci / ky / kx with the row check hoisted out of kx measured 25-90% slower
-//           on lavapipe (for KW = 3 the short inner loop's overhead dominates).
-//           Block shape: 8x8 (PIX x COV) measured best on lavapipe; 4x4 reached about 60%
-//           of it, and arrays sized 16 (spilling past L1) far less (docs/conv2d.md).
+//           a nest ci / ky / kx with the row check hoisted out of kx was slower on lavapipe
+//           (for KW = 3 the short inner loop's overhead dominates).
+//           Block shape: 8x8 (PIX x COV) measured best on lavapipe, ahead of smaller blocks
+//           and of arrays sized 16 (spilling past L1); the figures are in docs/conv2d.md.
 // Memory:   no workgroup memory and no barriers: on lavapipe the register block with
 //           broadcast loads beats staging tiles in workgroup memory (see docs/conv2d.md).
 // Bounds:   pixels past M are clamped to the last one for loading and not stored; padding
