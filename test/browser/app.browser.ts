@@ -149,6 +149,33 @@ for (const name of ['chromium', 'firefox'] as const) {
       expect(await s.page.$eval('#gpu-error', (e) => (e as HTMLElement).hidden)).toBe(true);
     });
 
+    it('kernel lab: every conv2d version (three passes) and every matmul version within 1e-4 of float64', async () => {
+      await waitState(s.page, 'gpu', ['ready'], 60_000);
+      const t0 = Date.now();
+      const results = (await s.page.evaluate(async () => {
+        const lab = (globalThis as any).app.lab;
+        return [
+          await lab.runConv({ n: 2, c: 5, h: 9, w: 9, k: 4, r: 3, stride: 1, pad: 1 }, 1),
+          await lab.runConv({ n: 1, c: 3, h: 19, w: 19, k: 8, r: 5, stride: 2, pad: 1 }, 1, ['04_winograd_s2d']),
+          await lab.runMatmul({ m: 33, n: 36, k: 40 }, 1),
+        ];
+      })) as { problem: string; rows: { version: string; pass: string; error: number | null; ms: number | null; unsupported?: string }[] }[];
+      const [stride1, stride2, mm] = results;
+      console.log(`${name}: kernel lab on three small problems in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      // every version runs somewhere: Winograd on the stride-1 shape, its space-to-depth form on the strided one
+      const ran = (r: (typeof results)[number]) => r.rows.filter((row) => row.error !== null).map((row) => `${row.pass} ${row.version}`);
+      expect(ran(stride1!)).toEqual(expect.arrayContaining(['forward 01_naive', 'forward 02_im2col', 'forward 03_implicit_gemm', 'forward 04_winograd', 'forward 05_tiled_gemm', 'dgrad 01_naive', 'dgrad 04_winograd', 'wgrad 01_naive', 'wgrad 05_tiled_gemm']));
+      expect(ran(stride2!)).toContain('forward 04_winograd_s2d');
+      expect(ran(mm!)).toHaveLength(7);
+      for (const r of results) {
+        for (const row of r.rows) {
+          if (row.error === null) continue;
+          expect(row.error, `${r.problem}: ${row.pass} ${row.version}`).toBeLessThan(1e-4);
+          expect(row.ms).toBeGreaterThan(0);
+        }
+      }
+    });
+
     it("trains the small model three steps with Node's losses (within 1e-4)", async () => {
       const losses = (await s.page.evaluate(`(${PARITY_STEPS})(globalThis.alexnet)`)) as number[];
       expect(losses).toHaveLength(3);
