@@ -14,7 +14,9 @@ export const MAX_LINES = 450;
 
 /** Files allowed over MAX_LINES, with why (paths relative to the repository root). */
 export const LONG_FILES = {
-  'src/train/fit.ts': 'fit / evaluate / predict and the trainer loop; another change is splitting it (issue 13)',
+  // not split yet: features were landing in it while the rest of issue 13 was done; the seams
+  // are its data sources (ArrayDataset), the weight snapshots, and evaluate/predict
+  'src/train/fit.ts': 'compile, fit, evaluate and predict with the data sources and weight snapshots they share',
 };
 
 /**
