@@ -7,7 +7,7 @@ import * as web from '../src/web/index.js';
 import { setupLab } from './lab.js';
 import { setupPredict } from './predict.js';
 import { setupTrain } from './train.js';
-import { $, setState } from './ui.js';
+import { $, adapterLabel, setState } from './ui.js';
 
 const tabs = ['train', 'predict', 'lab'] as const;
 for (const b of document.querySelectorAll<HTMLButtonElement>('nav button')) {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     setState('gpu', 'unavailable');
     return;
   }
-  $('adapter').textContent = device.describe();
+  $('adapter').textContent = adapterLabel(device);
   const train = setupTrain(new URL('decode-worker.js', import.meta.url));
   const predict = setupPredict(train);
   const lab = setupLab();

@@ -5,7 +5,7 @@
 import { getDevice } from '../src/index.js';
 import { WGSL } from '../src/kernels/wgsl.generated.js';
 import { ALEXNET_CONV, parseConvSpec, runConvLab, runMatmulLab, type ConvSpec, type LabResult, type LabRow, type MatmulSpec } from './lab-run.js';
-import { $, setState } from './ui.js';
+import { $, adapterLabel, setState } from './ui.js';
 
 export interface LabTab {
   runConv(spec: ConvSpec, repeats?: number, only?: readonly string[]): Promise<LabResult>;
@@ -23,7 +23,7 @@ export function setupLab(): LabTab {
   const d = getDevice();
   const lim = d.limits;
   $('lab-adapter').textContent =
-    `adapter: ${d.describe() || '(the browser hides its name)'}${d.info.isCpu ? ' — a CPU (fallback) adapter' : ''}\n` +
+    `adapter: ${adapterLabel(d)}\n` +
     `features: ${[...(d.features.timestamp ? ['timestamp-query'] : []), ...(d.features.subgroups ? ['subgroups'] : []), ...(d.features.f16 ? ['shader-f16'] : [])].join(', ') || 'none the library uses'}\n` +
     ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage']
       .map((k) => `${k}: ${(lim as unknown as Record<string, number>)[k]}`)

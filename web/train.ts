@@ -40,7 +40,7 @@ import {
 } from '../src/web/index.js';
 import { drawChart } from './charts.js';
 import { terminal } from './log.js';
-import { $, setState } from './ui.js';
+import { $, adapterLabel, setState } from './ui.js';
 
 /** The augmentation of `alexnet train --augment` (src/node/commands/train.ts). */
 const TUTORIAL_AUGMENT: AugmentOptions = { rotationRange: 40, widthShiftRange: 0.2, heightShiftRange: 0.2, shearRange: 0.2, zoomRange: 0.2, horizontalFlip: true };
@@ -190,7 +190,7 @@ export function setupTrain(workerUrl: URL): TrainTab {
       }, data.names);
       const { train, validation } = all.split(num('val-split'));
       out.write(
-        `Device: ${getDevice().describe()}\nFound ${train.length} training and ${validation.length} validation images in ${data.classNames.length} classes: ${data.classNames.join(', ')}\n` +
+        `Device: ${adapterLabel(getDevice())}\nFound ${train.length} training and ${validation.length} validation images in ${data.classNames.length} classes: ${data.classNames.join(', ')}\n` +
           `Model: AlexNet '${meta.preset}'${meta.width && meta.width !== 1 ? ` (width ×${meta.width})` : ''}, input ${meta.inputSize}x${meta.inputSize}, ` +
           `optimizer ${meta.optimizer} lr ${optimizer.lr}, batch ${batchSize}${initialEpoch ? `, resuming at epoch ${initialEpoch + 1}` : ''}\n`,
       );

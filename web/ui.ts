@@ -10,3 +10,9 @@ export function $(id: string): HTMLElement {
 export function setState(key: string, value: string): void {
   document.body.dataset[key] = value;
 }
+
+/** The adapter's name, or what we know when the browser hides it (Firefox). */
+export function adapterLabel(d: { describe(): string; info: { isCpu: boolean } }): string {
+  const name = d.describe() || 'WebGPU adapter (the browser hides its name)';
+  return d.info.isCpu ? `${name}, a CPU (fallback) adapter` : name;
+}
