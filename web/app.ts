@@ -5,6 +5,7 @@
 import * as core from '../src/index.js';
 import * as web from '../src/web/index.js';
 import { setupLab } from './lab.js';
+import { ALEXNET_CONV } from './lab-run.js';
 import { setupPredict } from './predict.js';
 import { setupTrain } from './train.js';
 import { $, adapterLabel, setState } from './ui.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const train = setupTrain(new URL('decode-worker.js', import.meta.url));
   const predict = setupPredict(train);
   const lab = setupLab();
-  (globalThis as Record<string, unknown>).app = { train, predict, lab };
+  (globalThis as Record<string, unknown>).app = { train, predict, lab, labShapes: { ALEXNET_CONV } };
   setState('gpu', 'ready');
 }
 

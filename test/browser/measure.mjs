@@ -1,7 +1,9 @@
 // The small demo model's forward and training-step throughput (images/s) in Node, headless
 // Chromium and headless Firefox ESR, measured side by side in one run with the same code (a
 // string run on the core module in Node and on window.alexnet in each page).
-// Run after `npm run build && npm run build:web`:  node test/browser/measure.mjs [--steps N]
+// With --lab LAYER (conv1..conv5) also the kernel lab's conv rows for that AlexNet layer
+// (batch 1) in each browser.
+// Run after `npm run build && npm run build:web`:  node test/browser/measure.mjs [--steps N] [--lab conv3]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 4;
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const steps = Number(arg('--steps')) || 4;
+const labLayer = arg('--lab');
+const labRows = [];
 const LIMIT_MS = 300_000;
 
 // keras-bn at width 0.25, 67 px (the demo's model), batch 8, SGD with momentum
@@ -74,6 +79,15 @@ try {
       await page.waitForFunction(() => document.body.dataset.gpu === 'ready' || document.body.dataset.gpu === 'unavailable', { timeout: 60_000 });
       const r = await page.evaluate(`(${MEASURE})(globalThis.alexnet, ${steps})`);
       rows.push({ where: `${name} ${await browser.version()}`, ...r });
+      if (labLayer) {
+        const res = await page.evaluate(async (layer) => {
+          const lab = globalThis.app.lab;
+          const { ALEXNET_CONV } = globalThis.app.labShapes;
+          return lab.runConv(ALEXNET_CONV[layer], 1);
+        }, labLayer);
+        for (const row of res.rows) labRows.push({ browser: name, ...row });
+        labRows.push({ browser: name, choices: res.choices, problem: res.problem });
+      }
     } finally {
       clearTimeout(timer);
       await browser.close().catch(() => {});
@@ -87,3 +101,12 @@ console.log(`keras-bn AlexNet, width 0.25, 67 px, batch 8, ${steps} steps timed 
 console.log('| where | adapter | train images/s | forward images/s |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.where} | ${r.adapter}${r.cpu ? ' (CPU)' : ''} | ${r.train.toFixed(2)} | ${r.forward.toFixed(2)} |`);
+if (labLayer) {
+  console.log(`\nKernel lab, AlexNet ${labLayer} (batch 1), 1 timed run after 1 warm-up:`);
+  console.log('| browser | pass | version | ms | GFLOP/s | max error |');
+  console.log('|---|---|---|---:|---:|---:|');
+  for (const r of labRows) {
+    if (r.choices) console.log(`| ${r.browser} | selector | ${r.choices.map((c) => `${c.pass}: ${c.version}`).join(', ')} | | | |`);
+    else console.log(`| ${r.browser} | ${r.pass} | ${r.version} | ${r.ms?.toFixed(1) ?? ''} | ${r.gflops?.toFixed(2) ?? ''} | ${r.error === null ? 'cannot run: ' + r.unsupported : r.error.toExponential(1)} |`);
+  }
+}
