@@ -10,6 +10,8 @@ import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 import { warmupCosineLr } from '../../src/optim/warmup-cosine.js';
+import { recipeAugment, recipeCallbacks } from '../../src/node/commands/recipe.js';
+import { StepLRSchedule } from '../../src/train/lr-schedule.js';
 
 async function run(...argv: string[]) {
   const io: CliIO & { out: string; err: string } = {
@@ -25,6 +27,24 @@ const root = mkdtempSync(join(tmpdir(), 'alexnet-recipe-test-'));
 const set = writeSyntheticSet(join(root, 'data'), { size: 32, perClass: { train: 8, validation: 4, test: 2 }, seed: 3 });
 const tiny = ['--model', 'keras-bn', '--input-size', '67', '--width', '0.125', '--batch-size', '8', '--seed', '1', '--workers', '0'];
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('recipe pieces', () => {
+  const model = { forward: (x: never) => x, parameters: () => [] };
+  it('warm-up alone holds the rate at --lr after the warm-up steps', () => {
+    const [cb] = recipeCallbacks({ warmupEpochs: 2 }, { model, peakLr: 0.1, epochs: 5, stepsPerEpoch: 4 });
+    const s = cb as StepLRSchedule;
+    expect(s).toBeInstanceOf(StepLRSchedule);
+    expect([0, 3, 7, 8, 19].map((k) => s.lrAt(k))).toEqual([0.1 / 8, 0.05, 0.1, 0.1, 0.1]);
+  });
+  it('adds nothing without the flags', () => {
+    expect(recipeCallbacks({}, { model, peakLr: 0.1, epochs: 5, stepsPerEpoch: 4 })).toEqual([]);
+  });
+  it('random crops come with the mirror, and keep the Keras transforms with --augment', () => {
+    expect(recipeAugment(undefined, { randomCropScale: 0.3 })).toEqual({ horizontalFlip: true, randomResizedCrop: { scale: [0.3, 1] } });
+    expect(recipeAugment({ rotationRange: 40 }, { randomCropScale: 0.3 })).toEqual({ rotationRange: 40, horizontalFlip: true, randomResizedCrop: { scale: [0.3, 1] } });
+    expect(recipeAugment({ rotationRange: 40 }, {})).toEqual({ rotationRange: 40 });
+  });
+});
 
 describe('alexnet train: recipe flags', () => {
   const bad: [string[], RegExp][] = [
