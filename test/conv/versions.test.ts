@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { WGSL as EMBEDDED } from '../../src/kernels/wgsl.generated.js';
 import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2dVersions, convShape,
+  type ConvVersion, type DgradVersion, type WgradVersion,
 } from '../../src/tensor/ops/conv2d/index.js';
 import { matmulVersions } from '../../src/tensor/ops/matmul/index.js';
 
@@ -31,6 +32,17 @@ describe('conv2dVersions', () => {
       // 05 is the matmul ladder's tiled GEMM between im2col-style passes
       if (v.name === '05_tiled_gemm') expect(v.wgsl.some((f) => /^matmul\/0[56]_/.test(f))).toBe(true);
     }
+  });
+
+  it('types each name by its pass, so it can be passed to that pass\'s op as it is', () => {
+    const names = { forward: [] as ConvVersion[], dgrad: [] as DgradVersion[], wgrad: [] as WgradVersion[] };
+    for (const v of list) {
+      if (v.pass === 'forward') names.forward.push(v.name);
+      else if (v.pass === 'dgrad') names.dgrad.push(v.name);
+      else names.wgrad.push(v.name);
+    }
+    expect(names.dgrad).toEqual(['01_naive', '03_implicit_gemm', '04_winograd', '05_tiled_gemm']);
+    expect(names.wgrad).toEqual(names.dgrad);
   });
 
   it('says why a version cannot run a shape (Winograd needs stride 1; s2d a stride)', () => {

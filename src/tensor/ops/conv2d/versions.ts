@@ -41,11 +41,10 @@ export const CONV_VERSIONS: readonly ConvVersion[] = having<ConvVersion>('forwar
 export const DGRAD_VERSIONS: readonly DgradVersion[] = having<DgradVersion>('dgrad', true);
 export const WGRAD_VERSIONS: readonly WgradVersion[] = having<WgradVersion>('wgrad', true);
 
-/** One pass of one version, as `conv2dVersions()` lists it. */
-export interface ConvVersionInfo {
+interface VersionInfo<P extends ConvPass, V extends ConvVersion> {
   /** the version name: pass it as `version` to conv2d, conv2dBackwardData or conv2dBackwardWeight */
-  name: ConvVersion;
-  pass: ConvPass;
+  name: V;
+  pass: P;
   /** the WGSL files it dispatches, in order (keys of the embedded WGSL sources, e.g. 'conv2d/01_naive.wgsl') */
   wgsl: readonly string[];
   /** what else runs that `wgsl` does not list */
@@ -53,6 +52,12 @@ export interface ConvVersionInfo {
   /** why this version cannot run the convolution, or null when it can */
   unsupported(s: ConvShape): string | null;
 }
+
+/** One pass of one version, as `conv2dVersions()` lists it (checking `pass` narrows `name`). */
+export type ConvVersionInfo =
+  | VersionInfo<'forward', ConvVersion>
+  | VersionInfo<'dgrad', DgradVersion>
+  | VersionInfo<'wgrad', WgradVersion>;
 
 /** Every (version, pass) of the ladder, forward passes first, each pass in reading order. */
 export function conv2dVersions(): ConvVersionInfo[] {
@@ -62,7 +67,7 @@ export function conv2dVersions(): ConvVersionInfo[] {
       const impl = CONV_LADDER[name][pass];
       if (!impl) continue;
       const why = impl.unsupported;
-      out.push({ name, pass, wgsl: [...impl.wgsl], ...(impl.note ? { note: impl.note } : {}), unsupported: (s) => (why ? why(s) : null) });
+      out.push({ name, pass, wgsl: [...impl.wgsl], ...(impl.note ? { note: impl.note } : {}), unsupported: (s) => (why ? why(s) : null) } as ConvVersionInfo);
     }
   }
   return out;
