@@ -89,7 +89,8 @@ export function checkMetadata(meta: Record<string, unknown>, source: string): Ch
     throw new CheckpointError(source, FILE_KEY[key] ?? key, problem);
   };
   const out: CheckedMetadata = {};
-  const has = (k: string) => meta[k] !== undefined && meta[k] !== null;
+  // a field stored as JSON null is present (and fails its check): readers would take it for an object
+  const has = (k: string) => meta[k] !== undefined;
   const int = (k: string, min: number, max?: number): number | undefined => {
     if (!has(k)) return undefined;
     const v = meta[k];

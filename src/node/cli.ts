@@ -11,7 +11,7 @@
 import { benchCommand, BENCH_USAGE } from './commands/bench.js';
 import { UsageError, type CliIO, type Command } from './commands/common.js';
 import { evaluateCommand, EVALUATE_USAGE } from './commands/evaluate.js';
-import { exitStatusOf } from './commands/exit-status.js';
+import { exitStatusOf, isParseArgsError } from './commands/exit-status.js';
 import { predictCommand, PREDICT_USAGE } from './commands/predict.js';
 import { profileCommand, PROFILE_USAGE } from './commands/profile.js';
 import { summaryCommand, SUMMARY_USAGE } from './commands/summary.js';
@@ -20,6 +20,12 @@ import { tuneCommand, TUNE_USAGE } from './commands/tune.js';
 import { demoCommand, DEMO_USAGE } from './demo.js';
 import { serveCommand, SERVE_USAGE } from './serve.js';
 import { destroyDevice } from './device.js';
+
+/** A usage error on one line: parseArgs' own line breaks become spaces, control characters in values are escaped. */
+function oneLine(err: Error): string {
+  const text = isParseArgsError(err) ? err.message.replace(/\n/g, ' ') : err.message;
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
 
 /** Every command: its usage lines (for `alexnet help`) and the function that runs it. */
 const COMMANDS: Record<string, { usage: string; run: Command }> = {
@@ -71,7 +77,7 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
   } catch (err) {
     const status = exitStatusOf(err);
     const who = `alexnet${command && !command.startsWith('-') ? ' ' + command : ''}`;
-    if (status === 2) io.stderr(`${who}: ${(err as Error).message}\nRun 'alexnet help' for usage.\n`);
+    if (status === 2) io.stderr(`${who}: ${oneLine(err as Error)}\nRun 'alexnet help' for usage.\n`);
     else io.stderr(`${who}: error: ${(err as Error).message}\n`);
     return status;
   } finally {

@@ -127,7 +127,7 @@ export function checkpointSaver(
   return async (path, info) => {
     const metadata: Record<string, unknown> = { ...meta, ...extra(), epoch: info.epoch + 1 };
     const va = info.logs['val_accuracy'];
-    if (va !== undefined) metadata['valAccuracy'] = va;
+    if (Number.isFinite(va)) metadata['valAccuracy'] = va; // NaN would be stored as null
     await saveModel(model, path, { metadata, optimizer });
   };
 }

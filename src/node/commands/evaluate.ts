@@ -35,6 +35,7 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   const [modelPath, dir, ...extra] = positionals;
   if (modelPath === undefined || dir === undefined || extra.length) throw new UsageError('usage: alexnet evaluate MODEL DIR [--json] [--batch-size N] [--tta]');
   const batchSize = parseInteger('batch-size', values['batch-size'], 1, 32);
+  const workers = values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0);
   const classes = checkImageFolder(dir, 'DIR', 1);
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
   const unknown = classes.filter((c) => !meta.classNames.includes(c));
@@ -54,7 +55,7 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
     resizeMode: meta.preprocessing.resizeMode,
     shuffle: false,
     seed: 0,
-    workers: values.workers === undefined ? undefined : parseInteger('workers', values.workers, 0),
+    workers,
     warn: (m) => io.stderr(m + '\n'),
   });
   // --tta: the mean of the probabilities of each image and its mirror (src/train/tta.ts)

@@ -226,7 +226,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     trainSet = imageDataset(o.data, { ...common, augment });
     valSet = imageDataset(o.val, { ...common, shuffle: false });
   } else {
-    const split = imageDataset(o.data, { ...common, augment, validationSplit: o.validationSplit ?? 0.2 });
+    const fraction = o.validationSplit ?? 0.2;
+    let split;
+    try {
+      split = imageDataset(o.data, { ...common, augment, validationSplit: fraction });
+    } catch (e) {
+      // too few images for the split: an input problem, said with the flag
+      if (/leaves one side empty/.test((e as Error).message)) throw new UsageError(`--validation-split ${fraction}: ${(e as Error).message}; give more images or --val DIR`);
+      throw e;
+    }
     trainSet = split.train;
     valSet = split.validation;
     if (valSet.length === 0) throw new UsageError(`--validation-split ${o.validationSplit}: leaves no validation images`);

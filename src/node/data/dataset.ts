@@ -1,7 +1,7 @@
 // Labelled image datasets from a folder tree (one subfolder per class) or from explicit file lists,
 // iterated as prefetched, seeded batches of Float32 NCHW tensors.
 import { cpus } from 'node:os';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from '../../data/augment.js';
 import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
@@ -267,11 +267,18 @@ function isDirectory(p: string): boolean {
  * (or links to one): a FIFO, socket or device named `x.jpg` is left out with a warning, never
  * opened (reading a FIFO blocks forever).
  */
-function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: string) => void): string[] {
+function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: string) => void, seen = new Set<string>()): string[] {
   const out: string[] = [];
+  // a folder reached twice (a symbolic link to a parent, or two links to one folder) is listed once
+  const real = realpathSync(dir);
+  if (seen.has(real)) {
+    warn(`image pipeline: skipping ${dir}: the folder ${real} is already listed (a symbolic link loop?)`);
+    return out;
+  }
+  seen.add(real);
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name))) {
     const p = join(dir, e.name);
-    if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts, warn));
+    if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts, warn, seen));
     else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) {
       const why = e.isFile() ? null : notRegularFile(p);
       if (why === null) out.push(p);

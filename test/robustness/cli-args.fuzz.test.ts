@@ -1,0 +1,121 @@
+// Fuzz: command lines with at least one bad argument (a value that does not parse or is out of
+// range, an unknown option, a missing file, a stray positional), in random order with valid ones.
+// Every case must exit 2 with one message line naming the culprit and the usage hint, print
+// nothing on stdout, and fail before any work (no device started: well under a second).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { main } from '../../src/node/cli.js';
+import { writeSyntheticSet } from '../../src/node/demo.js';
+import { FUZZ_SEED, fuzzCases, fuzzTimeout, Rng } from './fuzz.js';
+
+const root = mkdtempSync(join(tmpdir(), 'alexnet-fuzz-args-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const MODEL = join(root, 'not-a-checkpoint.safetensors');
+writeFileSync(MODEL, 'garbage');
+const set = writeSyntheticSet(join(root, 'data'), { size: 16, perClass: { train: 2, validation: 1, test: 1 }, seed: 1 });
+
+type Kind = 'int' | 'number' | 'model' | 'optimizer' | 'dir' | 'flag';
+/** Valid and invalid values of each kind of option. */
+const VALUES: Record<Kind, { ok: string[]; bad: string[] }> = {
+  int: { ok: ['1', '2', '3'], bad: ['', 'abc', '-5', '1.5', 'NaN', '1e400', '0x1G', '９', '3 4', '--'] },
+  number: { ok: ['0.5', '0.01', '1'], bad: ['', 'abc', '-1', '0', 'NaN', 'Infinity', '1e400', '1,5'] },
+  model: { ok: ['paper', 'keras-bn', 'torchvision'], bad: ['vgg', '', 'PAPER', 'paper;rm -rf'] },
+  optimizer: { ok: ['sgd', 'adam'], bad: ['rmsprop', '', 'SGD ', 'adam\n'] },
+  dir: { ok: [set.train], bad: [join(root, 'missing'), join(root, 'missing', 'x'), ''] },
+  flag: { ok: [], bad: [] },
+};
+
+const COMMANDS: Record<string, Record<string, Kind>> = {
+  train: {
+    data: 'dir', val: 'dir', epochs: 'int', 'batch-size': 'int', seed: 'int', patience: 'int', workers: 'int', 'input-size': 'int',
+    lr: 'number', width: 'number', model: 'model', optimizer: 'optimizer', augment: 'flag',
+  },
+  summary: { model: 'model', 'input-size': 'int', classes: 'int', width: 'number' },
+  profile: { model: 'model', 'input-size': 'int', width: 'number', 'batch-size': 'int', classes: 'int', optimizer: 'optimizer', steps: 'int', json: 'flag' },
+  tune: { model: 'model', 'input-size': 'int', width: 'number', 'batch-size': 'int', classes: 'int', runs: 'int', 'dry-run': 'flag' },
+  demo: { epochs: 'int', seed: 'int' },
+  evaluate: { 'batch-size': 'int', workers: 'int', json: 'flag' },
+  predict: { json: 'flag' },
+};
+/** Valid values of options whose range is narrower than their kind's. */
+const OK: Record<string, string[]> = { 'input-size': ['67', '99'], workers: ['0', '1'] };
+/** Values an int option accepts that its range refuses (verbose > 2, input size < 16, a zero count). */
+const RANGE_BAD: Record<string, string[]> = { 'input-size': ['15', '0'], epochs: ['0'], 'batch-size': ['0'], verbose: ['3'], classes: ['0'], steps: ['0'], runs: ['0'] };
+
+function genCase(r: Rng): { argv: string[]; culprit: string } {
+  const command = r.pick([...Object.keys(COMMANDS), 'fly', 'TRAIN', '']);
+  if (!(command in COMMANDS)) return { argv: [command, ...(r.chance(0.5) ? ['--epochs', '1'] : [])], culprit: `unknown command '${command}'` };
+  const options = COMMANDS[command]!;
+  const args: string[][] = [];
+  // the one bad argument (chosen first: a later valid value of the same option would override it)
+  let culprit: string;
+  const choices = Object.entries(options).filter(([, k]) => k !== 'flag');
+  const how = r.int(0, 3);
+  const badOption = how >= 2 && choices.length ? r.pick(choices) : undefined;
+  // required positionals and options, valid (the model file exists but is not a checkpoint:
+  // reading it before the arguments are checked would fail with exit status 3)
+  if (command === 'train' && badOption?.[0] !== 'data') args.push(['--data', set.train]);
+  if (command === 'predict') args.push([MODEL], [set.testFiles[0]!.file]);
+  if (command === 'evaluate') args.push([MODEL], [set.validation]);
+  for (const [name, kind] of Object.entries(options)) {
+    if (!r.chance(0.4) || name === 'data' || name === badOption?.[0]) continue;
+    args.push(kind === 'flag' ? [`--${name}`] : [`--${name}`, r.pick(OK[name] ?? VALUES[kind].ok)]);
+  }
+  if (how === 0 || choices.length === 0) {
+    const bogus = r.pick(['--bogus', '--epoch', '-x', '--no-such=1', '--modell']);
+    args.push([bogus]);
+    culprit = 'Unknown option';
+  } else if (!badOption) {
+    // predict/evaluate: the model file is missing (the run folder is never written); others: a stray positional
+    if (command === 'predict' || command === 'evaluate') {
+      args[0] = [join(root, 'missing.safetensors')];
+      culprit = 'no such model file';
+    } else {
+      args.push(['stray']);
+      culprit = "Unexpected argument 'stray'";
+    }
+  } else {
+    const [name, kind] = badOption;
+    const bad = r.chance(0.3) && RANGE_BAD[name] ? r.pick(RANGE_BAD[name]!) : r.pick(VALUES[kind].bad);
+    args.push([`--${name}`, bad]);
+    culprit = bad === '--' ? '' : `--${name}`;
+  }
+  // random order of the option groups (positionals stay in front)
+  const fixed = command === 'predict' || command === 'evaluate' ? args.splice(0, 2) : [];
+  for (let i = args.length - 1; i > 0; i--) {
+    const j = r.int(0, i);
+    [args[i], args[j]] = [args[j]!, args[i]!];
+  }
+  return { argv: [command, ...fixed.flat(), ...args.flat()], culprit };
+}
+
+describe('fuzz: bad command lines exit 2 with one clear line', () => {
+  const n = fuzzCases(200);
+  it(`${n} seeded command lines (seed ${FUZZ_SEED})`, { timeout: fuzzTimeout(60000) }, async () => {
+    const r = new Rng(FUZZ_SEED ^ 0xa265);
+    const problems: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const { argv, culprit } = genCase(r);
+      const io = { out: '', err: '', isTTY: false, stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s) };
+      const t = performance.now();
+      let code: number;
+      try {
+        code = await main(argv, io);
+      } catch (e) {
+        problems.push(`${JSON.stringify(argv)}: main threw ${(e as Error).message}`);
+        continue;
+      }
+      const ms = performance.now() - t;
+      const where = `${JSON.stringify(argv).slice(0, 200)}`;
+      if (code !== 2) problems.push(`${where}: exit ${code}: ${io.err.trim()}`);
+      else if (!/^alexnet( \S+)?: [^\n]+\nRun 'alexnet help' for usage\.\n$/.test(io.err)) problems.push(`${where}: stderr ${JSON.stringify(io.err.slice(0, 300))}`);
+      else if (culprit && !io.err.includes(culprit)) problems.push(`${where}: the message does not name ${culprit}: ${io.err.split('\n')[0]}`);
+      if (io.out !== '') problems.push(`${where}: printed on stdout: ${io.out.slice(0, 100)}`);
+      if (ms > 1000) problems.push(`${where}: took ${ms.toFixed(0)} ms (work started before the arguments were checked?)`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
