@@ -97,8 +97,9 @@ export function checkMetadata(meta: Record<string, unknown>, source: string): Ch
     if (!isInt(v, min, max)) fail(k, `${show(v)} is not ${min === 0 ? 'a non-negative' : 'a positive'} integer${max !== undefined ? ` <= ${max}` : ''}`);
     return v as number;
   };
+  // an accuracy of NaN is stored by JSON as null: read as absent (it carries no information)
   const fraction = (k: string): number | undefined => {
-    if (!has(k)) return undefined;
+    if (!has(k) || meta[k] === null) return undefined;
     const v = meta[k];
     if (!isNum(v) || v < 0 || v > 1) fail(k, `${show(v)} is not a number in [0, 1]`);
     return v as number;
