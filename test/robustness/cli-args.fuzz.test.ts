@@ -119,3 +119,23 @@ describe('fuzz: bad command lines exit 2 with one clear line', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe("each preset's smallest input size is checked before any work", () => {
+  for (const [command, preset, size, smallest] of [
+    ['train', 'keras-bn', '30', 67],
+    ['train', 'torchvision', '62', 63],
+    ['summary', 'paper', '66', 67],
+    ['profile', 'torchvision', '62', 63],
+    ['tune', 'keras-bn', '66', 67],
+  ] as const) {
+    it(`${command} --model ${preset} --input-size ${size}: exit 2, names the flag and the smallest size`, async () => {
+      const io = { out: '', err: '', isTTY: false, stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s) };
+      const argv = [command, ...(command === 'train' ? ['--data', set.train] : []), '--model', preset, '--input-size', size];
+      const t = performance.now();
+      expect(await main(argv, io)).toBe(2);
+      expect(io.err).toContain(`alexnet ${command}: --input-size ${size} is too small for the '${preset}' preset: its smallest input is ${smallest}`);
+      expect(io.out).toBe('');
+      expect(performance.now() - t).toBeLessThan(1000);
+    });
+  }
+});

@@ -35,6 +35,19 @@ export type Preset = (typeof PRESETS)[number];
 /** The input size each preset is usually trained at. */
 export const DEFAULT_INPUT_SIZE: Record<Preset, number> = { paper: 227, 'keras-bn': 227, torchvision: 224 };
 
+/**
+ * The smallest square input each preset takes: below it a max-pool window is larger than its
+ * input (paper and keras-bn: no adaptive pooling; torchvision: pool5 before the adaptive one).
+ */
+export const MIN_INPUT_SIZE: Record<Preset, number> = { paper: 67, 'keras-bn': 67, torchvision: 63 };
+
+/** `--input-size N` for `preset`: at least the preset's smallest size, checked before any work. */
+export function parseInputSize(value: string | undefined, preset: Preset, fallback?: number): number {
+  const n = parseInteger('input-size', value, 1, fallback);
+  if (n < MIN_INPUT_SIZE[preset]) throw new UsageError(`--input-size ${n} is too small for the '${preset}' preset: its smallest input is ${MIN_INPUT_SIZE[preset]}`);
+  return n;
+}
+
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
 export function parseInteger(name: string, value: string | undefined, min: number, fallback?: number): number {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The options `profile` and `tune` share: which model, at what input size and batch.
 
-import { DEFAULT_INPUT_SIZE, parseInteger, parsePreset, parseWidth } from './common.js';
+import { DEFAULT_INPUT_SIZE, parseInputSize, parseInteger, parsePreset, parseWidth } from './common.js';
 
 export const STEP_MODEL_OPTIONS = {
   model: { type: 'string' },
@@ -15,7 +15,7 @@ export function parseStepModel(values: { model?: string; 'input-size'?: string; 
   const preset = parsePreset(values.model, 'paper');
   return {
     preset,
-    inputSize: parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]),
+    inputSize: parseInputSize(values['input-size'], preset, DEFAULT_INPUT_SIZE[preset]),
     width: parseWidth(values.width),
     batch: parseInteger('batch-size', values['batch-size'], 1, 32),
     numClasses: parseInteger('classes', values.classes, 1, 1000),

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { summary } from '../../layers/summary.js';
 import { buildModel } from './checkpoint.js';
-import { DEFAULT_INPUT_SIZE, ensureDevice, parseInteger, parsePreset, parseWidth, type CommandContext } from './common.js';
+import { DEFAULT_INPUT_SIZE, ensureDevice, parseInputSize, parseInteger, parsePreset, parseWidth, type CommandContext } from './common.js';
 
 export const SUMMARY_USAGE = '  summary   [--model PRESET] [--input-size N] [--classes N] [--width F]';
 
@@ -16,7 +16,7 @@ export async function summaryCommand(args: string[], ctx: CommandContext): Promi
     strict: true,
   });
   const preset = parsePreset(values.model, 'paper');
-  const inputSize = parseInteger('input-size', values['input-size'], 16, DEFAULT_INPUT_SIZE[preset]);
+  const inputSize = parseInputSize(values['input-size'], preset, DEFAULT_INPUT_SIZE[preset]);
   const numClasses = parseInteger('classes', values.classes, 1, 1000);
   const width = parseWidth(values.width);
   await ensureDevice(ctx);

@@ -26,6 +26,7 @@ import {
   ensureDevice,
   parseInteger,
   parseNumber,
+  parseInputSize,
   parseOptimizer,
   parsePreset,
   parseVerbose,
@@ -96,13 +97,16 @@ export async function trainCommand(args: string[], ctx: CommandContext): Promise
   if (values.val !== undefined && values['validation-split'] !== undefined) {
     throw new UsageError('give either --val DIR or --validation-split F, not both');
   }
+  const preset = parsePreset(values.model, 'keras-bn');
+  const size = values['input-size'];
   const result = await train({
     data: values.data,
     val: values.val,
     validationSplit:
       values.val === undefined ? parseNumber('validation-split', values['validation-split'], (x) => x > 0 && x < 1, 'a fraction in (0, 1)', 0.2) : undefined,
-    preset: parsePreset(values.model, 'keras-bn'),
-    inputSize: values['input-size'] === undefined ? undefined : parseInteger('input-size', values['input-size'], 16),
+    preset,
+    // a resumed run's preset comes from the checkpoint: train() checks the size against it
+    inputSize: size === undefined ? undefined : values.resume === undefined ? parseInputSize(size, preset) : parseInteger('input-size', size, 1),
     epochs: parseInteger('epochs', values.epochs, 1, 10),
     batchSize: parseInteger('batch-size', values['batch-size'], 1, 32),
     optimizer: parseOptimizer(values.optimizer),
@@ -160,6 +164,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       throw new UsageError(`--val ${o.val}: classes ${valClasses.join(', ')} differ from --data's ${trainClasses.join(', ')}`);
     }
   }
+  if (o.resume === undefined && o.inputSize !== undefined) parseInputSize(String(o.inputSize), o.preset);
   if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${o.resume}: no such file`);
   const notFile = o.resume === undefined ? null : notRegularFile(o.resume);
   if (notFile) throw new UsageError(`--resume ${o.resume}: ${notFile}; not read`);
