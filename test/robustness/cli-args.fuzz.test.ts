@@ -139,3 +139,14 @@ describe("each preset's smallest input size is checked before any work", () => {
     });
   }
 });
+
+describe('predict reads every image before the model', () => {
+  it('an undecodable image: exit 3 naming it, before the model file is even read', async () => {
+    const bad = join(root, 'bad.jpg');
+    writeFileSync(bad, 'not a JPEG');
+    const io = { out: '', err: '', isTTY: false, stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s) };
+    expect(await main(['predict', MODEL, set.testFiles[0]!.file, bad], io)).toBe(3);
+    expect(io.err).toBe(`alexnet predict: error: ${bad}: not an image this loader reads (neither JPEG nor PNG)\n`);
+    expect(io.out).toBe('');
+  });
+});

@@ -4,11 +4,13 @@
 //   2  bad arguments or inputs (UsageError, or node:util's parseArgs errors): the command line,
 //      a missing or non-regular file, a folder without class subfolders
 //   3  an input file that cannot be used: a model file that is corrupt or whose metadata does
-//      not fit the model (CheckpointError, SafetensorsError), or a data folder in which no
-//      image can be read (DataError)
+//      not fit the model (CheckpointError, SafetensorsError), an image named on the command line
+//      that cannot be decoded (ImageDecodeError), or a data folder in which no image can be read
+//      (DataError)
 
 import { CheckpointError } from '../../io/checkpoint-meta.js';
 import { SafetensorsError } from '../../io/safetensors.js';
+import { ImageDecodeError } from '../data/decode.js';
 import { UsageError } from './common.js';
 
 /** Nothing to train on or to evaluate: every image of a folder failed to load. */
@@ -23,6 +25,6 @@ export function isParseArgsError(err: unknown): boolean {
 
 export function exitStatusOf(err: unknown): 1 | 2 | 3 {
   if (err instanceof UsageError || isParseArgsError(err)) return 2;
-  if (err instanceof CheckpointError || err instanceof SafetensorsError || err instanceof DataError) return 3;
+  if (err instanceof CheckpointError || err instanceof SafetensorsError || err instanceof ImageDecodeError || err instanceof DataError) return 3;
   return 1;
 }

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { decodeImage, imageToChw } from '../data/index.js';
+import { decodeImage, imageToChw, type RgbImage } from '../data/index.js';
 import { NotRegularFileError, notRegularFile, readRegularFileSync } from '../read-file.js';
 import { predict, type TrainableModel } from '../../train/fit.js';
 import { formatFixed } from '../../train/progress.js';
@@ -21,19 +21,24 @@ export interface Prediction {
   probabilities: Record<string, number>;
 }
 
-/** Top class and probabilities for each image file. */
-export async function predictFiles(model: TrainableModel, meta: CheckpointMeta, files: readonly string[]): Promise<Prediction[]> {
+/** Reads and decodes an image named by the user: a missing or non-regular file is a UsageError, an undecodable one an ImageDecodeError. */
+export function readImage(file: string): RgbImage {
+  let bytes: Uint8Array;
+  try {
+    bytes = readRegularFileSync(file);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) throw new UsageError(err.message);
+    throw new UsageError(`${file}: cannot read the image: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return decodeImage(bytes, file);
+}
+
+/** Top class and probabilities for each image file (or, with `decoded`, for those images already read). */
+export async function predictFiles(model: TrainableModel, meta: CheckpointMeta, files: readonly string[], decoded?: readonly RgbImage[]): Promise<Prediction[]> {
   const size = meta.inputSize;
   const x = new Float32Array(files.length * 3 * size * size);
   files.forEach((file, i) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readRegularFileSync(file);
-    } catch (err) {
-      if (err instanceof NotRegularFileError) throw new UsageError(err.message);
-      throw new UsageError(`${file}: cannot read the image: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
-    const img = decodeImage(bytes, file);
+    const img = decoded?.[i] ?? readImage(file);
     x.set(imageToChw(img, size, size, { rescale: meta.preprocessing.rescale, resizeMode: meta.preprocessing.resizeMode }), i * 3 * size * size);
   });
   const probs = await predict(model, x, { sampleShape: [3, size, size] });
@@ -55,9 +60,11 @@ export async function predictCommand(args: string[], ctx: CommandContext): Promi
     const why = notRegularFile(f);
     if (why) throw new UsageError(`${f}: ${why}; not read`);
   }
+  // every image is read and decoded before the model is loaded: a bad one fails before any GPU work
+  const decoded = images.map(readImage);
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
   // --tta: the mean of the probabilities of each image and its mirror (src/train/tta.ts)
-  const results = await predictFiles(values.tta ? withMirrorTTA(model) : model, meta, images);
+  const results = await predictFiles(values.tta ? withMirrorTTA(model) : model, meta, images, decoded);
   if (values.json) ctx.io.stdout(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) ctx.io.stdout(`${r.file}: ${r.class} ${formatFixed(r.probability, 2)}\n`);
   return 0;
