@@ -214,6 +214,17 @@ for (const name of ['chromium', 'firefox'] as const) {
       expect(kept).toEqual(['best.safetensors', 'last.safetensors']);
     });
 
+    it('resumes from the last checkpoint (kept in IndexedDB) for one more epoch', async () => {
+      const page = s.page;
+      await page.$eval('#epochs', (e) => ((e as HTMLInputElement).value = '3'));
+      await page.click('#resume');
+      await waitState(page, 'train', ['done'], 200_000);
+      const log = await page.$eval('#progress', (e) => e.textContent ?? '');
+      expect(log).toMatch(/resuming at epoch 3/);
+      expect(log).toMatch(/Epoch 3\/3/);
+      expect(log).not.toMatch(/Epoch 2\/3/);
+    });
+
     it("loads the CLI's checkpoint in the Predict tab and predicts what the CLI predicts", async () => {
       const page = s.page;
       const input = (await page.$('#checkpoint-file'))!;
