@@ -1,7 +1,7 @@
 // Issue 14, end to end through main(argv, io) on tiny generated data: a resumed run keeps the
 // best checkpoint; a FIFO never hangs a command; a failure never exits 0 nor claims files it did
 // not write; every checkpoint problem names the file and the field, with exit status 3.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,37 @@ describe.skipIf(!hasGpu)('issue 14: hostile and careless input, end to end', () 
       expect(Number(metadata['epoch'])).toBe(3);
     });
   }
+
+  // the issue's own reproduction: kill -9 in the last epoch, then resume; needs the compiled bin of these sources
+  const bin = join(process.cwd(), 'dist/src/node/bin/alexnet.js');
+  const built = existsSync(bin) && existsSync(join(process.cwd(), 'dist/src/node/commands/run-folder.js'));
+  it.skipIf(!built)('kill -9 during epoch 3, then --resume: history of the finished epochs kept, best.safetensors only replaced by a better epoch', { timeout: 90_000 }, async () => {
+    const out = join(root, 'killed');
+    const child = spawn(process.execPath, [bin, ...trainArgs(out, '--epochs', '3')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (/^Epoch 3\/3$/m.test(text)) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+      child.on('error', reject);
+    });
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve)));
+    expect(child.signalCode, text).toBe('SIGKILL');
+    const h = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+    expect(h.epoch).toEqual([0, 1]);
+    const bestBefore = Math.max(...h.history.val_accuracy);
+    const best = readFileSync(join(out, 'best.safetensors'));
+    const r = await run(trainArgs(out, '--epochs', '3', '--lr', '1e-12', '--resume', join(out, 'last.safetensors')));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`val_accuracy did not improve from ${bestBefore.toFixed(5)}`);
+    expect(readFileSync(join(out, 'best.safetensors')).equals(best)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).epoch).toEqual([0, 1, 2]);
+  });
 
   it('a resumed history.csv is cut back to the resumed epoch (no repeated rows)', { timeout: 60_000 }, async () => {
     const out = join(root, 'resume-csv');
