@@ -30,6 +30,32 @@ export async function readHistory(path: string, upTo: number): Promise<History |
   return h;
 }
 
+/**
+ * The epochs before `upTo` from a history.csv (CSVLogger's columns: epoch, then the metrics; `NA`
+ * for a missing value), for a resumed run whose history.json is lost. Undefined when unreadable.
+ */
+export async function readCsvHistory(path: string, upTo: number, separator = ','): Promise<History | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  } catch {
+    return undefined;
+  }
+  const header = lines.shift()?.split(separator);
+  if (!header || header[0] !== 'epoch') return undefined;
+  const h = new History();
+  for (const line of lines) {
+    const cells = line.split(separator);
+    const epoch = Number(cells[0]);
+    if (cells.length !== header.length || !Number.isInteger(epoch) || epoch < 0) return undefined;
+    if (epoch >= upTo) continue;
+    const logs: Record<string, number> = {};
+    header.slice(1).forEach((name, i) => (logs[name] = cells[i + 1] === 'NA' ? NaN : Number(cells[i + 1])));
+    h.record(epoch, logs);
+  }
+  return h;
+}
+
 /** The best value of `metric` (largest) in a history, with its 0-based epoch; undefined when none is finite. */
 export function bestOf(h: History | undefined, metric = 'val_accuracy'): { value: number; epoch: number } | undefined {
   const values = h?.history[metric] ?? [];

@@ -40,7 +40,7 @@ import {
 } from './common.js';
 import { DataError } from './exit-status.js';
 import { checkImageFolder } from './images.js';
-import { bestOf, HistoryFile, readHistory, removeStaleTemporaries, resumedBest, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
+import { bestOf, HistoryFile, readCsvHistory, readHistory, removeStaleTemporaries, resumedBest, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
 import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, type RecipeOptions } from './recipe.js';
 
 /** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
@@ -263,7 +263,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lastPath = join(o.out, 'last.safetensors');
   const csvPath = join(o.out, 'history.csv');
   const jsonPath = join(o.out, 'history.json');
-  const previous = initialEpoch > 0 ? await readHistory(jsonPath, initialEpoch) : undefined;
+  // a lost history.json: the CSV log has the same table
+  const previous = initialEpoch > 0 ? ((await readHistory(jsonPath, initialEpoch)) ?? (await readCsvHistory(csvPath, initialEpoch))) : undefined;
   if (initialEpoch > 0) await rewriteCsv(csvPath, previous ?? new History());
   const checkpoint = new ModelCheckpoint({ filepath: bestPath, monitor: 'val_accuracy', saveBestOnly: true, verbose: verbose > 0 ? 1 : 0 });
   // a resumed run replaces best.safetensors only when it beats the best so far
