@@ -222,6 +222,17 @@ describe.skipIf(!hasGpu)('issue 14: hostile and careless input, end to end', () 
       expect(d.err).toMatch(/not a regular file \(a folder\)/);
     });
 
+    it('FIFOs named history.json and history.csv in the run folder do not hang a resumed run', { timeout: 60_000 }, async () => {
+      const out = join(root, 'fifo-history');
+      mkdirSync(out);
+      writeFileSync(join(out, 'last.safetensors'), readFileSync(join(run1, 'last.safetensors')));
+      execFileSync('mkfifo', [join(out, 'history.json')]);
+      execFileSync('mkfifo', [join(out, 'history.csv')]);
+      const r = await run(trainArgs(out, '--epochs', '3', '--resume', join(out, 'last.safetensors')));
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).epoch).toEqual([2]);
+    });
+
     it('evaluate and train skip a FIFO in a data folder with a warning', { timeout: 60_000 }, async () => {
       const e = await run(['evaluate', join(run1, 'best.safetensors'), set.validation]);
       expect(e.code, e.err).toBe(0);

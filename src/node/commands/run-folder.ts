@@ -5,9 +5,10 @@
 // removed, and a summary that names only the files that exist.
 
 import { readdirSync, statSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { readRegularFile } from '../read-file.js';
 import { Callback, type Logs } from '../../train/callbacks.js';
 import { History, type HistoryJSON } from '../../train/history.js';
 import type { CheckpointMeta } from './checkpoint.js';
@@ -16,7 +17,7 @@ import type { CheckpointMeta } from './checkpoint.js';
 export async function readHistory(path: string, upTo: number): Promise<History | undefined> {
   let json: HistoryJSON;
   try {
-    json = JSON.parse(await readFile(path, 'utf8')) as HistoryJSON;
+    json = JSON.parse((await readRegularFile(path)).toString('utf8')) as HistoryJSON;
     if (!Array.isArray(json?.epoch) || typeof json.history !== 'object' || json.history === null) return undefined;
   } catch {
     return undefined;
@@ -37,7 +38,7 @@ export async function readHistory(path: string, upTo: number): Promise<History |
 export async function readCsvHistory(path: string, upTo: number, separator = ','): Promise<History | undefined> {
   let lines: string[];
   try {
-    lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    lines = (await readRegularFile(path)).toString('utf8').split('\n').filter((l) => l.trim() !== '');
   } catch {
     return undefined;
   }
