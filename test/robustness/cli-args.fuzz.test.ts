@@ -150,3 +150,12 @@ describe('predict reads every image before the model', () => {
     expect(io.out).toBe('');
   });
 });
+
+describe('train --out that is not a folder', () => {
+  it('exit 2 before any work', async () => {
+    const io = { out: '', err: '', isTTY: false, stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s) };
+    expect(await main(['train', '--data', set.train, '--out', MODEL], io)).toBe(2);
+    expect(io.err).toContain(`alexnet train: --out ${MODEL}: not a folder`);
+    expect(io.out).toBe('');
+  });
+});

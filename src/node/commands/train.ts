@@ -4,7 +4,7 @@
 // optimizer, callbacks (best and last checkpoints, early stopping, CSV log), fit, history, plots.
 // The run folder's files (history every epoch, the best a resumed run starts from): run-folder.ts.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -165,6 +165,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
   if (o.resume === undefined && o.inputSize !== undefined) parseInputSize(String(o.inputSize), o.preset);
+  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out}: not a folder`);
   if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${o.resume}: no such file`);
   const notFile = o.resume === undefined ? null : notRegularFile(o.resume);
   if (notFile) throw new UsageError(`--resume ${o.resume}: ${notFile}; not read`);
