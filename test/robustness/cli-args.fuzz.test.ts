@@ -17,7 +17,7 @@ const MODEL = join(root, 'not-a-checkpoint.safetensors');
 writeFileSync(MODEL, 'garbage');
 const set = writeSyntheticSet(join(root, 'data'), { size: 16, perClass: { train: 2, validation: 1, test: 1 }, seed: 1 });
 
-type Kind = 'int' | 'number' | 'model' | 'optimizer' | 'dir' | 'flag';
+type Kind = 'int' | 'number' | 'model' | 'optimizer' | 'dir' | 'flag' | 'own';
 /** Valid and invalid values of each kind of option. */
 const VALUES: Record<Kind, { ok: string[]; bad: string[] }> = {
   int: { ok: ['1', '2', '3'], bad: ['', 'abc', '-5', '1.5', 'NaN', '1e400', '0x1G', '９', '3 4', '--'] },
@@ -26,12 +26,24 @@ const VALUES: Record<Kind, { ok: string[]; bad: string[] }> = {
   optimizer: { ok: ['sgd', 'adam'], bad: ['rmsprop', '', 'SGD ', 'adam\n'] },
   dir: { ok: [set.train], bad: [join(root, 'missing'), join(root, 'missing', 'x'), ''] },
   flag: { ok: [], bad: [] },
+  own: { ok: [], bad: [] },
+};
+/** Options with their own rules (train's recipe flags, src/node/commands/recipe.ts). */
+const OWN: Record<string, { ok: string[]; bad: string[] }> = {
+  'weight-decay': { ok: ['0', '0.0005'], bad: ['', 'abc', '-1', 'NaN', 'Infinity'] },
+  'label-smoothing': { ok: ['0', '0.1'], bad: ['1', '-0.1', 'abc', ''] },
+  schedule: { ok: ['constant'], bad: ['linear', '', 'COSINE'] },
+  'warmup-epochs': { ok: ['0'], bad: ['-1', 'abc', ''] },
+  ema: { ok: ['0.99'], bad: ['1', '0', 'abc'] },
+  'random-crop': { ok: ['0.5', '1'], bad: ['0', '1.5', 'abc'] },
+  'cache-mb': { ok: ['0', '64'], bad: ['-1', '1.5', 'abc'] },
 };
 
 const COMMANDS: Record<string, Record<string, Kind>> = {
   train: {
     data: 'dir', val: 'dir', epochs: 'int', 'batch-size': 'int', seed: 'int', patience: 'int', workers: 'int', 'input-size': 'int',
     lr: 'number', width: 'number', model: 'model', optimizer: 'optimizer', augment: 'flag',
+    'weight-decay': 'own', 'label-smoothing': 'own', schedule: 'own', 'warmup-epochs': 'own', ema: 'own', 'random-crop': 'own', 'cache-mb': 'own',
   },
   summary: { model: 'model', 'input-size': 'int', classes: 'int', width: 'number' },
   profile: { model: 'model', 'input-size': 'int', width: 'number', 'batch-size': 'int', classes: 'int', optimizer: 'optimizer', steps: 'int', json: 'flag' },
@@ -62,7 +74,7 @@ function genCase(r: Rng): { argv: string[]; culprit: string } {
   if (command === 'evaluate') args.push([MODEL], [set.validation]);
   for (const [name, kind] of Object.entries(options)) {
     if (!r.chance(0.4) || name === 'data' || name === badOption?.[0]) continue;
-    args.push(kind === 'flag' ? [`--${name}`] : [`--${name}`, r.pick(OK[name] ?? VALUES[kind].ok)]);
+    args.push(kind === 'flag' ? [`--${name}`] : [`--${name}`, r.pick(OWN[name]?.ok ?? OK[name] ?? VALUES[kind].ok)]);
   }
   if (how === 0 || choices.length === 0) {
     const bogus = r.pick(['--bogus', '--epoch', '-x', '--no-such=1', '--modell']);
@@ -79,7 +91,7 @@ function genCase(r: Rng): { argv: string[]; culprit: string } {
     }
   } else {
     const [name, kind] = badOption;
-    const bad = r.chance(0.3) && RANGE_BAD[name] ? r.pick(RANGE_BAD[name]!) : r.pick(VALUES[kind].bad);
+    const bad = r.chance(0.3) && RANGE_BAD[name] ? r.pick(RANGE_BAD[name]!) : r.pick(OWN[name]?.bad ?? VALUES[kind].bad);
     args.push([`--${name}`, bad]);
     culprit = bad === '--' ? '' : `--${name}`;
   }
