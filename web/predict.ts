@@ -69,7 +69,8 @@ export function setupPredict(train: TrainTab): PredictTab {
     if (!file) return;
     try {
       const loaded = await loadCheckpointFile(file);
-      current?.model !== train.current()?.model && current?.model.dispose();
+      // a previously loaded checkpoint's model is ours to free; the trained one belongs to the Train tab
+      if (current && current.model !== train.current()?.model) current.model.dispose();
       use({ model: loaded.model as TrainedModel['model'], meta: loaded.meta }, file.name);
       setState('checkpoint', 'loaded');
     } catch (e) {
