@@ -283,9 +283,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     historyFile,
   ];
   // every checkpoint carries the best so far, for a resumed run whose history.json is lost
-  const saveCheckpoint = checkpointSaver(model, meta, optimizer, () =>
-    checkpoint.bestEpoch >= 0 || Number.isFinite(checkpoint.best) ? { bestValAccuracy: checkpoint.best, bestEpoch: checkpoint.bestEpoch } : {},
-  );
+  const saveCheckpoint = checkpointSaver(model, meta, optimizer, () => ({
+    ...(Number.isFinite(checkpoint.best) ? { bestValAccuracy: checkpoint.best } : {}),
+    ...(checkpoint.bestEpoch >= 0 ? { bestEpoch: checkpoint.bestEpoch } : {}),
+  }));
   const history = await fit(model, trainSet, {
     epochs: o.epochs,
     batchSize: o.batchSize,
