@@ -26,6 +26,7 @@ export * from './optim/index.js';
 export * from './io/safetensors.js';
 export * from './io/hashinit.js';
 export * from './io/checkpoint.js';
+export * from './io/checkpoint-meta.js';
 // training UX
 export * from './train/index.js';
 export * from './data/index.js';
