@@ -14,7 +14,8 @@
 
 import { axpy_, keep, noGrad, Tensor } from '../tensor/index.js';
 import { Callback } from './callbacks.js';
-import { stateTensors, type TrainableModel } from './fit.js';
+import type { TrainableModel } from './model.js';
+import { stateTensors } from './snapshot.js';
 
 export interface EmaOptions {
   /** The decay d per step. Typical 0.99–0.9999: the average spans about 1/(1 − d) steps. Default 0.999. */

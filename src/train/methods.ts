@@ -5,11 +5,11 @@
 
 import { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/index.js';
-import {
-  compile, evaluate, fit, predict,
-  type ArrayData, type CompileOptions, type Compiled, type DataSource, type EvaluateOptions,
-  type EvaluateResult, type FitHistory, type FitOptions, type PredictOptions,
-} from './fit.js';
+import type { ArrayData } from './array-dataset.js';
+import { compile, type CompileOptions, type Compiled } from './compile.js';
+import { evaluate, predict, type EvaluateOptions, type EvaluateResult, type PredictOptions } from './evaluate.js';
+import { fit, type FitHistory, type FitOptions } from './fit.js';
+import type { DataSource } from './model.js';
 
 declare module '../layers/module.js' {
   interface Module {

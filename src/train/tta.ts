@@ -8,7 +8,7 @@
 
 import { add, log, matmul, mul, noGrad, Tensor } from '../tensor/index.js';
 import { softmax } from '../tensor/ops/softmax.js';
-import type { NamedTensors, TrainableModel } from './fit.js';
+import type { NamedTensors, TrainableModel } from './model.js';
 
 /** x [..., W] with its last axis reversed. */
 export function mirrorLastAxis(x: Tensor): Tensor {

@@ -7,7 +7,7 @@
 import type { RgbImage } from '../data/image.js';
 import { mixSeed, mulberry32, type AugmentOptions } from '../data/augment.js';
 import { preprocessImage, type PipelineConfig } from '../data/preprocess.js';
-import type { BatchLike, DataSource } from '../train/fit.js';
+import type { BatchLike, DataSource } from '../train/model.js';
 import { decodeImage } from './decode.js';
 
 /** A file with the path it had under the picked or dropped folder ("cats/001.jpg" or "pets/cats/001.jpg"). */

@@ -3,7 +3,8 @@
 // imageToChw with the checkpoint's rescale and resize mode).
 import type { RgbImage } from '../data/image.js';
 import { imageToChw } from '../data/transform.js';
-import { predict, type TrainableModel } from '../train/fit.js';
+import { predict } from '../train/evaluate.js';
+import type { TrainableModel } from '../train/model.js';
 import type { WebCheckpointMeta } from './checkpoint.js';
 
 export interface ImagePrediction {

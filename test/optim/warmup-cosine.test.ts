@@ -8,7 +8,7 @@ import { Sequential } from '../../src/layers/sequential.js';
 import { Linear } from '../../src/layers/linear.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { LambdaCallback } from '../../src/train/callbacks.js';
-import { arrayDataset, compile, fit } from '../../src/train/fit.js';
+import { arrayDataset, compile, fit } from '../../src/train/index.js';
 
 describe('warmupCosineLr', () => {
   const o = { peakLr: 0.1, warmupSteps: 4, totalSteps: 14, minLr: 0.001 };

@@ -17,7 +17,7 @@ import { maxPool2d } from '../../src/tensor/ops/pool.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential, ReLU, Flatten } from '../../src/layers/index.js';
 import { SGD, Adam } from '../../src/optim/index.js';
 import { copyInto } from '../../src/tensor/copy.js';
-import { restoreWeights, snapshotWeights } from '../../src/train/fit.js';
+import { restoreWeights, snapshotWeights } from '../../src/train/index.js';
 
 describe('arenaLayout', () => {
   it('aligns every slot and starts a new arena when the next tensor would not fit', () => {

@@ -9,7 +9,7 @@ import { Linear } from '../../src/layers/linear.js';
 import { ReLU } from '../../src/layers/activation.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { LambdaCallback } from '../../src/train/callbacks.js';
-import { arrayDataset, compile, evaluate, fit } from '../../src/train/fit.js';
+import { arrayDataset, compile, evaluate, fit } from '../../src/train/index.js';
 import { WeightsEMA } from '../../src/train/ema.js';
 import { keep, Tensor } from '../../src/tensor/index.js';
 

@@ -7,7 +7,7 @@ import { Linear } from '../../src/layers/linear.js';
 import { ReLU } from '../../src/layers/activation.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, type Logs } from '../../src/train/callbacks.js';
-import { arrayDataset, compile, evaluate, fit, predict, type FitOptions } from '../../src/train/fit.js';
+import { arrayDataset, compile, evaluate, fit, predict, type FitOptions } from '../../src/train/index.js';
 import { fill_, type Tensor } from '../../src/tensor/index.js';
 
 const FEATURES = 4;

@@ -6,7 +6,7 @@ import { expectClose, randomArray } from '../helpers/check.js';
 import { Sequential } from '../../src/layers/sequential.js';
 import { Linear } from '../../src/layers/linear.js';
 import { Flatten } from '../../src/layers/activation.js';
-import { arrayDataset, evaluate } from '../../src/train/fit.js';
+import { arrayDataset, evaluate } from '../../src/train/index.js';
 import { mirrorLastAxis, withMirrorTTA } from '../../src/train/tta.js';
 import { Tensor } from '../../src/tensor/index.js';
 

@@ -11,7 +11,7 @@ import type { Module } from '../../layers/module.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { Logs } from '../../train/callbacks.js';
-import type { TrainableModel } from '../../train/fit.js';
+import type { TrainableModel } from '../../train/model.js';
 import { CheckpointError, checkMetadata, checkModelFit, metadataFields } from '../../io/checkpoint-meta.js';
 import { loadModel, saveModel, type LoadedModel } from '../model-io.js';
 import { readSafetensorsMetadata } from '../weights-file.js';

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { imageDatasetFromFiles } from '../data/index.js';
-import { evaluate } from '../../train/fit.js';
+import { evaluate } from '../../train/evaluate.js';
 import { withMirrorTTA } from '../../train/tta.js';
 import { formatFixed } from '../../train/progress.js';
 import { loadCheckpoint } from './checkpoint.js';

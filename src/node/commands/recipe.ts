@@ -8,7 +8,7 @@ import type { AugmentOptions } from '../data/index.js';
 import type { Callback } from '../../train/callbacks.js';
 import { StepLRSchedule } from '../../train/lr-schedule.js';
 import { WeightsEMA } from '../../train/ema.js';
-import type { TrainableModel } from '../../train/fit.js';
+import type { TrainableModel } from '../../train/model.js';
 import { checkWarmupCosine, warmupCosineLr } from '../../optim/warmup-cosine.js';
 import { parseInteger, parseNumber, UsageError } from './common.js';
 
