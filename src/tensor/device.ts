@@ -33,6 +33,9 @@ export const NO_ADAPTER_HELP = [
   '  (Debian 12: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1)',
 ].join('\n');
 
+/** How many GPU error messages an exception quotes (the count covers them all). */
+const MAX_KEPT_ERRORS = 5;
+
 export interface DeviceInfo {
   vendor: string;
   architecture: string;
@@ -83,6 +86,8 @@ export class Device {
   /** A 256-byte storage buffer to bind where a kernel's optional input is absent. */
   readonly dummy: GPUBuffer;
   private errors: string[] = [];
+  /** errors seen since the last takeErrors(), kept or not */
+  private errorCount = 0;
   private destroyed = false;
   private readonly waits: QuietWaits;
   private readonly timestamps: Timestamps;
@@ -118,8 +123,11 @@ export class Device {
     this.uniforms = new UniformArena(gpu);
     this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE });
     gpu.addEventListener('uncapturederror', (ev: Event) => {
-      const err = (ev as GPUUncapturedErrorEvent).error;
-      this.errors.push(err.message);
+      // handled here: without preventDefault() dawn.node prints every message to stdout
+      // (one oversized model printed 95,311 lines); the next flush, read or sync throws them
+      ev.preventDefault();
+      this.errorCount++;
+      if (this.errors.length < MAX_KEPT_ERRORS) this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
     });
   }
 
@@ -242,6 +250,7 @@ export class Device {
     workgroups: readonly [number, number?, number?],
     constants: Record<string, number> = {},
   ): void {
+    this.throwIfErrors();
     const pipeline = this.pipeline(kernel, constants);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
@@ -285,6 +294,7 @@ export class Device {
 
   /** Submits everything recorded so far as one command buffer. Does not wait. */
   flush(): void {
+    this.throwIfErrors();
     if (!this.encoder) return;
     this.endPass();
     if (this.timestamps.open !== null) throw new Error(`flush inside timed region '${this.timestamps.open}'`);
@@ -300,6 +310,10 @@ export class Device {
 
   /** A storage buffer from the pool, at least `bytes` long (contents undefined). */
   acquire(bytes: number): GPUBuffer {
+    const size = BufferPool.bucket(bytes);
+    if (size > this.limits.maxBufferSize) {
+      throw new Error(`a buffer of ${bytes} bytes (${size} pooled) exceeds this adapter's maxBufferSize (${this.limits.maxBufferSize} bytes)`);
+    }
     const b = this.pool.acquire(bytes);
     this.stats.buffersCreated = this.pool.buffersCreated;
     return b;
@@ -339,6 +353,7 @@ export class Device {
 
   /** Copies `bytes` from a buffer back to the CPU. The only operation that waits on the GPU. */
   async read(buf: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    this.throwIfErrors();
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.gpu.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     this.copy(buf, offset, staging, 0, size);
@@ -374,17 +389,23 @@ export class Device {
     this.waits.enabled = on;
   }
 
-  /** Validation errors seen since the last call (and clears them). */
+  /** Validation errors seen since the last call (the first few of them; and clears them). */
   takeErrors(): string[] {
     const e = this.errors;
     this.errors = [];
+    this.errorCount = 0;
     return e;
   }
 
+  /**
+   * Throws the GPU errors reported so far, once: recording, flushing and reading stop at the
+   * first call after an error arrives, so a failing model does not go on submitting work.
+   */
   private throwIfErrors(): void {
-    if (this.errors.length) {
+    if (this.errorCount) {
+      const n = this.errorCount;
       const e = this.takeErrors();
-      throw new Error(`WebGPU reported ${e.length} error(s):\n` + e.slice(0, 5).join('\n'));
+      throw new Error(`WebGPU reported ${n} error(s)${n > e.length ? ` (the first ${e.length})` : ''}:\n` + e.join('\n'));
     }
   }
 
