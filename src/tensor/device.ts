@@ -16,6 +16,7 @@
 import { WGSL, type KernelPath } from '../kernels/wgsl.generated.js';
 import { BindGroupCache } from './bind-groups.js';
 import { BufferPool, BufferUsage, STORAGE_USAGE } from './buffer-pool.js';
+import { GpuErrors } from './gpu-errors.js';
 import { QuietWaits } from './quiet-waits.js';
 import { Timestamps } from './timestamps.js';
 import { UniformArena, type Params } from './uniform-arena.js';
@@ -32,9 +33,6 @@ export const NO_ADAPTER_HELP = [
   '  sudo bash scripts/install-lavapipe.sh',
   '  (Debian 12: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1)',
 ].join('\n');
-
-/** How many GPU error messages an exception quotes (the count covers them all). */
-const MAX_KEPT_ERRORS = 5;
 
 export interface DeviceInfo {
   vendor: string;
@@ -85,9 +83,7 @@ export class Device {
   private readonly uniforms: UniformArena;
   /** A 256-byte storage buffer to bind where a kernel's optional input is absent. */
   readonly dummy: GPUBuffer;
-  private errors: string[] = [];
-  /** errors seen since the last takeErrors(), kept or not */
-  private errorCount = 0;
+  private readonly errors: GpuErrors;
   private destroyed = false;
   private readonly waits: QuietWaits;
   private readonly timestamps: Timestamps;
@@ -122,13 +118,7 @@ export class Device {
     this.pool.onTrim = () => this.bindGroups.clear();
     this.uniforms = new UniformArena(gpu);
     this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE });
-    gpu.addEventListener('uncapturederror', (ev: Event) => {
-      // handled here: without preventDefault() dawn.node prints every message to stdout
-      // (one oversized model printed 95,311 lines); the next flush, read or sync throws them
-      ev.preventDefault();
-      this.errorCount++;
-      if (this.errors.length < MAX_KEPT_ERRORS) this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    this.errors = new GpuErrors(gpu); // thrown at the next dispatch, flush, read or sync
   }
 
   /**
@@ -391,10 +381,7 @@ export class Device {
 
   /** Validation errors seen since the last call (the first few of them; and clears them). */
   takeErrors(): string[] {
-    const e = this.errors;
-    this.errors = [];
-    this.errorCount = 0;
-    return e;
+    return this.errors.take();
   }
 
   /**
@@ -402,11 +389,7 @@ export class Device {
    * first call after an error arrives, so a failing model does not go on submitting work.
    */
   private throwIfErrors(): void {
-    if (this.errorCount) {
-      const n = this.errorCount;
-      const e = this.takeErrors();
-      throw new Error(`WebGPU reported ${n} error(s)${n > e.length ? ` (the first ${e.length})` : ''}:\n` + e.join('\n'));
-    }
+    this.errors.throwIfAny();
   }
 
   // ---- timestamp queries (timestamps.ts) ---------------------------------------------
