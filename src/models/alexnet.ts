@@ -258,3 +258,54 @@ function flatFeatures(features: Sequential, size: number): number {
   }
   return s[1]! * s[2]! * s[3]!;
 }
+
+// ---- sizes without building -------------------------------------------------------------
+
+/** One tensor of the model: a weight, or an activation of one image (batch dimension 1). */
+export interface AlexNetTensorShape {
+  /** e.g. `features.0.weight`, `features.0 output` */
+  name: string;
+  shape: number[];
+}
+
+/**
+ * The shapes of every weight and every layer output of a preset at an input size, from the
+ * layer arithmetic alone: no tensor is made, so an input size too large for the adapter can be
+ * refused before any GPU work (the CLI compares the largest with the device's maxBufferSize).
+ * Mirrors the builders above; test/robustness/input-size-fit.test.ts checks it against built models.
+ */
+export function alexnetTensorShapes(opts: Pick<AlexNetOptions, 'preset' | 'numClasses' | 'inputSize' | 'width'> = {}): AlexNetTensorShape[] {
+  const preset = opts.preset ?? 'paper';
+  const c = { width: opts.width ?? 1 } as AlexNetConfig;
+  const ch = (n: number) => scaled(c, n);
+  const size = opts.inputSize ?? (preset === 'torchvision' ? 224 : 227);
+  const out: AlexNetTensorShape[] = [{ name: 'input', shape: [1, 3, size, size] }];
+  let [C, H] = [3, size];
+  // [index, out channels, kernel, stride, padding ('same': stride 1, size kept), groups]
+  type Conv = [number, number, number, number, number | 'same', number];
+  const conv = ([i, o, k, s, p, g]: Conv) => {
+    H = p === 'same' ? H : Math.floor((H + 2 * p - k) / s) + 1;
+    out.push({ name: `features.${i}.weight`, shape: [o, C / g, k, k] }, { name: `features.${i} output`, shape: [1, o, H, H] });
+    C = o;
+  };
+  const pool = (i: number) => {
+    H = Math.floor((H - 3) / 2) + 1;
+    out.push({ name: `features.${i} output`, shape: [1, C, H, H] });
+  };
+  const steps: Record<AlexNetPreset, Array<Conv | number>> = {
+    paper: [[0, ch(96), 11, 4, 0, 1], 3, [4, ch(256), 5, 1, 2, 2], 7, [8, ch(384), 3, 1, 1, 1], [10, ch(384), 3, 1, 1, 2], [12, ch(256), 3, 1, 1, 2], 14],
+    'keras-bn': [[0, ch(96), 11, 4, 0, 1], 3, [4, ch(256), 5, 1, 'same', 1], 7, [8, ch(384), 3, 1, 'same', 1], [11, ch(384), 3, 1, 'same', 1], [14, ch(256), 3, 1, 'same', 1], 17],
+    torchvision: [[0, ch(64), 11, 4, 2, 1], 2, [3, ch(192), 5, 1, 2, 1], 5, [6, ch(384), 3, 1, 1, 1], [8, ch(256), 3, 1, 1, 1], [10, ch(256), 3, 1, 1, 1], 12],
+  };
+  for (const s of steps[preset]) {
+    if (typeof s === 'number') pool(s);
+    else conv(s);
+  }
+  if (preset === 'torchvision') H = 6; // AdaptiveAvgPool2d(6)
+  const fcs = preset === 'torchvision' ? [1, 4, 6] : [0, 3, 6];
+  const sizes = [C * H * H, ch(4096), ch(4096), opts.numClasses ?? 1000];
+  fcs.forEach((i, k) => {
+    out.push({ name: `classifier.${i}.weight`, shape: [sizes[k + 1]!, sizes[k]!] }, { name: `classifier.${i} output`, shape: [1, sizes[k + 1]!] });
+  });
+  return out;
+}

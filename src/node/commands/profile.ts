@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { buildModel, makeOptimizer } from './checkpoint.js';
 import { ensureDevice, parseInteger, parseOptimizer, type CommandContext } from './common.js';
+import { checkInputFits } from './input-fit.js';
 import { parseStepModel, STEP_MODEL_OPTIONS } from './step-model.js';
 
 export const PROFILE_USAGE = `  profile   [--model PRESET] [--input-size N] [--width F] [--batch-size N] [--classes N]
@@ -25,7 +26,8 @@ export async function profileCommand(args: string[], ctx: CommandContext): Promi
   const steps = parseInteger('steps', values.steps, 1, 3);
   const optimizerName = parseOptimizer(values.optimizer);
   const { profileTrainStep, formatProfile } = await import('../../train/profile-step.js');
-  await ensureDevice(ctx);
+  const device = await ensureDevice(ctx);
+  checkInputFits(device, { preset, inputSize, numClasses, width }, batch);
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
   const optimizer = makeOptimizer(optimizerName, model, optimizerName === 'adam' ? 1e-3 : 0.01);
   const p = await profileTrainStep(model, { batch, inputShape: [3, inputSize, inputSize], numClasses, optimizer, steps });

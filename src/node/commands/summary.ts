@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { summary } from '../../layers/summary.js';
 import { buildModel } from './checkpoint.js';
+import { checkInputFits } from './input-fit.js';
 import { DEFAULT_INPUT_SIZE, ensureDevice, parseInputSize, parseInteger, parsePreset, parseWidth, type CommandContext } from './common.js';
 
 export const SUMMARY_USAGE = '  summary   [--model PRESET] [--input-size N] [--classes N] [--width F]';
@@ -19,7 +20,8 @@ export async function summaryCommand(args: string[], ctx: CommandContext): Promi
   const inputSize = parseInputSize(values['input-size'], preset, DEFAULT_INPUT_SIZE[preset]);
   const numClasses = parseInteger('classes', values.classes, 1, 1000);
   const width = parseWidth(values.width);
-  await ensureDevice(ctx);
+  const device = await ensureDevice(ctx);
+  checkInputFits(device, { preset, inputSize, numClasses, width }, 1);
   const model = buildModel({ preset, numClasses, inputSize, seed: 0, width });
   const { text } = summary(model, [1, 3, inputSize, inputSize]);
   ctx.io.stdout(text.endsWith('\n') ? text : text + '\n');

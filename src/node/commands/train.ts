@@ -22,6 +22,7 @@ import { History } from '../../train/history.js';
 import { formatFixed } from '../../train/progress.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
 import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING, loadCheckedModel, makeOptimizer, type CheckpointMeta } from './checkpoint.js';
+import { checkInputFits } from './input-fit.js';
 import {
   DEFAULT_INPUT_SIZE,
   ensureDevice,
@@ -196,6 +197,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } else {
     const inputSize = o.inputSize ?? DEFAULT_INPUT_SIZE[o.preset];
     meta = { preset: o.preset, classNames: trainClasses, inputSize, preprocessing: DEFAULT_PREPROCESSING, width: o.width, seed: o.seed };
+    checkInputFits(device, { preset: o.preset, numClasses: trainClasses.length, inputSize, width: o.width }, o.batchSize);
     model = buildModel({ preset: o.preset, numClasses: trainClasses.length, inputSize, seed: o.seed, width: o.width });
   }
   const optimizerName = o.resume !== undefined && meta.optimizer ? (meta.optimizer as OptimizerName) : o.optimizer;

@@ -7,6 +7,7 @@ import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../autotun
 import type { TuneEntry } from '../../tensor/autotune-table.js';
 import { buildModel } from './checkpoint.js';
 import { ensureDevice, parseInteger, type CommandContext } from './common.js';
+import { checkInputFits } from './input-fit.js';
 import { parseStepModel, STEP_MODEL_OPTIONS } from './step-model.js';
 
 export const TUNE_USAGE = `  tune      [--model PRESET] [--input-size N] [--width F] [--batch-size N] [--classes N]
@@ -38,6 +39,7 @@ export async function tuneCommand(args: string[], ctx: CommandContext): Promise<
   const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
   const runs = parseInteger('runs', values.runs, 1, 3);
   const { tuneTrainStep } = await import('../../train/autotune-step.js');
+  checkInputFits(device, { preset, inputSize, numClasses, width }, batch);
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
   const log = values.json ? undefined : (line: string) => io.stderr(line + '\n');
   const r = await tuneTrainStep(model, { batch, inputShape: [3, inputSize, inputSize], numClasses, runs, log });
