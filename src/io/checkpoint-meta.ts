@@ -30,7 +30,8 @@ export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw'] as const;
 export const MAX_INPUT_SIZE = 8192;
 
 /** camelCase key (as parseMetadata returns it) -> the key in the file, for messages. */
-const FILE_KEY: Record<string, string> = { classNames: 'class_names', inputSize: 'input_size', numClasses: 'num_classes' };
+/** camelCase option name → file key (docs/weights.md) */
+export const FILE_KEY: Record<string, string> = { classNames: 'class_names', inputSize: 'input_size', numClasses: 'num_classes' };
 
 function show(v: unknown): string {
   const s = typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);

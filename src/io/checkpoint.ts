@@ -17,7 +17,7 @@
 // ignored. Loading validates the whole file (header, dtypes, every name and shape) before it
 // uploads anything, so an error never leaves a half-loaded model; every error names the source.
 
-import { checkMetadata } from './checkpoint-meta.js';
+import { checkMetadata, FILE_KEY, metadataFields } from './checkpoint-meta.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors, toFloat32, type STTensor, type STTensorInput } from './safetensors.js';
 import { alexnet, ALEXNET_PRESETS, type AlexNet, type AlexNetConfig, type AlexNetPreset } from '../models/alexnet.js';
 import type { Module, TensorLike } from '../layers/module.js';
@@ -49,9 +49,6 @@ export interface LoadedModel {
 }
 
 const OPTIM_PREFIX = 'optim.';
-/** camelCase option name → file key (docs/weights.md) */
-const FILE_KEYS: Record<string, string> = { classNames: 'class_names', inputSize: 'input_size', numClasses: 'num_classes' };
-const API_KEYS: Record<string, string> = Object.fromEntries(Object.entries(FILE_KEYS).map(([a, f]) => [f, a]));
 
 /** The model's state (and optionally an optimizer's) as safetensors bytes. */
 export async function checkpointBytes(model: Module, opts: SaveOptions = {}): Promise<Uint8Array> {
@@ -60,7 +57,7 @@ export async function checkpointBytes(model: Module, opts: SaveOptions = {}): Pr
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.metadata ?? {})) {
     if (v === undefined) continue;
-    meta[FILE_KEYS[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
+    meta[FILE_KEY[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   const config = (model as { config?: AlexNetConfig }).config;
   if (config) {
@@ -140,19 +137,7 @@ function cpuTensor(t: STTensor, name: string, source: string, problems: string[]
 
 /** Known keys to camelCase; values that are JSON are parsed. */
 export function parseMetadata(raw: Record<string, string>): ModelMetadata {
-  const out: ModelMetadata = {};
-  for (const [k, v] of Object.entries(raw)) {
-    let value: unknown = v;
-    if (/^[[{"]/.test(v) || /^-?\d/.test(v) || v === 'true' || v === 'false' || v === 'null') {
-      try {
-        value = JSON.parse(v);
-      } catch {
-        value = v;
-      }
-    }
-    out[API_KEYS[k] ?? k] = value;
-  }
-  return out;
+  return metadataFields(raw) as ModelMetadata;
 }
 
 /** The AlexNet options from `model_config`, or from preset + class names + input size. */
