@@ -112,34 +112,17 @@ export function adaptiveAvgPool2dRef(x: Float64Array, [N, C, H, W]: Img, [OH, OW
  * a = alpha ('sum', Krizhevsky 2012) or alpha / size ('average', PyTorch).
  */
 export function lrnRef(
-  x: Float64Array, [N, C, H, W]: Img,
+  x: Float64Array, shape: Img,
   o: { size: number; alpha: number; beta: number; k: number; alphaScale: 'sum' | 'average' },
 ): Float64Array {
-  const a = o.alphaScale === 'average' ? o.alpha / o.size : o.alpha;
-  const before = Math.floor(o.size / 2);
-  const after = Math.floor((o.size - 1) / 2);
-  const HW = H * W;
-  const y = new Float64Array(x.length);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      for (let s = 0; s < HW; s++) {
-        let sq = 0;
-        for (let cc = Math.max(0, c - before); cc <= Math.min(C - 1, c + after); cc++) sq += x[(n * C + cc) * HW + s]! ** 2;
-        const i = (n * C + c) * HW + s;
-        y[i] = x[i]! / (o.k + a * sq) ** o.beta;
-      }
-    }
-  }
-  return y;
+  const d = lrnDenominators(x, shape, o);
+  return x.map((v, i) => v / d[i]! ** o.beta);
 }
 
-/**
- * dx of lrnRef given dy. With d[j] = k + a·Σ_{window(j)} x² and window(j) = [j − ⌊size/2⌋,
- * j + ⌊(size−1)/2⌋]: dx[c] = dy[c]·d[c]^−β − 2aβ·x[c]·Σ_{j : c ∈ window(j)} dy[j]·x[j]·d[j]^(−β−1).
- */
-export function lrnBackwardRef(
-  x: Float64Array, dy: ArrayLike<number>, [N, C, H, W]: Img,
-  o: { size: number; alpha: number; beta: number; k: number; alphaScale: 'sum' | 'average' },
+/** d[c] = k + a · Σ_{window(c)} x², the term lrnRef raises to β, at every element. */
+function lrnDenominators(
+  x: Float64Array, [N, C, H, W]: Img,
+  o: { size: number; alpha: number; k: number; alphaScale: 'sum' | 'average' },
 ): Float64Array {
   const a = o.alphaScale === 'average' ? o.alpha / o.size : o.alpha;
   const before = Math.floor(o.size / 2);
@@ -155,6 +138,22 @@ export function lrnBackwardRef(
       }
     }
   }
+  return d;
+}
+
+/**
+ * dx of lrnRef given dy. With d[j] = k + a·Σ_{window(j)} x² and window(j) = [j − ⌊size/2⌋,
+ * j + ⌊(size−1)/2⌋]: dx[c] = dy[c]·d[c]^−β − 2aβ·x[c]·Σ_{j : c ∈ window(j)} dy[j]·x[j]·d[j]^(−β−1).
+ */
+export function lrnBackwardRef(
+  x: Float64Array, dy: ArrayLike<number>, [N, C, H, W]: Img,
+  o: { size: number; alpha: number; beta: number; k: number; alphaScale: 'sum' | 'average' },
+): Float64Array {
+  const a = o.alphaScale === 'average' ? o.alpha / o.size : o.alpha;
+  const before = Math.floor(o.size / 2);
+  const after = Math.floor((o.size - 1) / 2);
+  const HW = H * W;
+  const d = lrnDenominators(x, [N, C, H, W], o);
   const dx = new Float64Array(x.length);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
