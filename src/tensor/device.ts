@@ -254,7 +254,8 @@ export class Device {
       const bb = 'buffer' in b ? b : { buffer: b };
       entries.push({ binding: binding++, resource: { buffer: bb.buffer, offset: bb.offset ?? 0, size: bb.size } });
     }
-    const bindGroup = this.bindGroups.get(pipeline, this.pipelineIds.get(pipeline)!, entries);
+    const pipelineId = this.pipelineIds.get(pipeline)!;
+    const bindGroup = this.bindGroups.get(pipeline, pipelineId, entries);
     const [x, y = 1, z = 1] = workgroups;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) {
@@ -265,7 +266,7 @@ export class Device {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.pending++;
-    this.waits.noteDispatch(this.pipelineIds.get(pipeline)!, x, y, z);
+    this.waits.noteDispatch(pipelineId, x, y, z);
     this.stats.dispatches++;
   }
 
