@@ -1,18 +1,7 @@
 // Public API of the Node image data pipeline.
 export { decodeImage, jpegInfo, jpegDecodeBytes, ImageDecodeError, JPEG_MAX_MEGAPIXELS, JPEG_MAX_MEMORY_MB, PNG_MAX_MEGAPIXELS, type RgbImage, type JpegInfo } from './decode.js';
-export {
-  imageToChw,
-  resizeAffine,
-  sampleAffine,
-  composeAffine,
-  channelNorm,
-  type Affine,
-  type ChannelNorm,
-  type ResizeMode,
-  type ResizeOptions,
-  type Triple,
-} from '../../data/transform.js';
-export { randomAffine, mulberry32, mixSeed, type AugmentOptions } from '../../data/augment.js';
+// the core's resize, augmentation and preprocessing (src/data/), which this pipeline runs
+export * from '../../data/index.js';
 export {
   imageDataset,
   imageDatasetFromFiles,
