@@ -16,7 +16,7 @@
 //             i = gid.x + gid.y * (nwg.x * 256)  ->  (n, c, iy, ix), ix innermost.
 // Work:     KH*KW candidate taps, of which about KH*KW/(sh*sw) are loads; one store.
 // Memory:   no workgroup memory.   Bounds: i >= nb*C*H*W returns; taps outside are skipped.
-// Changed from 02 (implicit): the FLOPs moved into a tiled GEMM; this pass only moves bytes.
+// Changed from 03_implicit_gemm_dgrad: the FLOPs moved into a tiled GEMM; this pass only moves bytes.
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
