@@ -17,3 +17,4 @@ export { randomAffine, checkAugmentOptions, mulberry32, mixSeed, type AugmentOpt
 export { preprocessImage, type PipelineConfig } from './preprocess.js';
 export { randomCropBox, cropResizeAffine, type RandomResizedCropOptions, type CropBox } from './random-resized-crop.js';
 export { drawSynthetic, syntheticImageSeed, SYNTHETIC_CLASSES } from './synthetic.js';
+export { mixBatch, mixedTargets, majorLabels, checkMixOptions, mixEnabled, sampleBeta, type MixOptions, type MixedBatch } from './mix.js';

@@ -4,6 +4,7 @@
 
 import { equal, greater, keep, mean, noGrad, Tensor, zeros } from '../tensor/index.js';
 import { accuracy as softmaxAccuracy, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from '../tensor/ops/softmax.js';
+import { majorLabels, mixedTargets, type MixedBatch } from '../data/mix.js';
 import type { OptimizerLike, TrainableModel } from './model.js';
 
 // ---- compile -----------------------------------------------------------------------------------
@@ -58,19 +59,38 @@ export function compiledOf(model: TrainableModel, who = 'fit'): Compiled {
   return c;
 }
 
-/** The model's loss (scalar) and accuracy (scalar fraction) for one uploaded batch. */
-export function lossAndAccuracy(c: Pick<Compiled, 'loss' | 'labelSmoothing'>, logits: Tensor, y: Int32Array): { loss: Tensor; acc: Tensor } {
+/**
+ * The model's loss (scalar) and accuracy (scalar fraction) for one uploaded batch. With `mix`
+ * (a mixup or CutMix batch, src/data/mix.ts) the targets are λ·onehot(y) + (1-λ)·onehot(partner)
+ * and the accuracy counts the label with the larger weight.
+ */
+export function lossAndAccuracy(
+  c: Pick<Compiled, 'loss' | 'labelSmoothing'>,
+  logits: Tensor,
+  y: Int32Array,
+  mix?: Pick<MixedBatch, 'partner' | 'lam'>,
+): { loss: Tensor; acc: Tensor } {
+  const n = y.length;
   if (c.loss === 'binary_crossentropy') {
-    const flat = logits.reshape([y.length, logits.size / y.length]);
+    const flat = logits.reshape([n, logits.size / n]);
     if (flat.shape[1] !== 1) throw new Error(`binary_crossentropy: the model must output one logit per sample, got shape [${logits.shape.join(', ')}]`);
-    const targets = Tensor.fromArray(Float32Array.from(y), [y.length, 1]);
-    const loss = sigmoidBinaryCrossEntropy(flat, targets);
-    const acc = noGrad(() => mean(equal(greater(flat, zeros([1, 1])), targets)));
+    const soft = mix ? Float32Array.from(y, (v, i) => mix.lam * v + (1 - mix.lam) * mix.partner[i]!) : Float32Array.from(y);
+    const loss = sigmoidBinaryCrossEntropy(flat, Tensor.fromArray(soft, [n, 1]));
+    const truth = mix ? Tensor.fromArray(Float32Array.from(majorLabels(y, mix, n)), [n, 1]) : Tensor.fromArray(Float32Array.from(y), [n, 1]);
+    const acc = noGrad(() => mean(equal(greater(flat, zeros([1, 1])), truth)));
     return { loss, acc };
   }
-  const labels = Tensor.fromArray(y, [y.length], 'int32');
-  const loss = softmaxCrossEntropy(logits, labels, { labelSmoothing: c.labelSmoothing });
-  const acc = noGrad(() => softmaxAccuracy(logits, labels));
+  if (!mix) {
+    const labels = Tensor.fromArray(y, [n], 'int32');
+    const loss = softmaxCrossEntropy(logits, labels, { labelSmoothing: c.labelSmoothing });
+    const acc = noGrad(() => softmaxAccuracy(logits, labels));
+    return { loss, acc };
+  }
+  const classes = logits.size / n;
+  const targets = Tensor.fromArray(mixedTargets(y, mix, n, classes), [n, classes]);
+  const loss = softmaxCrossEntropy(logits.reshape([n, classes]), targets, { labelSmoothing: c.labelSmoothing });
+  const major = Tensor.fromArray(majorLabels(y, mix, n), [n], 'int32');
+  const acc = noGrad(() => softmaxAccuracy(logits, major));
   return { loss, acc };
 }
 

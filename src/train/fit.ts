@@ -12,7 +12,8 @@
 // while the CPU waits, and the CPU reads the metrics once per step (one step late).
 
 import { keep, manualSeed, Tensor, tidy } from '../tensor/index.js';
-import { mixSeed } from '../tensor/rng.js';
+import { mixSeed, mulberry32 } from '../tensor/rng.js';
+import { checkMixOptions, mixBatch, mixEnabled, type MixOptions } from '../data/mix.js';
 import { asSource, sampleShapeOf, type ArrayData } from './array-dataset.js';
 import { Callback, CallbackList, type Logs, type TrainerHandle } from './callbacks.js';
 import { compiledOf, lossAndAccuracy, pack2 } from './compile.js';
@@ -45,6 +46,12 @@ export interface FitOptions {
   isTTY?: boolean;
   /** Millisecond clock for the progress bar (tests). */
   now?: () => number;
+  /**
+   * Mixes each training batch with mixup and/or CutMix (src/data/mix.ts), seeded by `seed`,
+   * the epoch and the step. The training loss then uses the mixed targets and the training
+   * accuracy counts each sample's larger-weight label; validation is never mixed.
+   */
+  mix?: MixOptions;
   /** Writes a checkpoint (the Node entry's `checkpointSaver` writes safetensors atomically). */
   saveCheckpoint?: (path: string, info: { epoch: number; logs: Logs }) => Promise<void>;
 }
@@ -76,6 +83,9 @@ function defaultIsTTY(): boolean {
 }
 
 
+/** Tells the mixing's random stream apart from the others seeded by (seed, epoch, ...). */
+const MIX_STREAM = 0x6d1c;
+
 /**
  * Keras' `model.fit()`. Runs epochs `initialEpoch .. epochs-1`, returns the History.
  * The model must have been passed to `compile()`.
@@ -93,6 +103,8 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  if (opts.mix) checkMixOptions(opts.mix);
+  const mix = mixEnabled(opts.mix) ? opts.mix : undefined;
   const train = asSource(trainData, seed);
   const validation = opts.validationData ? asSource(opts.validationData, seed) : undefined;
   const sampleShape = sampleShapeOf(train);
@@ -158,11 +170,13 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
       for await (const batch of train.batches(batchSize, { epoch })) {
         await callbacks.onBatchBegin(step);
         const n = batch.n;
+        const mixed = mix ? mixBatch(batch.x, batch.y, n, sampleShape, mix, mulberry32(mixSeed(seed, epoch, step, MIX_STREAM))) : undefined;
+        const xs = mixed?.x ?? batch.x;
         const metrics = tidy(() => {
-          const x = Tensor.fromArray(batch.x.length === n * sampleSize ? batch.x : batch.x.subarray(0, n * sampleSize), [n, ...sampleShape]);
+          const x = Tensor.fromArray(xs.length === n * sampleSize ? xs : xs.subarray(0, n * sampleSize), [n, ...sampleShape]);
           optimizer.zeroGrad();
           const logits = model.forward(x);
-          const { loss, acc } = lossAndAccuracy(c, logits, batch.y.subarray(0, n));
+          const { loss, acc } = lossAndAccuracy(c, logits, batch.y.subarray(0, n), mixed);
           loss.backward();
           optimizer.step();
           return pack2(loss, acc);

@@ -54,6 +54,8 @@ describe('alexnet train: recipe flags', () => {
     [['--random-crop', '0'], /--random-crop must be a minimum area fraction/],
     [['--label-smoothing', '1'], /--label-smoothing must be in \[0, 1\)/],
     [['--cache-mb', '1.5'], /--cache-mb must be an integer >= 0/],
+    [['--mixup', '0'], /--mixup must be an alpha > 0/],
+    [['--cutmix', 'x'], /--cutmix must be an alpha > 0/],
     [['--schedule', 'cosine', '--warmup-epochs', '5', '--epochs', '2'], /--warmup-epochs 5 leaves no epochs/],
   ];
   for (const [flags, message] of bad) {
@@ -70,9 +72,10 @@ describe('alexnet train: recipe flags', () => {
       'train', '--data', set.train, '--val', set.validation, ...tiny, '--epochs', '3', '--out', out, '--patience', '10',
       '--optimizer', 'sgd', '--lr', '0.05', '--weight-decay', '5e-4', '--decay-weights-only', '--label-smoothing', '0.1',
       '--schedule', 'cosine', '--warmup-epochs', '1', '--ema', '0.9', '--random-crop', '0.35', '--cache-mb', '64',
+      '--mixup', '0.2', '--cutmix', '1',
     );
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/Recipe: weight decay 0.0005 \(weights only\), label smoothing 0.1, cosine schedule, warm-up 1 epochs, EMA 0.9, random crop \[0.35, 1\] \+ mirror, decoded-image cache 64 MiB/);
+    expect(r.out).toMatch(/Recipe: weight decay 0.0005 \(weights only\), label smoothing 0.1, cosine schedule, warm-up 1 epochs, EMA 0.9, random crop \[0.35, 1\] \+ mirror, mixup 0.2, CutMix 1 \(half the batches each\), decoded-image cache 64 MiB/);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { history: Record<string, number[]> };
     // 16 training images at batch 8: 2 steps an epoch; the logged lr is the last step's
     const lrs = history.history['lr']!;

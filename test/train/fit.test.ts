@@ -120,6 +120,21 @@ describe.skipIf(!gpu)('fit', () => {
     expect(b.history['val_loss']).toEqual(a.history['val_loss']);
   });
 
+  it('mixes batches with mixup when asked: seeded, changes the training loss, never the validation data', async () => {
+    const plain = await fit(makeModel().model, train(), quiet({ epochs: 2 }));
+    const a = await fit(makeModel().model, train(), quiet({ epochs: 2, mix: { mixupAlpha: 0.4 } }));
+    const b = await fit(makeModel().model, train(), quiet({ epochs: 2, mix: { mixupAlpha: 0.4 } }));
+    expect(b.history['loss']).toEqual(a.history['loss']);
+    expect(a.history['loss']![0]).not.toBe(plain.history['loss']![0]);
+    expect(a.history['loss']!.every(Number.isFinite)).toBe(true);
+    // validation is not mixed: evaluating the trained model again gives the logged val_loss
+    const { model } = makeModel();
+    const h = await fit(model, train(), quiet({ epochs: 1, mix: { mixupAlpha: 0.4 } }));
+    const v = await evaluate(model, val(), { batchSize: 16 });
+    expect(v.loss).toBeCloseTo(h.history['val_loss']![0]!, 5);
+    await expect(fit(makeModel().model, train(), quiet({ mix: { mixupAlpha: -1 } }))).rejects.toThrow(/mixupAlpha must be a number >= 0/);
+  });
+
   it('stops with a clear message when the loss becomes NaN', async () => {
     const { model } = makeModel();
     let out = '';

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The training-recipe flags of `alexnet train` (one row each: parsed here, applied in train.ts):
 // weight decay (on weights only when asked), label smoothing, the per-step learning-rate
-// schedule (warm-up, cosine), a moving average of the weights, random resized crops, and the
-// decoded-image cache. Defaults leave training as it was without them.
+// schedule (warm-up, cosine), a moving average of the weights, random resized crops, mixup and
+// CutMix, and the decoded-image cache. Defaults leave training as it was without them.
 
 import type { AugmentOptions } from '../data/index.js';
+import type { MixOptions } from '../../data/mix.js';
 import type { Callback } from '../../train/callbacks.js';
 import { StepLRSchedule } from '../../train/lr-schedule.js';
 import { WeightsEMA } from '../../train/ema.js';
@@ -20,12 +21,14 @@ export const RECIPE_OPTIONS = {
   'warmup-epochs': { type: 'string' },
   ema: { type: 'string' },
   'random-crop': { type: 'string' },
+  mixup: { type: 'string' },
+  cutmix: { type: 'string' },
   'cache-mb': { type: 'string' },
 } as const;
 
 export const RECIPE_USAGE = `            [--weight-decay X [--decay-weights-only]] [--label-smoothing X]
             [--schedule constant|cosine] [--warmup-epochs N] [--ema DECAY]
-            [--random-crop MIN_SCALE] [--cache-mb N]`;
+            [--random-crop MIN_SCALE] [--mixup ALPHA] [--cutmix ALPHA] [--cache-mb N]`;
 
 export interface RecipeOptions {
   /** L2 (SGD, Adam) or decoupled (AdamW) weight decay. Default 0. */
@@ -42,6 +45,10 @@ export interface RecipeOptions {
   emaDecay?: number;
   /** Random resized crops with area fraction in [minScale, 1] (ratio 3/4..4/3), plus mirror. */
   randomCropScale?: number;
+  /** Mixup with λ ~ Beta(α, α) per batch (src/data/mix.ts). */
+  mixupAlpha?: number;
+  /** CutMix with λ ~ Beta(α, α) per batch; with --mixup too, each batch uses one of them at random. */
+  cutmixAlpha?: number;
   /** Keep decoded images in memory up to this many MiB (each photo decoded once). Default 0. */
   cacheMB?: number;
 }
@@ -64,6 +71,8 @@ export function parseRecipe(v: RecipeValues): RecipeOptions {
     warmupEpochs: opt('warmup-epochs', (x) => x >= 0, 'a number of epochs >= 0'),
     emaDecay: opt('ema', (x) => x > 0 && x < 1, 'a decay in (0, 1), e.g. 0.998'),
     randomCropScale: opt('random-crop', (x) => x > 0 && x <= 1, 'a minimum area fraction in (0, 1]'),
+    mixupAlpha: opt('mixup', (x) => x > 0, 'an alpha > 0, e.g. 0.2'),
+    cutmixAlpha: opt('cutmix', (x) => x > 0, 'an alpha > 0, e.g. 1.0'),
     cacheMB: v['cache-mb'] === undefined ? undefined : parseInteger('cache-mb', v['cache-mb'], 0),
   };
   if (r.decayWeightsOnly && !r.weightDecay) throw new UsageError('--decay-weights-only needs --weight-decay X');
@@ -74,6 +83,12 @@ export function parseRecipe(v: RecipeValues): RecipeOptions {
 export function recipeAugment(tutorial: AugmentOptions | undefined, r: RecipeOptions | undefined): AugmentOptions | undefined {
   if (r?.randomCropScale === undefined) return tutorial;
   return { ...tutorial, horizontalFlip: true, randomResizedCrop: { scale: [r.randomCropScale, 1] } };
+}
+
+/** fit()'s batch mixing for --mixup / --cutmix, or undefined without them. */
+export function recipeMix(r: RecipeOptions | undefined): MixOptions | undefined {
+  if (!r?.mixupAlpha && !r?.cutmixAlpha) return undefined;
+  return { mixupAlpha: r.mixupAlpha, cutmixAlpha: r.cutmixAlpha };
 }
 
 /**
@@ -114,6 +129,9 @@ export function describeRecipe(r: RecipeOptions | undefined): string {
   if (r.warmupEpochs) parts.push(`warm-up ${r.warmupEpochs} epochs`);
   if (r.emaDecay !== undefined) parts.push(`EMA ${r.emaDecay}`);
   if (r.randomCropScale !== undefined) parts.push(`random crop [${r.randomCropScale}, 1] + mirror`);
+  if (r.mixupAlpha) parts.push(`mixup ${r.mixupAlpha}`);
+  if (r.cutmixAlpha) parts.push(`CutMix ${r.cutmixAlpha}`);
+  if (r.mixupAlpha && r.cutmixAlpha) parts[parts.length - 1] += ' (half the batches each)';
   if (r.cacheMB) parts.push(`decoded-image cache ${r.cacheMB} MiB`);
   return parts.join(', ');
 }

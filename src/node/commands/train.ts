@@ -43,7 +43,7 @@ import {
 import { DataError } from './exit-status.js';
 import { checkImageFolder } from './images.js';
 import { bestOf, HistoryFile, readCsvHistory, readHistory, removeStaleTemporaries, resumedBest, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
-import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, type RecipeOptions } from './recipe.js';
+import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, recipeMix, type RecipeOptions } from './recipe.js';
 
 /** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
 export const TUTORIAL_AUGMENT: AugmentOptions = {
@@ -298,6 +298,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     verbose,
     initialEpoch,
     seed: o.seed,
+    mix: recipeMix(o.recipe),
     write: io.stdout,
     isTTY: io.isTTY,
     saveCheckpoint,
