@@ -291,7 +291,6 @@ export class Device {
     if (this.timestamps.open !== null) throw new Error(`flush inside timed region '${this.timestamps.open}'`);
     this.uniforms.upload(this.gpu.queue);
     this.gpu.queue.submit([this.encoder.finish()]);
-    this.waits.noteSubmit();
     this.encoder = null;
     this.pending = 0;
     this.stats.submits++;

@@ -3,11 +3,19 @@
 //
 // While a map or a done-callback is pending, dawn.node polls for it from Node's main thread
 // without pause, and on lavapipe that thread takes a core from the driver's own threads,
-// which are doing the work being waited for. So the device remembers how long the work
-// between two waits took, keyed by a hash of its dispatches (kernel and workgroup counts: a
-// training step or a forward pass repeats exactly), and the next time sleeps through most of
-// it on a plain timer, with no async Dawn operation pending, before asking. The device turns
-// this on for CPU adapters only (a GPU's waits are short); `device.quietWaits` switches it.
+// which are doing the work being waited for. So the device remembers how long a wait took,
+// from the moment it was asked for (everything it waits on is submitted by then) to its
+// answer, keyed by a hash of the dispatches recorded since the previous wait (kernel and
+// workgroup counts: a training step or a forward pass repeats exactly), and the next time
+// sleeps through most of it on a plain timer, with no async Dawn operation pending, before
+// asking. The device turns this on for CPU adapters only (a GPU's waits are short);
+// `device.quietWaits` switches it.
+//
+// The clock starts at the wait, not at the first submit of the work: a pass whose batches
+// are prepared on the CPU between submits (decoded the first epoch, cached later) takes very
+// different times from its first submit, but leaves about the same GPU work behind it when
+// it asks. Timed from the first submit, a validation pass whose first epoch decoded photos
+// had the next epochs sleep ~8 s after the GPU had finished.
 
 /**
  * The part of the expected wait that is slept through first. On lavapipe's AlexNet step
@@ -29,8 +37,6 @@ export class QuietWaits {
   private estimates = new Map<number, number>();
   /** hash of the dispatches recorded since the last wait finished */
   private workSince = 0;
-  /** performance.now() at the first submit since then (-1: none yet) */
-  private workStarted = -1;
 
   constructor(enabled: boolean, private readonly stats: { sleptMs: number }) {
     this.enabled = enabled;
@@ -41,19 +47,14 @@ export class QuietWaits {
     this.workSince = mix(mix(mix(mix(this.workSince, pipelineId), x), y), z);
   }
 
-  /** Work was submitted: the clock of the work in flight starts at the first submit. */
-  noteSubmit(): void {
-    if (this.workStarted < 0) this.workStarted = performance.now();
-  }
-
   /** Runs `wait` (a map or a done-callback), after a sleep when the work is known. */
   async wait(wait: () => Promise<unknown>): Promise<void> {
     const key = this.workSince;
-    const start = this.workStarted >= 0 ? this.workStarted : performance.now();
+    const start = performance.now();
     const estimate = this.estimates.get(key);
     let slept = 0;
     if (this.enabled && estimate !== undefined) {
-      const sleep = QUIET_FRACTION * estimate - (performance.now() - start);
+      const sleep = QUIET_FRACTION * estimate;
       if (sleep > 2) {
         await new Promise((r) => setTimeout(r, sleep));
         slept = sleep;
@@ -73,6 +74,5 @@ export class QuietWaits {
     this.estimates.set(key, estimate === undefined ? took : overslept ? 0.5 * Math.min(estimate, took) : 0.5 * estimate + 0.5 * took);
     if (this.estimates.size > MAX_ESTIMATES) this.estimates.clear();
     this.workSince = 0;
-    this.workStarted = -1;
   }
 }
