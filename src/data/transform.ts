@@ -77,8 +77,6 @@ export function sampleGeneral(img: RgbImage, m: Affine, outH: number, outW: numb
   const { width: w, height: h, data } = img;
   const [a, b, c, d, e, f] = m;
   const plane = outH * outW;
-  const [s0, s1, s2] = norm.scale;
-  const [b0, b1, b2] = norm.bias;
   for (let i = 0; i < outH; i++) {
     for (let j = 0; j < outW; j++) {
       const y = Math.min(Math.max(a * i + b * j + c, 0), h - 1);
@@ -90,20 +88,7 @@ export function sampleGeneral(img: RgbImage, m: Affine, outH: number, outW: numb
       const row0 = y0 * w;
       const row1 = Math.min(y0 + 1, h - 1) * w;
       const x1 = Math.min(x0 + 1, w - 1);
-      const p00 = (row0 + x0) * 3;
-      const p01 = (row0 + x1) * 3;
-      const p10 = (row1 + x0) * 3;
-      const p11 = (row1 + x1) * 3;
-      const w00 = (1 - fy) * (1 - fx);
-      const w01 = (1 - fy) * fx;
-      const w10 = fy * (1 - fx);
-      const w11 = fy * fx;
-      const o = offset + i * outW + j;
-      out[o] = (w00 * data[p00]! + w01 * data[p01]! + w10 * data[p10]! + w11 * data[p11]!) * s0 + b0;
-      out[o + plane] =
-        (w00 * data[p00 + 1]! + w01 * data[p01 + 1]! + w10 * data[p10 + 1]! + w11 * data[p11 + 1]!) * s1 + b1;
-      out[o + 2 * plane] =
-        (w00 * data[p00 + 2]! + w01 * data[p01 + 2]! + w10 * data[p10 + 2]! + w11 * data[p11 + 2]!) * s2 + b2;
+      blend(data, (row0 + x0) * 3, (row0 + x1) * 3, (row1 + x0) * 3, (row1 + x1) * 3, fy, fx, norm, out, offset + i * outW + j, plane);
     }
   }
 }
@@ -117,8 +102,6 @@ function sampleAxisAligned(img: RgbImage, m: Affine, outH: number, outW: number,
   const { width: w, height: h, data } = img;
   const [a, , c, , e, f] = m;
   const plane = outH * outW;
-  const [s0, s1, s2] = norm.scale;
-  const [b0, b1, b2] = norm.bias;
   // per output column: the two source pixel offsets (x3) and the weight of the right one
   const col0 = new Int32Array(outW);
   const col1 = new Int32Array(outW);
@@ -138,24 +121,36 @@ function sampleAxisAligned(img: RgbImage, m: Affine, outH: number, outW: number,
     const row1 = Math.min(y0 + 1, h - 1) * w;
     const base = offset + i * outW;
     for (let j = 0; j < outW; j++) {
-      const fx = colF[j]!;
       const x0 = col0[j]!;
       const x1 = col1[j]!;
-      const p00 = (row0 + x0) * 3;
-      const p01 = (row0 + x1) * 3;
-      const p10 = (row1 + x0) * 3;
-      const p11 = (row1 + x1) * 3;
-      const w00 = (1 - fy) * (1 - fx);
-      const w01 = (1 - fy) * fx;
-      const w10 = fy * (1 - fx);
-      const w11 = fy * fx;
-      const o = base + j;
-      out[o] = (w00 * data[p00]! + w01 * data[p01]! + w10 * data[p10]! + w11 * data[p11]!) * s0 + b0;
-      out[o + plane] =
-        (w00 * data[p00 + 1]! + w01 * data[p01 + 1]! + w10 * data[p10 + 1]! + w11 * data[p11 + 1]!) * s1 + b1;
-      out[o + 2 * plane] =
-        (w00 * data[p00 + 2]! + w01 * data[p01 + 2]! + w10 * data[p10 + 2]! + w11 * data[p11 + 2]!) * s2 + b2;
+      blend(data, (row0 + x0) * 3, (row0 + x1) * 3, (row1 + x0) * 3, (row1 + x1) * 3, fy, colF[j]!, norm, out, base + j, plane);
     }
+  }
+}
+
+/**
+ * Writes the bilinear blend of four source pixels (offsets of RGB triples in `data`) with
+ * weights from the fractions fy, fx, normalised, to channel planes at o, o + plane, o + 2 plane.
+ */
+function blend(
+  data: Uint8Array,
+  p00: number,
+  p01: number,
+  p10: number,
+  p11: number,
+  fy: number,
+  fx: number,
+  norm: ChannelNorm,
+  out: Float32Array,
+  o: number,
+  plane: number,
+): void {
+  const w00 = (1 - fy) * (1 - fx);
+  const w01 = (1 - fy) * fx;
+  const w10 = fy * (1 - fx);
+  const w11 = fy * fx;
+  for (let ch = 0; ch < 3; ch++) {
+    out[o + ch * plane] = (w00 * data[p00 + ch]! + w01 * data[p01 + ch]! + w10 * data[p10 + ch]! + w11 * data[p11 + ch]!) * norm.scale[ch]! + norm.bias[ch]!;
   }
 }
 
