@@ -82,7 +82,7 @@ describe.skipIf(!built)('the compiled bin', () => {
     expect([s.signal, s.stdout, s.stderr]).toEqual(['SIGTERM', 'out\n', 'kept\n']);
   });
 
-  it('the child dies with the bin, kill -9 included', { timeout: 20_000 }, async () => {
+  it('the child dies with the bin, kill -9 included', { timeout: 40_000 }, async () => {
     const pidFile = join(root, 'child.pid');
     const parent = spawn(process.execPath, [script, 'wait', pidFile], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
@@ -99,7 +99,9 @@ describe.skipIf(!built)('the compiled bin', () => {
     };
     expect(alive(child)).toBe(true);
     parent.kill('SIGKILL');
-    while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // its own deadline: on a loaded machine starting the two processes can take most of the first
+    const died = Date.now() + 15_000;
+    while (alive(child) && Date.now() < died) await new Promise((r) => setTimeout(r, 50));
     expect(alive(child)).toBe(false);
   });
 });
