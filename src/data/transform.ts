@@ -53,11 +53,6 @@ export function channelNorm(rescale: number, mean: Triple = [0, 0, 0], std: Trip
  * Samples `img` bilinearly at `m(row, col)` for every output pixel and writes planar CHW floats into
  * `out` starting at `offset` (3*outH*outW values). Source positions are clamped to the image, which
  * both matches PyTorch's border handling for resizes and is Keras's fill_mode='nearest'.
- *
- * An axis-aligned map (b = d = 0: resizes, crops and mirrors, not rotations or shears) takes a
- * separable path: the source row of an output row and the source column of an output column are
- * computed once each instead of once per pixel. Both paths do the same float64 arithmetic in the
- * same order, so they give the same bits.
  */
 export function sampleAffine(
   img: RgbImage,
@@ -68,15 +63,11 @@ export function sampleAffine(
   out: Float32Array,
   offset = 0,
 ): void {
-  if (m[1] === 0 && m[3] === 0) sampleAxisAligned(img, m, outH, outW, norm, out, offset);
-  else sampleGeneral(img, m, outH, outW, norm, out, offset);
-}
-
-/** The per-pixel path (any affine map); exported for the tests that compare the two paths. */
-export function sampleGeneral(img: RgbImage, m: Affine, outH: number, outW: number, norm: ChannelNorm, out: Float32Array, offset: number): void {
   const { width: w, height: h, data } = img;
   const [a, b, c, d, e, f] = m;
   const plane = outH * outW;
+  const [s0, s1, s2] = norm.scale;
+  const [b0, b1, b2] = norm.bias;
   for (let i = 0; i < outH; i++) {
     for (let j = 0; j < outW; j++) {
       const y = Math.min(Math.max(a * i + b * j + c, 0), h - 1);
@@ -88,69 +79,21 @@ export function sampleGeneral(img: RgbImage, m: Affine, outH: number, outW: numb
       const row0 = y0 * w;
       const row1 = Math.min(y0 + 1, h - 1) * w;
       const x1 = Math.min(x0 + 1, w - 1);
-      blend(data, (row0 + x0) * 3, (row0 + x1) * 3, (row1 + x0) * 3, (row1 + x1) * 3, fy, fx, norm, out, offset + i * outW + j, plane);
+      const p00 = (row0 + x0) * 3;
+      const p01 = (row0 + x1) * 3;
+      const p10 = (row1 + x0) * 3;
+      const p11 = (row1 + x1) * 3;
+      const w00 = (1 - fy) * (1 - fx);
+      const w01 = (1 - fy) * fx;
+      const w10 = fy * (1 - fx);
+      const w11 = fy * fx;
+      const o = offset + i * outW + j;
+      out[o] = (w00 * data[p00]! + w01 * data[p01]! + w10 * data[p10]! + w11 * data[p11]!) * s0 + b0;
+      out[o + plane] =
+        (w00 * data[p00 + 1]! + w01 * data[p01 + 1]! + w10 * data[p10 + 1]! + w11 * data[p11 + 1]!) * s1 + b1;
+      out[o + 2 * plane] =
+        (w00 * data[p00 + 2]! + w01 * data[p01 + 2]! + w10 * data[p10 + 2]! + w11 * data[p11 + 2]!) * s2 + b2;
     }
-  }
-}
-
-/**
- * The separable case of sampleGeneral: y depends on the row only and x on the column only. With
- * b = 0 the term b*j is ±0, and adding ±0 leaves a*i unchanged, so y = a*i + c is bit-identical
- * to the general path's (a*i + b*j) + c; the same holds for x.
- */
-function sampleAxisAligned(img: RgbImage, m: Affine, outH: number, outW: number, norm: ChannelNorm, out: Float32Array, offset: number): void {
-  const { width: w, height: h, data } = img;
-  const [a, , c, , e, f] = m;
-  const plane = outH * outW;
-  // per output column: the two source pixel offsets (x3) and the weight of the right one
-  const col0 = new Int32Array(outW);
-  const col1 = new Int32Array(outW);
-  const colF = new Float64Array(outW);
-  for (let j = 0; j < outW; j++) {
-    const x = Math.min(Math.max(e * j + f, 0), w - 1);
-    const x0 = Math.floor(x);
-    colF[j] = x - x0;
-    col0[j] = x0;
-    col1[j] = Math.min(x0 + 1, w - 1);
-  }
-  for (let i = 0; i < outH; i++) {
-    const y = Math.min(Math.max(a * i + c, 0), h - 1);
-    const y0 = Math.floor(y);
-    const fy = y - y0;
-    const row0 = y0 * w;
-    const row1 = Math.min(y0 + 1, h - 1) * w;
-    const base = offset + i * outW;
-    for (let j = 0; j < outW; j++) {
-      const x0 = col0[j]!;
-      const x1 = col1[j]!;
-      blend(data, (row0 + x0) * 3, (row0 + x1) * 3, (row1 + x0) * 3, (row1 + x1) * 3, fy, colF[j]!, norm, out, base + j, plane);
-    }
-  }
-}
-
-/**
- * Writes the bilinear blend of four source pixels (offsets of RGB triples in `data`) with
- * weights from the fractions fy, fx, normalised, to channel planes at o, o + plane, o + 2 plane.
- */
-function blend(
-  data: Uint8Array,
-  p00: number,
-  p01: number,
-  p10: number,
-  p11: number,
-  fy: number,
-  fx: number,
-  norm: ChannelNorm,
-  out: Float32Array,
-  o: number,
-  plane: number,
-): void {
-  const w00 = (1 - fy) * (1 - fx);
-  const w01 = (1 - fy) * fx;
-  const w10 = fy * (1 - fx);
-  const w11 = fy * fx;
-  for (let ch = 0; ch < 3; ch++) {
-    out[o + ch * plane] = (w00 * data[p00 + ch]! + w01 * data[p01 + ch]! + w10 * data[p10 + ch]! + w11 * data[p11 + ch]!) * norm.scale[ch]! + norm.bias[ch]!;
   }
 }
 

@@ -8,11 +8,9 @@ import {
   randomAffine,
   resizeAffine,
   sampleAffine,
-  type Affine,
   type AugmentOptions,
   type RgbImage,
 } from '../../src/node/data/index.js';
-import { sampleGeneral } from '../../src/data/transform.js';
 
 /** Deterministic pseudo-random RGB image. */
 function noiseImage(w: number, h: number, seed = 1): RgbImage {
@@ -159,28 +157,5 @@ describe('augmentation', () => {
     expect(make({ widthShiftRange: 2 })).toThrow(/fraction/);
     expect(make({ zoomRange: 1.5 })).toThrow(/zoomRange/);
     expect(make({ rotationRange: -1 })).toThrow(/rotationRange/);
-  });
-});
-
-describe('sampleAffine: the separable path for axis-aligned maps', () => {
-  it("gives the per-pixel path's bits for resizes, crops, mirrors and maps reaching past the border", () => {
-    const rng = mulberry32(17);
-    const img: RgbImage = { width: 37, height: 23, data: Uint8Array.from({ length: 37 * 23 * 3 }, () => Math.floor(rng() * 256)) };
-    const norm = channelNorm(1 / 255, [0.4, 0.5, 0.6], [0.2, 0.3, 0.25]);
-    const maps: Affine[] = [
-      resizeAffine(23, 37, 11, 13, 'stretch'),
-      resizeAffine(23, 37, 31, 29, 'center-crop'),
-      [0.7, 0, 3.2, 0, -0.9, 30.5], // crop with mirror
-      [1.9, -0, -4, 0, 2.3, -6], // reaches past every edge; -0 still takes the fast path
-    ];
-    for (const m of maps) {
-      const fast = new Float32Array(3 * 17 * 19 + 5).fill(NaN);
-      const slow = new Float32Array(3 * 17 * 19 + 5).fill(NaN);
-      sampleAffine(img, m, 17, 19, norm, fast, 5);
-      sampleGeneral(img, m, 17, 19, norm, slow, 5);
-      expect(Number.isNaN(fast[4]!)).toBe(true);
-      expect(fast.subarray(5).every(Number.isFinite)).toBe(true);
-      expect(Buffer.from(fast.buffer).equals(Buffer.from(slow.buffer))).toBe(true);
-    }
   });
 });
