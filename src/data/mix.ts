@@ -27,7 +27,7 @@ export interface MixOptions {
 /** A mixed batch: the images, each sample's partner label, and the weight of its own label. */
 export interface MixedBatch {
   kind: 'mixup' | 'cutmix' | 'none';
-  /** [n, ...sampleShape] mixed images (a new array; the input is not changed). */
+  /** [n, ...sampleShape] mixed images: a new array (the input is not changed), or for 'none' a view of the input's first n samples. */
   x: Float32Array;
   /** The partner's label of every sample (y[i-1], y[n-1] for the first). */
   partner: Int32Array;
@@ -103,11 +103,10 @@ export function mixBatch(
   if (y.length < n) throw new Error(`mix: ${y.length} labels for ${n} samples`);
   const partner = new Int32Array(n);
   for (let i = 0; i < n; i++) partner[i] = y[(i + n - 1) % n]!;
-  const copy = (): Float32Array => x.slice(0, n * size);
 
   const mixup = o.mixupAlpha ?? 0;
   const cutmix = o.cutmixAlpha ?? 0;
-  if ((mixup <= 0 && cutmix <= 0) || n < 2 || rng() >= (o.prob ?? 1)) return { kind: 'none', x: copy(), partner, lam: 1 };
+  if ((mixup <= 0 && cutmix <= 0) || n < 2 || rng() >= (o.prob ?? 1)) return { kind: 'none', x: x.subarray(0, n * size), partner, lam: 1 };
   const useCutmix = cutmix > 0 && (mixup <= 0 || rng() < (o.switchProb ?? 0.5));
 
   if (!useCutmix) {
@@ -134,7 +133,7 @@ export function mixBatch(
   const left = Math.max(0, cx - hw);
   const right = Math.min(W, cx + hw);
   const lam = 1 - ((bottom - top) * (right - left)) / (H * W);
-  const out = copy();
+  const out = x.slice(0, n * size);
   for (let i = 0; i < n; i++) {
     const a = i * size;
     const b = ((i + n - 1) % n) * size;

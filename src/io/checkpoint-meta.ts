@@ -29,8 +29,7 @@ export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw'] as const;
 /** The largest input side accepted from a file (a 8192x8192 image is 200 M floats per sample). */
 export const MAX_INPUT_SIZE = 8192;
 
-/** camelCase key (as parseMetadata returns it) -> the key in the file, for messages. */
-/** camelCase option name → file key (docs/weights.md) */
+/** camelCase key (as parseMetadata returns it) → the key in the file (docs/weights.md). */
 export const FILE_KEY: Record<string, string> = { classNames: 'class_names', inputSize: 'input_size', numClasses: 'num_classes' };
 
 function show(v: unknown): string {

@@ -74,9 +74,10 @@ export function lossAndAccuracy(
   if (c.loss === 'binary_crossentropy') {
     const flat = logits.reshape([n, logits.size / n]);
     if (flat.shape[1] !== 1) throw new Error(`binary_crossentropy: the model must output one logit per sample, got shape [${logits.shape.join(', ')}]`);
-    const soft = mix ? Float32Array.from(y, (v, i) => mix.lam * v + (1 - mix.lam) * mix.partner[i]!) : Float32Array.from(y);
-    const loss = sigmoidBinaryCrossEntropy(flat, Tensor.fromArray(soft, [n, 1]));
-    const truth = mix ? Tensor.fromArray(Float32Array.from(majorLabels(y, mix, n)), [n, 1]) : Tensor.fromArray(Float32Array.from(y), [n, 1]);
+    const labels = Tensor.fromArray(Float32Array.from(y), [n, 1]);
+    const soft = mix ? Tensor.fromArray(Float32Array.from(y, (v, i) => mix.lam * v + (1 - mix.lam) * mix.partner[i]!), [n, 1]) : labels;
+    const loss = sigmoidBinaryCrossEntropy(flat, soft);
+    const truth = mix ? Tensor.fromArray(Float32Array.from(majorLabels(y, mix, n)), [n, 1]) : labels;
     const acc = noGrad(() => mean(equal(greater(flat, zeros([1, 1])), truth)));
     return { loss, acc };
   }
