@@ -176,7 +176,7 @@ describe.skipIf(!gpu)('lossAndAccuracy with a mixed batch', () => {
     expect(acc).toBeCloseTo(hits / N, 6);
   });
 
-  it('binary cross-entropy takes the mixed 0/1 targets', async () => {
+  it('binary cross-entropy takes the mixed 0/1 targets, and the plain ones without mix', async () => {
     const logits = Float32Array.from([1.5, 0.5, -0.25, -2]);
     const y = Int32Array.from([1, 0, 1, 0]);
     const mix = { partner: Int32Array.from([0, 1, 0, 1]), lam: 0.8 };
@@ -193,5 +193,18 @@ describe.skipIf(!gpu)('lossAndAccuracy with a mixed batch', () => {
       want -= (q * Math.log(p) + (1 - q) * Math.log(1 - p)) / 4;
     }
     expect(loss!).toBeCloseTo(want, 5);
+    // unmixed: the plain labels, one tensor for the loss and the accuracy
+    const plain = tidy(() => {
+      const r = lossAndAccuracy({ loss: 'binary_crossentropy', labelSmoothing: 0 }, Tensor.fromArray(logits, [4, 1]), y);
+      return pack2(r.loss, r.acc);
+    });
+    const [plainLoss, plainAcc] = await plain.data().finally(() => plain.dispose());
+    let wantPlain = 0;
+    for (let i = 0; i < 4; i++) {
+      const p = 1 / (1 + Math.exp(-logits[i]!));
+      wantPlain -= (y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p)) / 4;
+    }
+    expect(plainLoss!).toBeCloseTo(wantPlain, 5);
+    expect(plainAcc).toBe(0.5);
   });
 });
