@@ -2,7 +2,7 @@
 // Matmul benchmark: GFLOP/s of every version on square sizes and AlexNet's fc shapes, with
 // the max relative error against a float64 CPU reference in the same row.
 //   npm run bench -- matmul [--json] [--quick]
-import { Tensor, gemm, selectMatmul, type MatmulVersion } from '../src/tensor/index.js';
+import { Tensor, gemm, MATMUL_VERSIONS, matmulVersionOf, selectMatmul, type MatmulVersionName } from '../src/tensor/index.js';
 import type { Device } from '../src/tensor/device.js';
 import { matmulRefAt } from '../src/tensor/reference/matmul.js';
 import { randomFloats, timeGpu, type BenchRow } from './common.js';
@@ -59,9 +59,13 @@ function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Cas
   return worst;
 }
 
-export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersion[] } = {}): Promise<BenchRow[]> {
+export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersionName[] } = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
+  const versions = (opts.versions ?? MATMUL_VERSIONS).map((v) => {
+    const stem = matmulVersionOf(v);
+    if (!stem) throw new Error(`bench matmul: no version '${v}' (versions: ${MATMUL_VERSIONS.join(', ')})`);
+    return stem;
+  });
   for (const cs of matmulCases(opts.quick)) {
     const aData = randomFloats(cs.m * cs.k, 1);
     const bData = randomFloats(cs.k * cs.n, 2);
@@ -73,10 +77,10 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
     const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm, aSk, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 }, device);
     for (const version of versions) {
       const shape = `${cs.m}x${cs.n}x${cs.k}`;
-      if (version === 'splitk' && cs.m > 128) continue; // made for few rows; see its header
-      if (version === 'stream' && cs.transB) continue; // 07: B as [K, N] only
-      if (version === 'vec4' && cs.transA && cs.transB) continue;
-      if (version === 'naive' && flops > 2.2e9) {
+      if (version === '04_splitk_dot' && cs.m > 128) continue; // made for few rows; see its header
+      if (version === '07_row_stream' && cs.transB) continue; // 07: B as [K, N] only
+      if (version === '03_vec4' && cs.transA && cs.transB) continue;
+      if (version === '01_naive' && flops > 2.2e9) {
         rows.push({ bench: `matmul ${cs.name}`, shape, version, ms: NaN, gflops: NaN, maxRelError: null, note: 'skipped: naive is too slow at this size' });
         continue;
       }
@@ -89,7 +93,7 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
           alpha: 1, accumulate: false, bias: null, relu: false,
         }, version);
       const runs = flops > 5e9 ? 3 : 5;
-      const ms = await timeGpu(device, record, version === 'naive' ? 1 : runs, 1);
+      const ms = await timeGpu(device, record, version === '01_naive' ? 1 : runs, 1);
       const out = await c.data();
       const err = sampledError(aData, bData, out, cs);
       const chunked = b.byteLength > device.maxBinding ? 'B split (> 1 binding); ' : '';

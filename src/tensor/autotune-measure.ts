@@ -116,8 +116,8 @@ export async function tuneProblem(device: Device, p: RecordedProblem, opts: Tune
   try {
     const ref = keep(noGrad(() => r.run(r.rule)));
     for (const v of r.versions) {
-      // the naive versions (matmul 'naive', conv2d '01_naive') are slow: only on request
-      const naive = v === 'naive' || v === '01_naive';
+      // the naive versions (01_naive of matmul and of conv2d) are slow: only on request
+      const naive = v === '01_naive';
       if (naive && !opts.includeNaive && r.rule !== v) continue;
       let out: Tensor;
       try {

@@ -79,15 +79,21 @@ export function getTuneCache(): TuneCache | null {
 
 /**
  * The tuned choice for a problem on this device, if the table has one naming one of
- * `versions`; with a reason that gives the measurements.
+ * `versions` (or an old name that `aliases` maps to one: a cache saved before matmul's
+ * versions were named by file stem says 'vec4' for '03_vec4'); with a reason that gives the
+ * measurements, under today's names.
  */
-export function tunedChoice<V extends string>(device: Device | undefined, key: string, versions: readonly V[]): { version: V; why: string } | null {
+export function tunedChoice<V extends string>(
+  device: Device | undefined, key: string, versions: readonly V[], aliases: Readonly<Record<string, V>> = {},
+): { version: V; why: string } | null {
   if (!table || !device) return null;
   const e = table.adapters[device.describe()]?.[key];
-  if (!e || !versions.includes(e.choice as V)) return null;
-  const times = Object.entries(e.ms).sort((a, b) => a[1] - b[1]).map(([v, ms]) => `${v} ${ms.toFixed(2)} ms`).join(', ');
-  const rule = e.rule === e.choice ? 'the rule agrees' : `the rule would take ${e.rule}`;
-  return { version: e.choice as V, why: `${e.choice}: autotuned on this adapter (${times}; ${rule})` };
+  const name = (v: string): string => (Object.hasOwn(aliases, v) ? aliases[v]! : v);
+  const choice = e ? name(e.choice) : null;
+  if (!e || !versions.includes(choice as V)) return null;
+  const times = Object.entries(e.ms).sort((a, b) => a[1] - b[1]).map(([v, ms]) => `${name(v)} ${ms.toFixed(2)} ms`).join(', ');
+  const rule = name(e.rule) === choice ? 'the rule agrees' : `the rule would take ${name(e.rule)}`;
+  return { version: choice as V, why: `${choice}: autotuned on this adapter (${times}; ${rule})` };
 }
 
 // ---- problem keys ------------------------------------------------------------------------

@@ -23,8 +23,8 @@ export { tuneProblem, tuneProblems, type TuneOptions } from './autotune-measure.
 export { timeGpu, median } from './timing.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
-export { matmul, gemm, selectMatmul, MATMUL_KERNELS, matmulVersions } from './ops/matmul/index.js';
-export type { MatmulOptions, MatmulVersion, MatmulVersionInfo, Gemm, Choice } from './ops/matmul/index.js';
+export { matmul, gemm, selectMatmul, MATMUL_ALIASES, MATMUL_KERNELS, MATMUL_VERSIONS, matmulVersionOf, matmulVersions } from './ops/matmul/index.js';
+export type { MatmulOptions, MatmulVersion, MatmulVersionName, MatmulVersionInfo, Gemm, Choice } from './ops/matmul/index.js';
 export { permute, transpose, spaceToDepth, type SpaceToDepthOptions } from './ops/shape.js';
 export { labelScope, childLabel, setProfiling, isProfiling, currentLabel } from './profile-scopes.js';
 export { mixSeed, mulberry32 } from './rng.js';

@@ -165,7 +165,7 @@ describe.skipIf(!gpu)("space-to-depth + Winograd ('04_winograd_s2d') against the
 });
 
 describe.skipIf(!gpu)('the GPU path through matmul/05 and 06 with K steps of 16, as well as the default', () => {
-  for (const cfg of [{ version: 'tiled', bk: 8 }, { version: 'prefetch', bk: 16 }] as const)
+  for (const cfg of [{ version: '05_tiled', bk: 8 }, { version: '06_tiled_prefetch', bk: 16 }] as const)
   for (const c of [CASES[1]!, CASES.find((k) => k.name.startsWith('GPU-path'))!, CASES[0]!]) {
     it(`forward + bias + ReLU, dgrad, wgrad with ${cfg.version} BK ${cfg.bk}: ${c.name}`, async () => {
       const s = convShape(c.x, c.w, c.opts);

@@ -48,16 +48,16 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('05_tiled_gemm');
   });
   it('matmul: workgroup-memory tiles for big GEMMs, split-K dots for small outputs on a GPU', () => {
-    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(false)).version).toBe('prefetch');
-    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('prefetch');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(false)).version).toBe('06_tiled_prefetch');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('06_tiled_prefetch');
     const fc8 = { m: 128, n: 2, k: 4096, batch: 1, bSk: 1, bSn: 4096 };
-    expect(selectMatmul(fc8, fake(false)).version).toBe('splitk');
-    expect(selectMatmul(fc8, fake(true)).version).not.toBe('splitk');
+    expect(selectMatmul(fc8, fake(false)).version).toBe('04_splitk_dot');
+    expect(selectMatmul(fc8, fake(true)).version).not.toBe('04_splitk_dot');
     // batch 8 fc layers stay off the 128-tiles (measured slower there): the forward x·Wᵀ on
     // 03, the K = 8 weight gradient on 07_row_stream (a CPU driver) or 03 (a GPU)
-    expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('vec4');
-    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('stream');
-    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(false)).version).toBe('vec4');
+    expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('03_vec4');
+    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('07_row_stream');
+    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(false)).version).toBe('03_vec4');
   });
 });
 

@@ -7,7 +7,8 @@ import {
   ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, conv2dVersions, convShape,
   type ConvVersion, type DgradVersion, type WgradVersion,
 } from '../../src/tensor/ops/conv2d/index.js';
-import { matmulVersions } from '../../src/tensor/ops/matmul/index.js';
+import { GPU_GEMM, MATMUL_ALIASES, matmulUnsupported, matmulVersionOf, matmulVersions, resolveMatmulVersion } from '../../src/tensor/ops/matmul/index.js';
+import { fullGemm } from '../../src/tensor/ops/matmul/gemm.js';
 
 const WGSL: Record<string, string | undefined> = EMBEDDED; // looked up by the listings' plain strings
 
@@ -59,8 +60,9 @@ describe('conv2dVersions', () => {
 describe('matmulVersions', () => {
   it('lists every version once in file order, each with a kernel that exists', () => {
     const list = matmulVersions();
-    expect(list.map((v) => v.name)).toEqual(['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream']);
-    expect(list.map((v) => v.wgsl)).toEqual([...list.map((v) => v.wgsl)].sort());
+    expect(list.map((v) => v.name)).toEqual(['01_naive', '02_register_blocked', '03_vec4', '04_splitk_dot', '05_tiled', '06_tiled_prefetch', '07_row_stream']);
+    // the name is the file stem, as in the conv2d ladder
+    for (const v of list) expect(v.wgsl).toBe(`matmul/${v.name}.wgsl`);
     for (const v of list) expect(WGSL[v.wgsl], v.wgsl).toBeTypeOf('string');
   });
 
@@ -69,9 +71,35 @@ describe('matmulVersions', () => {
       matmulVersions().find((v) => v.name === name)!.unsupported(g);
     const square = { m: 64, n: 64, k: 64, batch: 1 };
     for (const v of matmulVersions()) expect(v.unsupported(square), v.name).toBeNull();
-    expect(why('vec4', { m: 4, n: 6, k: 8, batch: 1 })).toMatch(/03_vec4.*4x6x8.*N=6/);
-    expect(why('stream', { m: 4, n: 8, k: 8, batch: 1, bSk: 1, bSn: 8 })).toMatch(/07_row_stream.*B is not \[K, N\]/);
-    expect(why('naive', { ...square, fold: 8, cSf: 64 })).toMatch(/no per-row bias, folded store or split-K/);
-    expect(why('prefetch', { ...square, fold: 8, cSf: 64 })).toBeNull();
+    expect(why('03_vec4', { m: 4, n: 6, k: 8, batch: 1 })).toMatch(/03_vec4.*4x6x8.*N=6/);
+    expect(why('07_row_stream', { m: 4, n: 8, k: 8, batch: 1, bSk: 1, bSn: 8 })).toMatch(/07_row_stream.*B is not \[K, N\]/);
+    expect(why('01_naive', { ...square, fold: 8, cSf: 64 })).toMatch(/no per-row bias, folded store or split-K/);
+    expect(why('06_tiled_prefetch', { ...square, fold: 8, cSf: 64 })).toBeNull();
+  });
+
+  it('takes the old short names as aliases of the file stems, and names an unknown one', () => {
+    expect(Object.entries(MATMUL_ALIASES).map(([old, stem]) => [old, matmulVersionOf(old), stem]))
+      .toEqual(Object.entries(MATMUL_ALIASES).map(([old, stem]) => [old, stem, stem]));
+    for (const v of matmulVersions()) expect(matmulVersionOf(v.name)).toBe(v.name);
+    // one old name per version, and each a different one
+    expect(new Set(Object.values(MATMUL_ALIASES)).size).toBe(matmulVersions().length);
+    expect(matmulVersionOf('08_nothing')).toBeNull();
+    expect(matmulVersionOf('toString')).toBeNull(); // not an inherited property
+    expect(() => resolveMatmulVersion('matmul', 'vec8')).toThrow(/^matmul: no matmul version 'vec8' \(versions: 01_naive, .*07_row_stream\)$/);
+    expect(matmulUnsupported('vec4', fullGemm({ m: 4, n: 6, k: 8, batch: 1 }))).toMatch(/^version '03_vec4' cannot take/);
+  });
+
+  it('GPU_GEMM.version reads as a file stem and takes an old short name', () => {
+    const before = GPU_GEMM.version;
+    try {
+      GPU_GEMM.version = 'tiled';
+      expect(GPU_GEMM.version).toBe('05_tiled');
+      GPU_GEMM.version = '06_tiled_prefetch';
+      expect(GPU_GEMM.version).toBe('06_tiled_prefetch');
+      expect(() => { GPU_GEMM.version = 'vec4' as never; }).toThrow(/GPU_GEMM\.version must be 05_tiled or 06_tiled_prefetch, not 'vec4'/);
+      expect(GPU_GEMM.version).toBe('06_tiled_prefetch');
+    } finally {
+      GPU_GEMM.version = before;
+    }
   });
 });

@@ -54,6 +54,22 @@ describe.skipIf(!gpu)('selectors with an autotune table', () => {
     }
   });
 
+  it('read a matmul entry saved under an old short name as its file stem', () => {
+    const g = { m: 64, n: 64, k: 64, batch: 1 };
+    const key = gemmKey(gemmProblem({ ...g, aOff: 0, aSm: 64, aSk: 1, aSb: 0, bOff: 0, bSk: 64, bSn: 1, bSb: 0, cOff: 0, cSm: 64, cSb: 0,
+      alpha: 1, accumulate: false, bias: null, relu: false } as unknown as Parameters<typeof gemmProblem>[0]));
+    const rule = selectMatmul(g, gpu!).version;
+    const other = rule === '02_register_blocked' ? 'vec4' : 'blocked';
+    setTuneCache({ format: 1, adapters: { [gpu!.describe()]: { [key]: { choice: other, rule: 'vec4', ms: { [other]: 1, vec4: 2 } } } } });
+    try {
+      const c = selectMatmul(g, gpu!);
+      expect(c.version).toBe(other === 'vec4' ? '03_vec4' : '02_register_blocked');
+      expect(c.why).toMatch(new RegExp(`^${c.version}: autotuned on this adapter \\(${c.version} 1\\.00 ms, 03_vec4 2\\.00 ms; `));
+    } finally {
+      setTuneCache(null);
+    }
+  });
+
   it('ignore another adapter\'s entries, an unknown version, and no table', () => {
     const rule = ruleConv2d(s, gpu!).version;
     for (const t of [table('some other GPU / driver 1.0', '02_im2col'), table(gpu!.describe(), 'fft'), table(gpu!.describe(), 'implicit'), null]) {
@@ -100,9 +116,9 @@ describe.skipIf(!gpu)('the tuner', () => {
     } as unknown as Parameters<typeof gemmProblem>[0]);
     const e = await tuneProblem(gpu!, { op: 'matmul', key: gemmKey(g), gemm: g }, { runs: 1, includeNaive: true });
     expect(e.rule).toBe(selectMatmul(g as unknown as Parameters<typeof selectMatmul>[0], gpu!).version);
-    expect(e.skipped?.vec4).toMatch(/03_vec4\) cannot take this 5x6x9 product/);
-    expect(e.ms.naive).toBeGreaterThan(0);
-    expect(e.ms.blocked).toBeGreaterThan(0);
+    expect(e.skipped?.['03_vec4']).toMatch(/version '03_vec4' cannot take this 5x6x9 product/);
+    expect(e.ms['01_naive']).toBeGreaterThan(0);
+    expect(e.ms['02_register_blocked']).toBeGreaterThan(0);
   });
 
   it('a tuned step trains like the ruled one (same loss to float tolerance)', async () => {

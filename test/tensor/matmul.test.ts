@@ -6,7 +6,7 @@ import { matmulRef } from '../../src/tensor/reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
 import type { MatmulVersion } from '../../src/tensor/index.js';
 
-const versions: MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
+const versions: readonly MatmulVersion[] = T.MATMUL_VERSIONS;
 
 // [m, n, k] — none a multiple of the 32x32 tile; vec4 needs some dims % 4 (checked per case)
 const sizes: [number, number, number][] = [
@@ -35,8 +35,8 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
   for (const version of versions) {
     for (const [m, n, k] of sizes) {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-        if (version === 'vec4' && !vec4Allowed(m, n, k, ta, tb)) continue;
-        if (version === 'stream' && !streamAllowed(n, tb)) continue;
+        if (version === '03_vec4' && !vec4Allowed(m, n, k, ta, tb)) continue;
+        if (version === '07_row_stream' && !streamAllowed(n, tb)) continue;
         const name = `${version} m=${m} n=${n} k=${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
         it(name, async () => {
           const aShape = ta ? [k, m] : [m, k];
@@ -56,7 +56,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
   it('bias + ReLU epilogue, every version, with gradients', async () => {
     for (const version of versions) {
       const [m, n, k] = [6, 8, 12];
-      const tb = version !== 'stream'; // 07 takes B as [K, N] only
+      const tb = version !== '07_row_stream'; // 07 takes B as [K, N] only
       await checkOp({
         name: `${version} bias relu`, shapes: [[m, k], tb ? [n, k] : [k, n], [n]],
         gpu: (a, b, c) => T.matmul(a, b, { transB: tb, bias: c, relu: true, version }),
@@ -67,7 +67,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
 
   it('batched matmul', async () => {
     const [z, m, n, k] = [3, 5, 8, 4];
-    for (const version of [undefined, 'stream'] as const) {
+    for (const version of [undefined, '07_row_stream'] as const) {
       await checkOp({
         name: `batched ${version ?? 'default'}`, shapes: [[z, m, k], [z, k, n]],
         gpu: (a, b) => T.matmul(a, b, { version }),
@@ -79,40 +79,41 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
   it('07_row_stream refuses what it cannot compute, by name, before any dispatch', () => {
     const [a, b, b6] = [T.zeros([4, 8]), T.zeros([8, 8]), T.zeros([8, 6])];
     const before = gpu!.stats.dispatches;
-    expect(() => T.matmul(a, b6, { version: 'stream' })).toThrow(/version 'stream' \(07_row_stream\) cannot take this 4x6x8 product: B is not \[K, N\] with rows at multiples of 4/);
-    expect(() => T.matmul(a, b, { version: 'stream', transB: true })).toThrow(/B is not \[K, N\]/);
+    expect(() => T.matmul(a, b6, { version: '07_row_stream' })).toThrow(/version '07_row_stream' cannot take this 4x6x8 product: B is not \[K, N\] with rows at multiples of 4/);
+    // the old short name is the same version
+    expect(() => T.matmul(a, b, { version: 'stream', transB: true })).toThrow(/version '07_row_stream' cannot take .*B is not \[K, N\]/);
     expect(gpu!.stats.dispatches).toBe(before);
   });
 
   it('03_vec4 refuses a layout that is not 4-aligned, by name, before any dispatch (it read wrong values)', () => {
     const [a, b6, a7, b7] = [T.zeros([4, 8]), T.zeros([8, 6]), T.zeros([4, 7]), T.zeros([7, 8])];
     const before = gpu!.stats.dispatches;
-    expect(() => T.matmul(a, b6, { version: 'vec4' })).toThrow(/version 'vec4' \(03_vec4\) cannot take this 4x6x8 product: N=6 or C's layout is not a multiple of 4/);
-    expect(() => T.matmul(a7, b7, { version: 'vec4' })).toThrow(/K=7 or A's rows are not a multiple of 4/);
+    expect(() => T.matmul(a, b6, { version: '03_vec4' })).toThrow(/version '03_vec4' cannot take this 4x6x8 product: N=6 or C's layout is not a multiple of 4/);
+    expect(() => T.matmul(a7, b7, { version: 'vec4' })).toThrow(/version '03_vec4' cannot take .*K=7 or A's rows are not a multiple of 4/);
     expect(gpu!.stats.dispatches).toBe(before);
   });
 
   it('selectMatmul explains its choice', () => {
-    expect(T.selectMatmul({ m: 1024, n: 1024, k: 1024, batch: 1 }).version).toBe('vec4');
+    expect(T.selectMatmul({ m: 1024, n: 1024, k: 1024, batch: 1 }).version).toBe('03_vec4');
     const odd = T.selectMatmul({ m: 100, n: 10, k: 37, batch: 1 });
-    expect(odd.version).toBe('blocked');
-    expect(odd.why).toMatch(/N=10/);
-    expect(T.selectMatmul({ m: 2, n: 3, k: 100, batch: 1 }).version).toBe('naive');
+    expect(odd.version).toBe('02_register_blocked');
+    expect(odd.why).toMatch(/^02_register_blocked: .*N=10/);
+    expect(T.selectMatmul({ m: 2, n: 3, k: 100, batch: 1 }).version).toBe('01_naive');
     // a Linear layer's forward at batch 8: x·Wᵀ with K contiguous in both
     const fc = T.selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, aSm: 9216, aSk: 1, bSk: 1, bSn: 9216 });
-    expect(fc.version).toBe('vec4');
+    expect(fc.version).toBe('03_vec4');
     // its data gradient dY·W ([8, 4096]·[4096, 9216]): 07 on a CPU driver, not on a GPU
     const fake = (isCpu: boolean) => ({ info: { isCpu } }) as unknown as T.Device;
     const dgrad = { m: 8, n: 9216, k: 4096, batch: 1 };
-    expect(T.selectMatmul(dgrad, fake(true)).version).toBe('stream');
-    expect(T.selectMatmul(dgrad, fake(true)).why).toMatch(/^stream: 8 rows .* CPU driver/);
-    expect(T.selectMatmul(dgrad, fake(false)).version).not.toBe('stream');
-    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).not.toBe('stream');
+    expect(T.selectMatmul(dgrad, fake(true)).version).toBe('07_row_stream');
+    expect(T.selectMatmul(dgrad, fake(true)).why).toMatch(/^07_row_stream: 8 rows .* CPU driver/);
+    expect(T.selectMatmul(dgrad, fake(false)).version).not.toBe('07_row_stream');
+    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).not.toBe('07_row_stream');
     // and its weight gradient dYᵀ·X ([4096, 8]ᵀ-stored · [8, 9216]): K = 8
     const wgrad = { m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 };
-    expect(T.selectMatmul(wgrad, fake(true)).version).toBe('stream');
-    expect(T.selectMatmul(wgrad, fake(true)).why).toMatch(/^stream: K=8 /);
-    expect(T.selectMatmul({ ...wgrad, k: 32 }, fake(true)).version).not.toBe('stream');
+    expect(T.selectMatmul(wgrad, fake(true)).version).toBe('07_row_stream');
+    expect(T.selectMatmul(wgrad, fake(true)).why).toMatch(/^07_row_stream: K=8 /);
+    expect(T.selectMatmul({ ...wgrad, k: 32 }, fake(true)).version).not.toBe('07_row_stream');
   });
 
   it('shape errors name the op and both shapes, before any dispatch', () => {
@@ -129,11 +130,11 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     expect(gpu!.stats.dispatches).toBe(before);
   });
 
-  it('large random problem: vec4 matches the reference at 1e-4', async () => {
+  it('large random problem: 03_vec4 matches the reference at 1e-4', async () => {
     const [m, n, k] = [96, 132, 260];
     const a = randomArray(m * k, 5);
     const b = randomArray(k * n, 6);
-    const c = await T.matmul(T.Tensor.fromArray(Float32Array.from(a), [m, k]), T.Tensor.fromArray(Float32Array.from(b), [k, n]), { version: 'vec4' }).data();
+    const c = await T.matmul(T.Tensor.fromArray(Float32Array.from(a), [m, k]), T.Tensor.fromArray(Float32Array.from(b), [k, n]), { version: '03_vec4' }).data();
     expectClose(c, matmulRef(Float64Array.from(Float32Array.from(a)), Float64Array.from(Float32Array.from(b)), 1, m, n, k), { atol: 1e-4 });
   });
 });

@@ -49,7 +49,7 @@ describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', (
     for (const limit of [16384, 4096]) {
       d.setBindingLimitForTesting(limit);
       try {
-        for (const version of ['blocked', 'vec4'] as const) {
+        for (const version of ['02_register_blocked', '03_vec4'] as const) {
           const y = T.matmul(T.Tensor.fromArray(Float32Array.from(x), [m, k]), T.Tensor.fromArray(Float32Array.from(w), [n, k]),
             { transB: true, bias: T.Tensor.fromArray(Float32Array.from(bias)), relu: true, version });
           expectClose(await y.data(), ref, { atol: 1e-4, name: `${version} limit ${limit}` });

@@ -8,7 +8,7 @@ import type { Device } from '../../device.js';
 import { Tensor } from '../../tensor.js';
 import { cCol, type Gemm, special } from './gemm.js';
 import { selectMatmul } from './select.js';
-import { isTiled, MATMUL_KERNELS, MATMUL_LAUNCH, matmulUnsupported, type MatmulVersion } from './versions.js';
+import { isTiled, MATMUL_KERNELS, MATMUL_LAUNCH, matmulUnsupported, resolveMatmulVersion, type MatmulVersion, type MatmulVersionName } from './versions.js';
 
 /** Records one GEMM dispatch; the operands must each fit one binding. */
 function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
@@ -47,11 +47,12 @@ function spanBytes(off: number, last: number): number {
 }
 
 /**
- * Runs a GEMM (the version given, else selectMatmul's), splitting it into blocks when an
- * operand is larger than one storage binding. Splits happen at multiples of 4 so every
- * block keeps the alignment vec4 needs.
+ * Runs a GEMM (the version given, by file stem or old short name, else selectMatmul's),
+ * splitting it into blocks when an operand is larger than one storage binding. Splits happen
+ * at multiples of 4 so every block keeps the alignment vec4 needs.
  */
-export function gemm(g: Gemm, version?: MatmulVersion): void {
+export function gemm(g: Gemm, name?: MatmulVersionName): void {
+  const version = name === undefined ? undefined : resolveMatmulVersion('matmul', name);
   const d = g.c.device;
   const limit = d.maxBinding;
   const kExtent = g.kTotal || g.k;

@@ -3,8 +3,9 @@
 // read through strides, and autograd.
 //
 // The ladder (src/kernels/wgsl/matmul/, reading order in its README.md): 01_naive,
-// 02_register_blocked, 03_vec4, 04_splitk_dot, 05_tiled, 06_tiled_prefetch, 07_row_stream
-// (versions 'naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream').
+// 02_register_blocked, 03_vec4, 04_splitk_dot, 05_tiled, 06_tiled_prefetch, 07_row_stream,
+// each the version name (the old short names 'naive', 'blocked', 'vec4', 'splitk', 'tiled',
+// 'prefetch', 'stream' are accepted too).
 // versions.ts holds each version's kernel, the layouts it cannot take and its launch;
 // select.ts picks one per problem and says why; dispatch.ts runs a GEMM, split into blocks
 // when an operand is larger than one storage binding; gemm.ts is the problem in strides.
@@ -17,7 +18,7 @@ import { sumAxes } from '../reduce.js';
 import { assertFloat, assertSameDevice, outOrEmpty, sameShape } from '../util.js';
 import { gemm } from './dispatch.js';
 import { fullGemm } from './gemm.js';
-import { matmulUnsupported, type MatmulVersion } from './versions.js';
+import { matmulUnsupported, type MatmulVersionName } from './versions.js';
 
 export interface MatmulOptions {
   /** use Aᵀ: A is stored as [..., K, M] */
@@ -28,8 +29,8 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** ReLU after the bias (needs bias) */
   relu?: boolean;
-  /** force a version instead of `selectMatmul` */
-  version?: MatmulVersion;
+  /** force a version instead of `selectMatmul`: its file stem ('03_vec4'), or its old short name ('vec4') */
+  version?: MatmulVersionName;
   /** write the result here (same size, float32, not overlapping A or B) instead of a new tensor */
   out?: Tensor;
 }
@@ -96,8 +97,9 @@ export { gemm } from './dispatch.js';
 export { gemmProblem, type Choice, type Gemm, type GemmShape } from './gemm.js';
 export { ruleMatmul, selectMatmul } from './select.js';
 export {
-  GPU_GEMM, MATMUL_KERNELS, MATMUL_VERSIONS, matmulUnsupported, matmulVersions, STREAM_TUNING, streamUnsupported, vec4Unsupported,
-  type MatmulVersion, type MatmulVersionInfo,
+  GPU_GEMM, MATMUL_ALIASES, MATMUL_KERNELS, MATMUL_VERSIONS, matmulUnsupported, matmulVersionOf, matmulVersions, resolveMatmulVersion,
+  STREAM_TUNING, streamUnsupported, vec4Unsupported,
+  type MatmulAlias, type MatmulVersion, type MatmulVersionInfo, type MatmulVersionName, type TiledVersion,
 } from './versions.js';
 /** Swaps the last two axes (a copy). */
 export { transpose } from '../shape.js';

@@ -5,14 +5,14 @@
 import { gemmKey, noteProblem, tunedChoice } from '../../autotune-table.js';
 import type { Device } from '../../device.js';
 import { type Choice, fullGemm, gemmProblem, type GemmShape, special } from './gemm.js';
-import { GPU_GEMM, MATMUL_VERSIONS, type MatmulVersion, streamUnsupported, vec4Unsupported } from './versions.js';
+import { GPU_GEMM, MATMUL_ALIASES, MATMUL_VERSIONS, type MatmulVersion, streamUnsupported, vec4Unsupported } from './versions.js';
 
 /**
  * Picks the matmul version for a problem on a device, with the reason (BENCHMARKS.md has
  * the measurements behind each rule):
  * - per-row bias, folded stores or split-K slices (the convolution's GPU path): 05/06;
  * - on a GPU adapter, few outputs over a long K (AlexNet's fc layers at small batch):
- *   04_splitk (on lavapipe 03 with flat workgroups beat it on every fc shape);
+ *   04_splitk_dot (on lavapipe 03 with flat workgroups beat it on every fc shape);
  * - on a CPU driver, at most 8 rows or K <= 8 with B as [K, N] (a small batch's fc data and
  *   weight gradients): 07_row_stream;
  * - at least 128x128 outputs and K >= 64: 06_tiled_prefetch (GPU_GEMM), on any adapter;
@@ -26,7 +26,7 @@ export function selectMatmul(g: GemmShape, device?: Device): Choice<MatmulVersio
     const problem = gemmProblem(full);
     const key = gemmKey(problem);
     noteProblem({ op: 'matmul', key, gemm: problem });
-    const tuned = tunedChoice(device, key, MATMUL_VERSIONS);
+    const tuned = tunedChoice(device, key, MATMUL_VERSIONS, MATMUL_ALIASES);
     if (tuned) return tuned;
   }
   return ruleMatmul(g, device);
@@ -37,18 +37,18 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
   const full = fullGemm(g);
   const outputs = g.m * g.n * g.batch;
   if (special(full)) return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: only 05/06 have per-row bias, folded stores and split-K slices` };
-  if (outputs < 64) return { version: 'naive', why: `naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
+  if (outputs < 64) return { version: '01_naive', why: `01_naive: only ${outputs} outputs, too few to share out in 4x4 blocks` };
   if (device && !device.info.isCpu && g.m <= 128 && outputs <= 16384 && g.k >= 1024) {
-    return { version: 'splitk', why: `splitk: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
+    return { version: '04_splitk_dot', why: `04_splitk_dot: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
   if (device && device.info.isCpu && (g.m <= 8 || g.k <= 8) && g.n >= 256 && streamUnsupported(full) === null) {
     const what = g.m <= 8 ? `${g.m} rows` : `K=${g.k}`;
-    return { version: 'stream', why: `stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
+    return { version: '07_row_stream', why: `07_row_stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
   }
   if (device && g.m >= 128 && g.n >= 128 && g.k >= 64) {
     return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${g.m}x${g.n} outputs fill 128x128 workgroup-memory tiles (measured faster than 03 for such GEMMs on lavapipe, e.g. 13.3 vs 8.8 GFLOP/s at 2048³, and on an H100)` };
   }
   const bad = vec4Unsupported(full);
-  if (bad === null) return { version: 'vec4', why: 'vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
-  return { version: 'blocked', why: `register-blocked: 4x4 block with scalar loads, because ${bad}` };
+  if (bad === null) return { version: '03_vec4', why: '03_vec4: 4x4 register block with vec4 loads (layout is 4-aligned)' };
+  return { version: '02_register_blocked', why: `02_register_blocked: 4x4 block with scalar loads, because ${bad}` };
 }

@@ -1,31 +1,78 @@
 // SPDX-License-Identifier: MIT
 // The matmul ladder as a table: each version's kernel file (src/kernels/wgsl/matmul/, read in
 // numbered order), the layouts it cannot take, and how it is launched (its override
-// constants and workgroup grid). `matmulVersions()` lists them for a page that runs every
+// constants and workgroup grid). A version's name is its file stem ('03_vec4'), as for the
+// conv2d ladder; the short names of before ('vec4', ...) are still accepted wherever a
+// version comes in (MATMUL_ALIASES). `matmulVersions()` lists them for a page that runs every
 // version on a shape and shows its WGSL.
 
 import { type Gemm, type GemmShape, fullGemm, special } from './gemm.js';
 
-export type MatmulVersion = 'naive' | 'blocked' | 'vec4' | 'splitk' | 'tiled' | 'prefetch' | 'stream';
-export const MATMUL_VERSIONS: readonly MatmulVersion[] = ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
+export type MatmulVersion =
+  | '01_naive' | '02_register_blocked' | '03_vec4' | '04_splitk_dot' | '05_tiled' | '06_tiled_prefetch' | '07_row_stream';
+export const MATMUL_VERSIONS: readonly MatmulVersion[] = [
+  '01_naive', '02_register_blocked', '03_vec4', '04_splitk_dot', '05_tiled', '06_tiled_prefetch', '07_row_stream',
+];
+/** The versions' kernel files: `matmul/<version>.wgsl`. */
 export const MATMUL_KERNELS = {
-  naive: 'matmul/01_naive.wgsl',
-  blocked: 'matmul/02_register_blocked.wgsl',
-  vec4: 'matmul/03_vec4.wgsl',
-  splitk: 'matmul/04_splitk_dot.wgsl',
-  tiled: 'matmul/05_tiled.wgsl',
-  prefetch: 'matmul/06_tiled_prefetch.wgsl',
-  stream: 'matmul/07_row_stream.wgsl',
+  '01_naive': 'matmul/01_naive.wgsl',
+  '02_register_blocked': 'matmul/02_register_blocked.wgsl',
+  '03_vec4': 'matmul/03_vec4.wgsl',
+  '04_splitk_dot': 'matmul/04_splitk_dot.wgsl',
+  '05_tiled': 'matmul/05_tiled.wgsl',
+  '06_tiled_prefetch': 'matmul/06_tiled_prefetch.wgsl',
+  '07_row_stream': 'matmul/07_row_stream.wgsl',
 } as const satisfies Record<MatmulVersion, string>;
 
+/** The short names versions had before they were named by file stem, still accepted. */
+export const MATMUL_ALIASES = {
+  naive: '01_naive',
+  blocked: '02_register_blocked',
+  vec4: '03_vec4',
+  splitk: '04_splitk_dot',
+  tiled: '05_tiled',
+  prefetch: '06_tiled_prefetch',
+  stream: '07_row_stream',
+} as const satisfies Record<string, MatmulVersion>;
+export type MatmulAlias = keyof typeof MATMUL_ALIASES;
+/** What a caller may pass as a matmul version: the file stem or its old short name. */
+export type MatmulVersionName = MatmulVersion | MatmulAlias;
+
+/** The version a name stands for (a file stem, or an old short name), or null for an unknown name. */
+export function matmulVersionOf(name: string): MatmulVersion | null {
+  if ((MATMUL_VERSIONS as readonly string[]).includes(name)) return name as MatmulVersion;
+  return Object.hasOwn(MATMUL_ALIASES, name) ? MATMUL_ALIASES[name as MatmulAlias] : null;
+}
+
+/** The version a name stands for, or a throw naming the op and the versions that exist. */
+export function resolveMatmulVersion(op: string, name: string): MatmulVersion {
+  const v = matmulVersionOf(name);
+  if (!v) throw new Error(`${op}: no matmul version '${name}' (versions: ${MATMUL_VERSIONS.join(', ')})`);
+  return v;
+}
+
 /** The workgroup-memory kernels (05, 06): same parameters, same extras. */
-export const isTiled = (v: MatmulVersion) => v === 'tiled' || v === 'prefetch';
+export type TiledVersion = '05_tiled' | '06_tiled_prefetch';
+export const isTiled = (v: MatmulVersion): v is TiledVersion => v === '05_tiled' || v === '06_tiled_prefetch';
+
+let gpuGemmVersion: TiledVersion = '06_tiled_prefetch';
 
 /**
  * Which workgroup-memory kernel the selectors use (05 or 06) and 06's K step. Exported so
  * the benchmark can compare them (`--gemm`, `--bk`); 06 with K steps of 8 measured best.
+ * `version` reads as a file stem and takes an old short name too ('tiled', 'prefetch').
  */
-export const GPU_GEMM: { version: 'tiled' | 'prefetch'; bk: 8 | 16 } = { version: 'prefetch', bk: 8 };
+export const GPU_GEMM = {
+  get version(): TiledVersion {
+    return gpuGemmVersion;
+  },
+  set version(v: TiledVersion | 'tiled' | 'prefetch') {
+    const t = matmulVersionOf(v);
+    if (!t || !isTiled(t)) throw new Error(`matmul: GPU_GEMM.version must be 05_tiled or 06_tiled_prefetch, not '${v}'`);
+    gpuGemmVersion = t;
+  },
+  bk: 8 as 8 | 16,
+};
 
 /**
  * 07_row_stream's workgroup (invocations, a multiple of 8) and vec4 columns per invocation. On
@@ -60,10 +107,11 @@ export function vec4Unsupported(g: Layout): string | null {
 }
 
 /** Why `version` cannot take the GEMM, or null; every error names the op and the product. */
-export function matmulUnsupported(version: MatmulVersion, g: Gemm): string | null {
-  if (special(g) && !isTiled(version)) return `version '${version}' has no per-row bias, folded store or split-K (only 'tiled' and 'prefetch')`;
-  const bad = version === 'vec4' ? vec4Unsupported(g) : version === 'stream' ? streamUnsupported(g) : null;
-  return bad ? `version '${version}' (${MATMUL_KERNELS[version].slice(7, -5)}) cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}` : null;
+export function matmulUnsupported(name: MatmulVersionName, g: Gemm): string | null {
+  const version = resolveMatmulVersion('matmul', name);
+  if (special(g) && !isTiled(version)) return `version '${version}' has no per-row bias, folded store or split-K (only '05_tiled' and '06_tiled_prefetch')`;
+  const bad = version === '03_vec4' ? vec4Unsupported(g) : version === '07_row_stream' ? streamUnsupported(g) : null;
+  return bad ? `version '${version}' cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}` : null;
 }
 
 /** How a version is launched: override constants (beyond ACCUMULATE and EPILOGUE) and workgroups. */
@@ -90,9 +138,9 @@ function tiledLaunch(g: Gemm, prefetch: boolean): Launch {
 }
 
 export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>> = {
-  naive: (g) => ({ constants: {}, wg: [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch] }),
-  blocked: blockedLaunch,
-  vec4: (g) => {
+  '01_naive': (g) => ({ constants: {}, wg: [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch] }),
+  '02_register_blocked': blockedLaunch,
+  '03_vec4': (g) => {
     const t = transposes(g);
     if (!t.TA && !t.TB && g.m > 4 && g.m <= 8) {
       // 8 rows per invocation: B (a batch-8 fc data gradient's weight) is read once, not twice
@@ -101,10 +149,10 @@ export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>>
     const b = blockedLaunch(g);
     return { constants: { ...b.constants, ...t }, wg: b.wg };
   },
-  splitk: (g) => ({ constants: {}, wg: [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch] }),
-  tiled: (g) => tiledLaunch(g, false),
-  prefetch: (g) => tiledLaunch(g, true),
-  stream: (g) => {
+  '04_splitk_dot': (g) => ({ constants: {}, wg: [Math.ceil(g.n / 4), Math.ceil(g.m / 8), g.batch] }),
+  '05_tiled': (g) => tiledLaunch(g, false),
+  '06_tiled_prefetch': (g) => tiledLaunch(g, true),
+  '07_row_stream': (g) => {
     const rm = g.m <= 4 ? 4 : 8;
     return {
       constants: { WG: STREAM_TUNING.wg, CN: STREAM_TUNING.cn, RM: rm },
@@ -115,7 +163,7 @@ export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>>
 
 /** One version as `matmulVersions()` lists it. */
 export interface MatmulVersionInfo {
-  /** the version name: pass it as `version` to matmul */
+  /** the version name (the file stem): pass it as `version` to matmul */
   name: MatmulVersion;
   /** its kernel file (a key of the embedded WGSL sources, e.g. 'matmul/03_vec4.wgsl') */
   wgsl: string;
@@ -126,6 +174,6 @@ export interface MatmulVersionInfo {
 /** Every matmul version in reading order (file number). */
 export function matmulVersions(): MatmulVersionInfo[] {
   return [...MATMUL_VERSIONS]
-    .sort((a, b) => MATMUL_KERNELS[a].localeCompare(MATMUL_KERNELS[b]))
+    .sort((a, b) => a.localeCompare(b))
     .map((name) => ({ name, wgsl: MATMUL_KERNELS[name], unsupported: (g) => matmulUnsupported(name, fullGemm(g)) }));
 }
