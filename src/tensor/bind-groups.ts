@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The bind-group cache: a warm training step binds the same pooled buffers at the same
-// offsets (and the same uniform-arena slots) every step, so after the first step no bind
+// offsets (and the same uniform-arena slots and operand images) every step, so after the first step no bind
 // group is created (on an H100 that took the CPU time to record an AlexNet step from 9 to
 // 3 ms). Keyed by the pipeline and every entry's buffer id, offset and size; dropped
 // wholesale when the pool destroys buffers.
@@ -11,7 +11,7 @@ const CAPACITY = 4096;
 export class BindGroupCache {
   private groups = new Map<string, GPUBindGroup>();
   private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
-  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private bufferIds = new WeakMap<GPUBuffer | GPUTextureView, number>();
   private nextBufferId = 1;
 
   constructor(private readonly gpu: GPUDevice, private readonly stats: { bindGroupsCreated: number }) {}
@@ -21,8 +21,10 @@ export class BindGroupCache {
     let key = String(pipelineId);
     for (const e of entries) {
       const r = e.resource as GPUBufferBinding;
-      let id = this.bufferIds.get(r.buffer);
-      if (id === undefined) this.bufferIds.set(r.buffer, (id = this.nextBufferId++));
+      // a texture view (an operand image) or a buffer range
+      const obj = 'buffer' in r ? r.buffer : (e.resource as GPUTextureView);
+      let id = this.bufferIds.get(obj);
+      if (id === undefined) this.bufferIds.set(obj, (id = this.nextBufferId++));
       key += `|${id}:${r.offset ?? 0}:${r.size ?? -1}`;
     }
     let bg = this.groups.get(key);

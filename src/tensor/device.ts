@@ -10,38 +10,27 @@
 //      or the uniform arena is full.
 // Its parts, one file each: the buffer pool (buffer-pool.ts), the bind-group cache
 // (bind-groups.ts), the uniform arena (uniform-arena.ts), the sleep before a wait on a CPU
-// driver (quiet-waits.ts) and timestamp-query timing (timestamps.ts).
+// driver (quiet-waits.ts), timestamp-query timing (timestamps.ts), the operand images some
+// CPU-driver kernels read (image-pool.ts) and opening the adapter (adapter.ts).
 // This file never imports a Node module: it works on `navigator.gpu` too.
 
 import { WGSL, type KernelPath } from '../kernels/wgsl.generated.js';
 import { BindGroupCache } from './bind-groups.js';
 import { BufferPool, BufferUsage, STORAGE_USAGE } from './buffer-pool.js';
+import { openAdapter, NO_ADAPTER_HELP } from './adapter.js';
 import { GpuErrors } from './gpu-errors.js';
+import { copyIntoImage, ImagePool, type OperandImage } from './image-pool.js';
 import { QuietWaits } from './quiet-waits.js';
 import { Timestamps } from './timestamps.js';
 import { UniformArena, type Params } from './uniform-arena.js';
 
 export type { Params } from './uniform-arena.js';
+export { NO_ADAPTER_HELP, type DeviceInfo, type DeviceFeatures } from './adapter.js';
+import type { DeviceInfo, DeviceFeatures } from './adapter.js';
 
 const MAP_MODE_READ = 0x0001;
 
-/** How to get an adapter when there is none: printed by every "no adapter" error. */
-export const NO_ADAPTER_HELP = [
-  'No WebGPU adapter was found.',
-  'On a machine with a GPU: install its Vulkan driver (NVIDIA, AMD or Intel).',
-  'On a machine without a GPU: install Mesa lavapipe, a software Vulkan driver:',
-  '  sudo bash scripts/install-lavapipe.sh',
-  '  (Debian 12: apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1)',
-].join('\n');
 
-export interface DeviceInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** true for CPU drivers such as lavapipe and SwiftShader: kernels are chosen differently */
-  isCpu: boolean;
-}
 
 export interface DeviceStats {
   dispatches: number;
@@ -54,6 +43,8 @@ export interface DeviceStats {
   sleptMs: number;
   bytesRead: number;
   buffersCreated: number;
+  /** operand images created (image-pool.ts; pooled like buffers) */
+  texturesCreated: number;
 }
 
 // ---- kernels -----------------------------------------------------------------------------
@@ -65,13 +56,19 @@ export interface Binding {
   size?: number;
 }
 
+/** A storage-texture binding: an operand image (Device.image). */
+export interface ImageBinding {
+  view: GPUTextureView;
+}
+
 export class Device {
   readonly gpu: GPUDevice;
   readonly limits: GPUSupportedLimits;
-  readonly features: { timestamp: boolean; subgroups: boolean; f16: boolean };
+  readonly features: DeviceFeatures;
   readonly info: DeviceInfo;
   readonly pool: BufferPool;
-  readonly stats: DeviceStats = { dispatches: 0, submits: 0, bytesRead: 0, buffersCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, sleptMs: 0 };
+  readonly images: ImagePool;
+  readonly stats: DeviceStats = { dispatches: 0, submits: 0, bytesRead: 0, buffersCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, sleptMs: 0, texturesCreated: 0 };
 
   private pipelines = new Map<string, GPUComputePipeline>();
   private modules = new Map<string, GPUShaderModule>();
@@ -115,6 +112,7 @@ export class Device {
     });
     this.bindGroups = new BindGroupCache(gpu, this.stats);
     this.pool = new BufferPool(gpu);
+    this.images = new ImagePool(gpu, gpu.limits.maxTextureDimension2D);
     this.pool.onTrim = () => this.bindGroups.clear();
     this.uniforms = new UniformArena(gpu);
     this.dummy = gpu.createBuffer({ size: 256, usage: STORAGE_USAGE });
@@ -127,38 +125,8 @@ export class Device {
    * optional features we can use.
    */
   static async create(gpu: GPU | undefined | null, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<Device> {
-    if (!gpu) throw new Error(NO_ADAPTER_HELP);
-    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-    if (!adapter) throw new Error(NO_ADAPTER_HELP);
-    const a = adapter.limits;
-    const requiredLimits: Record<string, number> = {
-      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
-      maxBufferSize: a.maxBufferSize,
-      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
-      maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
-      maxComputeWorkgroupsPerDimension: a.maxComputeWorkgroupsPerDimension,
-    };
-    const want: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
-    const requiredFeatures = want.filter((f) => adapter.features.has(f));
-    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    const ai = adapter.info;
-    const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
-    const info: DeviceInfo = {
-      vendor: ai.vendor,
-      architecture: ai.architecture,
-      device: ai.device,
-      description: ai.description,
-      // Firefox hides the vendor strings; both browsers mark their CPU adapters as fallback adapters
-      isCpu: /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text) || (ai as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
-    };
-    return new Device(device, info, {
-      timestamp: requiredFeatures.includes('timestamp-query'),
-      subgroups: requiredFeatures.includes('subgroups'),
-      f16: requiredFeatures.includes('shader-f16'),
-    }, [gpu, adapter]);
+    const r = await openAdapter(gpu, opts.powerPreference ?? 'high-performance');
+    return new Device(r.device, r.info, r.features, [r.gpu, r.adapter]);
   }
 
   private bindingLimitOverride = 0;
@@ -231,11 +199,12 @@ export class Device {
 
   /**
    * Records one dispatch. `bindings[0]` of the kernel is always the uniform `params`
-   * (when given); the buffers follow as bindings 1, 2, ... in the order of the WGSL file.
+   * (when given); the buffers (and images) follow as bindings 1, 2, ... in the order of the
+   * WGSL file.
    */
   dispatch(
     kernel: KernelPath,
-    buffers: ReadonlyArray<Binding | GPUBuffer>,
+    buffers: ReadonlyArray<Binding | GPUBuffer | ImageBinding>,
     params: Params | null,
     workgroups: readonly [number, number?, number?],
     constants: Record<string, number> = {},
@@ -251,6 +220,10 @@ export class Device {
     }
     const pass = this.ensurePass();
     for (const b of buffers) {
+      if ('view' in b) {
+        entries.push({ binding: binding++, resource: b.view });
+        continue;
+      }
       const bb = 'buffer' in b ? b : { buffer: b };
       entries.push({ binding: binding++, resource: { buffer: bb.buffer, offset: bb.offset ?? 0, size: bb.size } });
     }
@@ -276,6 +249,25 @@ export class Device {
     this.endPass();
     this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.pending++;
+  }
+
+  /**
+   * Records a copy of `texels` texels (16 bytes each) of `buf`, from `byteOffset` (a multiple
+   * of 16), into a pooled operand image and returns it (image-pool.ts). Give it back with
+   * releaseImage() once the dispatches that read it are recorded.
+   */
+  image(buf: GPUBuffer, byteOffset: number, texels: number): OperandImage {
+    const img = this.images.acquire(texels);
+    this.stats.texturesCreated = this.images.texturesCreated;
+    this.ensurePass();
+    this.endPass();
+    copyIntoImage(this.encoder!, img, buf, byteOffset, texels);
+    this.pending++;
+    return img;
+  }
+
+  releaseImage(img: OperandImage): void {
+    if (!this.destroyed) this.images.release(img);
   }
 
   /** True inside timed(): a flush there would split the region, so callers skip it. */
@@ -417,6 +409,7 @@ export class Device {
     this.encoder = null;
     this.pass = null;
     this.pool.trim(); // live buffers go with the device below
+    this.images.trim();
     this.uniforms.destroy();
     this.dummy.destroy();
     this.timestamps.destroy();

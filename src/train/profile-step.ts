@@ -100,11 +100,11 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
     } else {
       let prev = Infinity;
       for (let i = 0; i < 30; i++) {
-        const created = d.pool.buffersCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated;
+        const created = d.pool.buffersCreated + d.images.texturesCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated;
         const t = performance.now();
         await step(model, optimizer, x, y);
         const ms = performance.now() - t;
-        const settled = d.pool.buffersCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated === created && Math.abs(ms - prev) <= 0.1 * prev;
+        const settled = d.pool.buffersCreated + d.images.texturesCreated + d.stats.bindGroupsCreated + d.stats.pipelinesCreated === created && Math.abs(ms - prev) <= 0.1 * prev;
         prev = ms;
         if (i >= 2 && settled) break;
       }

@@ -10,7 +10,8 @@ import {
 } from '../../src/tensor/ops/conv2d/index.js';
 
 describe('adapter-aware choices (pure: fake adapters)', () => {
-  const fake = (isCpu: boolean) => ({ info: { isCpu }, maxBinding: 2 ** 31 - 4, alignment: 256 }) as unknown as Device;
+  const fake = (isCpu: boolean, subgroupSize = 8) =>
+    ({ info: { isCpu }, features: { subgroups: subgroupSize > 0, subgroupSize }, maxBinding: 2 ** 31 - 4, alignment: 256 }) as unknown as Device;
   const conv2 = convShape([128, 96, 27, 27], [256, 96, 5, 5], { padding: 2 });
   it('a GPU adapter gets im2col + tiled GEMM for every pass of a big conv', () => {
     expect(selectConv2d(conv2, fake(false)).version).toBe('05_tiled_gemm');
@@ -19,10 +20,14 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(explainConv2d(conv2, fake(false))).toMatch(/GPU adapter/);
   });
   it('a CPU driver takes Winograd for stride-1 convs with enough channels, else the register-blocked kernels', () => {
-    expect(selectConv2d(conv2, fake(true)).version).toBe('04_winograd');
-    expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer/);
-    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('04_winograd');
-    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('04_winograd');
+    expect(selectConv2d(conv2, fake(true)).version).toBe('06_winograd_gemm');
+    expect(explainConv2d(conv2, fake(true))).toMatch(/^Winograd F\(2x2, 5x5\): 25 multiplies .* become 9\.00 \(2\.58x fewer.*one batched GEMM \(06\) with matmul\/09_subgroup_broadcast/);
+    expect(explainConv2d(conv2, fake(true, 0))).toMatch(/one batched GEMM \(06\) with matmul\/08_image_operands \(not 09: this adapter has no 'subgroups' feature\)/);
+    expect(selectConv2dBackwardData(conv2, fake(true)).version).toBe('06_winograd_gemm');
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).version).toBe('06_winograd_gemm');
+    // channels per group that are not a multiple of 4: Winograd with rung 03 as its GEMM
+    expect(selectConv2d(convShape([8, 18, 27, 27], [32, 18, 3, 3], { padding: 1 }), fake(true)).version).toBe('04_winograd');
+    expect(selectConv2dBackwardWeight(convShape([8, 18, 27, 27], [32, 18, 3, 3], { padding: 1 }), fake(true)).version).toBe('04_winograd');
     expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
     // CONV_TUNING.winogradWgrad = false keeps the direct weight gradient (exact zeros where all products are zero)
     CONV_TUNING.winogradWgrad = false;
@@ -32,7 +37,7 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
       CONV_TUNING.winogradWgrad = true;
     }
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
-    expect(selectConv2d(conv1, fake(true)).version).toBe('04_winograd_s2d');
+    expect(selectConv2d(conv1, fake(true)).version).toBe('06_winograd_gemm_s2d');
     expect(explainConv2d(conv1, fake(true))).toMatch(/^space-to-depth \(block 4\): 3x11x11 taps at stride 4 become 48x3x3 at stride 1, then Winograd F\(4x4, 3x3\).*3\.24x fewer multiplies/);
     expect(selectConv2d(conv1, fake(false)).version).toBe('05_tiled_gemm');
     expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('03_implicit_gemm');
@@ -47,15 +52,20 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
   it('a small conv stays off the GPU path (too few 128x128 tiles)', () => {
     expect(selectConv2d(convShape([1, 8, 9, 9], [16, 8, 3, 3], { padding: 1 }), fake(false)).version).not.toBe('05_tiled_gemm');
   });
-  it('matmul: workgroup-memory tiles for big GEMMs, split-K dots for small outputs on a GPU', () => {
+  it('matmul: workgroup-memory tiles for big GEMMs, split-K dots for small outputs on a GPU, images on a CPU driver', () => {
     expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(false)).version).toBe('06_tiled_prefetch');
-    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('06_tiled_prefetch');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('09_subgroup_broadcast');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true, 0)).version).toBe('08_image_operands');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true, 4)).why).toMatch(/^08_image_operands: .*not 09, because its subgroups are not all 8 invocations wide \(4\)/);
+    // Aᵀ (a weight gradient dYᵀ·X with a long K) is not an image kernel's layout
+    expect(selectMatmul({ m: 2048, n: 2048, k: 256, batch: 1, aSm: 1, aSk: 2048 }, fake(true)).version).toBe('06_tiled_prefetch');
     const fc8 = { m: 128, n: 2, k: 4096, batch: 1, bSk: 1, bSn: 4096 };
     expect(selectMatmul(fc8, fake(false)).version).toBe('04_splitk_dot');
     expect(selectMatmul(fc8, fake(true)).version).not.toBe('04_splitk_dot');
     // batch 8 fc layers stay off the 128-tiles (measured slower there): the forward x·Wᵀ on
-    // 03, the K = 8 weight gradient on 07_row_stream (a CPU driver) or 03 (a GPU)
-    expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('03_vec4');
+    // 09 (a CPU driver), the K = 8 weight gradient on 07_row_stream (a CPU driver) or 03 (a GPU)
+    expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('09_subgroup_broadcast');
+    expect(selectMatmul({ m: 8, n: 9216, k: 4096, batch: 1 }, fake(true)).version).toBe('07_row_stream');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('07_row_stream');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(false)).version).toBe('03_vec4');
   });
@@ -65,9 +75,9 @@ describe.skipIf(!gpu)('conv2d version selection', () => {
   it('explains its choice in a sentence', () => {
     const s: ConvShape = convShape([8, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
     const c = selectConv2d(s, gpu!);
-    expect([...CONV_VERSIONS, '04_winograd']).toContain(c.version);
-    // lavapipe (what CI runs): Winograd; a GPU adapter: the implicit kernel (too few 128x128 tiles for its GEMM path)
-    expect(c.version).toBe(gpu!.info.isCpu ? '04_winograd' : '03_implicit_gemm');
+    expect([...CONV_VERSIONS, '06_winograd_gemm']).toContain(c.version);
+    // lavapipe (what CI runs): Winograd with one batched GEMM; a GPU adapter: the implicit kernel (too few 128x128 tiles for its GEMM path)
+    expect(c.version).toBe(gpu!.info.isCpu ? '06_winograd_gemm' : '03_implicit_gemm');
     expect(explainConv2d(s, gpu!)).toMatch(gpu!.info.isCpu ? /^Winograd F\(4x4, 3x3\)/ : /^implicit GEMM: .*workgroups/);
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
     if (gpu!.info.isCpu) expect(explainConv2d(conv1, gpu!)).toMatch(/^space-to-depth \(block 4\)/);

@@ -23,7 +23,7 @@ describe('conv2dVersions', () => {
     expect(list.filter((v) => v.pass === 'forward').map((v) => v.name)).toEqual([...ALL_CONV_VERSIONS]);
     expect(list.filter((v) => v.pass === 'dgrad').map((v) => v.name)).toEqual([...ALL_DGRAD_VERSIONS]);
     expect(list.filter((v) => v.pass === 'wgrad').map((v) => v.name)).toEqual([...ALL_WGRAD_VERSIONS]);
-    expect(ALL_CONV_VERSIONS).toEqual(['01_naive', '02_im2col', '03_implicit_gemm', '04_winograd', '04_winograd_s2d', '05_tiled_gemm']);
+    expect(ALL_CONV_VERSIONS).toEqual(['01_naive', '02_im2col', '03_implicit_gemm', '04_winograd', '04_winograd_s2d', '05_tiled_gemm', '06_winograd_gemm', '06_winograd_gemm_s2d']);
   });
 
   it('names kernel files that exist', () => {
@@ -42,14 +42,22 @@ describe('conv2dVersions', () => {
       else if (v.pass === 'dgrad') names.dgrad.push(v.name);
       else names.wgrad.push(v.name);
     }
-    expect(names.dgrad).toEqual(['01_naive', '03_implicit_gemm', '04_winograd', '05_tiled_gemm']);
+    expect(names.dgrad).toEqual(['01_naive', '03_implicit_gemm', '04_winograd', '05_tiled_gemm', '06_winograd_gemm']);
     expect(names.wgrad).toEqual(names.dgrad);
   });
 
   it('says why a version cannot run a shape (Winograd needs stride 1; s2d a stride)', () => {
     const why = (name: string, pass: string, s: typeof conv1) => list.find((v) => v.name === name && v.pass === pass)!.unsupported(s);
-    for (const v of list) if (v.name !== '04_winograd_s2d') expect(v.unsupported(conv2), `${v.pass} ${v.name}`).toBeNull();
+    for (const v of list) if (!v.name.endsWith('_s2d')) expect(v.unsupported(conv2), `${v.pass} ${v.name}`).toBeNull();
     expect(why('04_winograd_s2d', 'forward', conv2)).toMatch(/stride 1x1/);
+    expect(why('06_winograd_gemm_s2d', 'forward', conv2)).toMatch(/stride 1x1/);
+    expect(why('06_winograd_gemm', 'forward', conv1)).toMatch(/stride 4x4/);
+    expect(why('06_winograd_gemm_s2d', 'forward', conv1)).toBeNull();
+    // 06's GEMM reads channels 4 at a time
+    const conv3odd = convShape([8, 6, 13, 13], [12, 6, 3, 3], { padding: 1 });
+    expect(why('06_winograd_gemm', 'forward', conv3odd)).toMatch(/6 input channels per group/);
+    expect(why('06_winograd_gemm', 'wgrad', conv3odd)).toMatch(/6 input channels per group/);
+    expect(why('04_winograd', 'forward', conv3odd)).toBeNull();
     expect(why('04_winograd', 'forward', conv1)).toMatch(/stride 4x4/);
     expect(why('04_winograd', 'dgrad', conv1)).toMatch(/needs stride 1/);
     expect(why('04_winograd_s2d', 'forward', conv1)).toBeNull();
@@ -60,7 +68,7 @@ describe('conv2dVersions', () => {
 describe('matmulVersions', () => {
   it('lists every version once in file order, each with a kernel that exists', () => {
     const list = matmulVersions();
-    expect(list.map((v) => v.name)).toEqual(['01_naive', '02_register_blocked', '03_vec4', '04_splitk_dot', '05_tiled', '06_tiled_prefetch', '07_row_stream']);
+    expect(list.map((v) => v.name)).toEqual(['01_naive', '02_register_blocked', '03_vec4', '04_splitk_dot', '05_tiled', '06_tiled_prefetch', '07_row_stream', '08_image_operands', '09_subgroup_broadcast']);
     // the name is the file stem, as in the conv2d ladder
     for (const v of list) expect(v.wgsl).toBe(`matmul/${v.name}.wgsl`);
     for (const v of list) expect(WGSL[v.wgsl], v.wgsl).toBeTypeOf('string');
@@ -73,6 +81,13 @@ describe('matmulVersions', () => {
     for (const v of matmulVersions()) expect(v.unsupported(square), v.name).toBeNull();
     expect(why('03_vec4', { m: 4, n: 6, k: 8, batch: 1 })).toMatch(/03_vec4.*4x6x8.*N=6/);
     expect(why('07_row_stream', { m: 4, n: 8, k: 8, batch: 1, bSk: 1, bSn: 8 })).toMatch(/07_row_stream.*B is not \[K, N\]/);
+    expect(why('08_image_operands', { m: 4, n: 8, k: 6, batch: 1 })).toMatch(/08_image_operands.*4x8x6.*A is not \[M, K\] with K=6/);
+    expect(why('09_subgroup_broadcast', { m: 8, n: 8, k: 8, batch: 1, aSm: 1, aSk: 8 })).toMatch(/09_subgroup_broadcast.*A is not \[M, K\]/);
+    expect(why('08_image_operands', { m: 4, n: 6, k: 8, batch: 1 })).toMatch(/B is neither \[K, N\] nor \[N, K\]/);
+    expect(why('08_image_operands', { m: 4, n: 6, k: 8, batch: 1, bSk: 1, bSn: 8 })).toMatch(/N=6/);
+    // 09 needs subgroups of exactly 8 invocations: an adapter without them is named
+    const noSubgroups = { features: { subgroups: false, subgroupSize: 0 } } as unknown as Parameters<ReturnType<typeof matmulVersions>[number]['unsupported']>[1];
+    expect(matmulVersions().find((v) => v.name === '09_subgroup_broadcast')!.unsupported(square, noSubgroups)).toMatch(/cannot run here: this adapter has no 'subgroups' feature/);
     expect(why('01_naive', { ...square, fold: 8, cSf: 64 })).toMatch(/no per-row bias, folded store or split-K/);
     expect(why('06_tiled_prefetch', { ...square, fold: 8, cSf: 64 })).toBeNull();
   });
@@ -81,11 +96,11 @@ describe('matmulVersions', () => {
     expect(Object.entries(MATMUL_ALIASES).map(([old, stem]) => [old, matmulVersionOf(old), stem]))
       .toEqual(Object.entries(MATMUL_ALIASES).map(([old, stem]) => [old, stem, stem]));
     for (const v of matmulVersions()) expect(matmulVersionOf(v.name)).toBe(v.name);
-    // one old name per version, and each a different one
-    expect(new Set(Object.values(MATMUL_ALIASES)).size).toBe(matmulVersions().length);
-    expect(matmulVersionOf('08_nothing')).toBeNull();
+    // one old name per version that had one (08 and 09 came after the rename), each a different one
+    expect(new Set(Object.values(MATMUL_ALIASES)).size).toBe(matmulVersions().length - 2);
+    expect(matmulVersionOf('10_nothing')).toBeNull();
     expect(matmulVersionOf('toString')).toBeNull(); // not an inherited property
-    expect(() => resolveMatmulVersion('matmul', 'vec8')).toThrow(/^matmul: no matmul version 'vec8' \(versions: 01_naive, .*07_row_stream\)$/);
+    expect(() => resolveMatmulVersion('matmul', 'vec8')).toThrow(/^matmul: no matmul version 'vec8' \(versions: 01_naive, .*09_subgroup_broadcast\)$/);
     expect(matmulUnsupported('vec4', fullGemm({ m: 4, n: 6, k: 8, batch: 1 }))).toMatch(/^version '03_vec4' cannot take/);
   });
 

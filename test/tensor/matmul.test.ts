@@ -15,11 +15,17 @@ const sizes: [number, number, number][] = [
   [131, 257, 21], // crosses 05_tiled's 128x128 tiles and its K step of 8 in every dimension
   [5, 132, 37], [3, 300, 9], // 07_row_stream: 33 / 75 vec4 columns, workgroups of 32, the last one partial
   [21, 264, 8], // 07 as for a weight gradient (K = 8): 3 workgroup rows of 8, the last partial
+  [37, 140, 36], [100, 196, 68], // 08/09: 16-row blocks and 64-column subgroups, the last of each partial; several subgroups along M
 ];
 
 /** 07_row_stream: B as [K, N] (A may be transposed), N a multiple of 4. */
 function streamAllowed(n: number, tb: boolean): boolean {
   return !tb && n % 4 === 0;
+}
+
+/** 08 and 09: A as [M, K], K and N multiples of 4. */
+function imageAllowed(n: number, k: number, ta: boolean): boolean {
+  return !ta && n % 4 === 0 && k % 4 === 0;
 }
 
 function vec4Allowed(m: number, n: number, k: number, ta: boolean, tb: boolean): boolean {
@@ -37,6 +43,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
         if (version === '03_vec4' && !vec4Allowed(m, n, k, ta, tb)) continue;
         if (version === '07_row_stream' && !streamAllowed(n, tb)) continue;
+        if ((version === '08_image_operands' || version === '09_subgroup_broadcast') && !imageAllowed(n, k, ta)) continue;
         const name = `${version} m=${m} n=${n} k=${k}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
         it(name, async () => {
           const aShape = ta ? [k, m] : [m, k];
@@ -67,7 +74,7 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
 
   it('batched matmul', async () => {
     const [z, m, n, k] = [3, 5, 8, 4];
-    for (const version of [undefined, '07_row_stream'] as const) {
+    for (const version of [undefined, '07_row_stream', '08_image_operands', '09_subgroup_broadcast'] as const) {
       await checkOp({
         name: `batched ${version ?? 'default'}`, shapes: [[z, m, k], [z, k, n]],
         gpu: (a, b) => T.matmul(a, b, { version }),
@@ -103,12 +110,14 @@ describe.skipIf(!gpu)('matmul versions against the float64 reference', () => {
     const fc = T.selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, aSm: 9216, aSk: 1, bSk: 1, bSn: 9216 });
     expect(fc.version).toBe('03_vec4');
     // its data gradient dY·W ([8, 4096]·[4096, 9216]): 07 on a CPU driver, not on a GPU
-    const fake = (isCpu: boolean) => ({ info: { isCpu } }) as unknown as T.Device;
+    const fake = (isCpu: boolean) => ({ info: { isCpu }, features: { subgroups: true, subgroupSize: 8 } }) as unknown as T.Device;
     const dgrad = { m: 8, n: 9216, k: 4096, batch: 1 };
+    // on a CPU driver the forward reads its operands as images (09, with subgroups of 8)
+    expect(T.selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, aSm: 9216, aSk: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('09_subgroup_broadcast');
     expect(T.selectMatmul(dgrad, fake(true)).version).toBe('07_row_stream');
     expect(T.selectMatmul(dgrad, fake(true)).why).toMatch(/^07_row_stream: 8 rows .* CPU driver/);
     expect(T.selectMatmul(dgrad, fake(false)).version).not.toBe('07_row_stream');
-    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).not.toBe('07_row_stream');
+    expect(T.selectMatmul({ ...dgrad, m: 9 }, fake(true)).version).toBe('09_subgroup_broadcast');
     // and its weight gradient dYᵀ·X ([4096, 8]ᵀ-stored · [8, 9216]): K = 8
     const wgrad = { m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 };
     expect(T.selectMatmul(wgrad, fake(true)).version).toBe('07_row_stream');

@@ -13,8 +13,11 @@
 //           1x1 conv with AY*AX*groups groups: wp[(xi*groups + g)*CI + ci, j], rows of
 //           `cols` channels (CI = the convolution's input channels per group, J = `cols`
 //           = its output channels per group rounded up to 03's channel block, zeros past
-//           them). G_y (AY x KH) then G_x (AX x KW) in `mats`.
-// Threads:  one invocation per (g, ci, j < cols), j fastest; 256 per workgroup, 2-D grid.
+//           them). LAYOUT 1 (06_winograd_gemm): U[xi, g, j, ci], rows of CI values (cols =
+//           J exactly): each transform point's filters are one row-major [J, CI] matrix per
+//           group, the A operand of a batched GEMM. G_y (AY x KH) then G_x (AX x KW) in `mats`.
+// Threads:  one invocation per (g, ci, j < cols), j fastest (LAYOUT 1: per (g, j, ci), ci
+//           fastest); 256 per workgroup, 2-D grid.
 // Work:     KH*KW loads, AY*KH*KW + AY*AX*KW multiply-adds, AY*AX stores. Runs once per
 //           forward (or data gradient): the filters are small next to the activations.
 // Memory:   no workgroup memory.   Bounds: i >= groups*CI*cols returns; j >= the real
@@ -26,6 +29,7 @@ override AX: u32 = 6u;
 override KH: u32 = 3u;   // filter rows, at most 8
 override KW: u32 = 3u;   // filter columns, at most 8
 override MODE: u32 = 0u;
+override LAYOUT: u32 = 0u;
 
 struct Params {
   kg: u32, ci: u32, groups: u32, cols: u32,   // kg: output channels per group (j < kg)
@@ -43,8 +47,12 @@ fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.total) { return; }
-  let j = i % p.cols;
-  let ci = (i / p.cols) % p.ci;
+  var j = i % p.cols;
+  var ci = (i / p.cols) % p.ci;
+  if (LAYOUT == 1u) {
+    ci = i % p.ci;
+    j = (i / p.ci) % p.cols;
+  }
   let g = i / (p.cols * p.ci);
   let live = j < p.kg;
 
@@ -70,6 +78,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   // columns: U = e G_xᵀ, one packed row per xi
   let stride = p.groups * p.ci * p.cols;   // from one xi's block to the next
   var out = (g * p.ci + ci) * p.cols + j;
+  if (LAYOUT == 1u) { out = (g * p.cols + j) * p.ci + ci; }
   for (var a = 0u; a < AY; a++) {
     for (var b = 0u; b < AX; b++) {
       var s = 0.0;

@@ -21,9 +21,14 @@
 //           gradient): channel-last per group, V[xi*groups + g, n*TH*TW + t, j] with
 //           c = g*Cg + j and rows of `cols` >= Cg values (zeros past Cg) — the layout
 //           pack_dy.wgsl makes for 03_implicit_gemm_wgrad, written here directly instead.
+//           LAYOUT 2 (06_winograd_gemm: point-major, the images side by side): V[xi, c, col]
+//           with col = n*TH*TW + t and rows of `cols` >= nb*TH*TW values (a multiple of 4;
+//           zeros past the last tile), so each transform point's V is one [C, cols] matrix
+//           for a batched GEMM.
 //           Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
 // Threads:  one invocation per (n, c, ty, tx), tx fastest (LAYOUT 1: per (n, ty, tx, g,
-//           j < cols), j fastest); 256 per workgroup on a 2-D grid.
+//           j < cols), j fastest; LAYOUT 2: per (c, col < cols), col fastest); 256 per
+//           workgroup on a 2-D grid.
 // Work:     IY*IX loads, then the two small matrix products: AY*IY*IX + AY*AX*IX
 //           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
 //           in step 2 — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
@@ -48,7 +53,7 @@ struct Params {
   n: u32, c: u32, h: u32, w: u32,
   th: u32, tw: u32, my: u32, mx: u32,
   ph: i32, pw: i32, x_off: u32, total: u32,
-  groups: u32, cols: u32, _pad0: u32, _pad1: u32,   // LAYOUT 1 only
+  groups: u32, cols: u32, _pad0: u32, _pad1: u32,   // LAYOUT 1 and 2 only
   mats: array<vec4f, 32>,   // Bᵀ_y (AY x IY) at 0, Bᵀ_x (AX x IX) at AY*IY
 }
 
@@ -71,9 +76,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var t = i % tiles;
   var cw = (i / tiles) % chans;
   if (LAYOUT == 1u) { cw = i % chans; t = (i / chans) % tiles; }
-  let n = i / (tiles * chans);
-  var c = cw;
+  var n = i / (tiles * chans);
   var live = true;
+  if (LAYOUT == 2u) {
+    let col = i % p.cols;
+    cw = i / p.cols;
+    live = col < p.n * tiles;
+    n = min(col / tiles, p.n - 1u);
+    t = col % tiles;
+  }
+  var c = cw;
   let cg = p.c / p.groups;
   if (LAYOUT == 1u) {
     let j = cw % p.cols;
@@ -103,12 +115,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
   }
   // columns: V = e B_x, written to channel xi*C + c of image n (LAYOUT 1: row n*TH*TW + t
-  // of group xi*groups + g, column j)
+  // of group xi*groups + g, column j; LAYOUT 2: row xi*C + c, column n*TH*TW + t)
   var plane = p.c * tiles;
   var out = n * AY * AX * plane + c * tiles + t;
   if (LAYOUT == 1u) {
     plane = p.groups * p.n * tiles * p.cols;
     out = ((cw / p.cols) * p.n * tiles + n * tiles + t) * p.cols + cw % p.cols;
+  }
+  if (LAYOUT == 2u) {
+    plane = p.c * p.cols;
+    out = i;
   }
   for (var a2 = 0u; a2 < AY; a2++) {
     for (var b2 = 0u; b2 < AX; b2++) {

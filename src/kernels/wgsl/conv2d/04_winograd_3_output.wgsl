@@ -5,8 +5,9 @@
 //                                           (+ bias[k]) (then max(., 0))
 //           where M[n, xi, k, t] = sum_c U[xi, c, k] * V[n, xi, c, t] came from step 2
 //           (03_implicit_gemm run as a 1x1 conv: one independent GEMM per xi).
-// Layout:   M [nb, AY*AX*K, TH, TW] (channel xi*K + k); y NCHW [N, K, OH, OW] (y_off: a
-//           batch chunk's start). Aᵀ_y (MY x AY) then Aᵀ_x (MX x AX) in `mats`.
+// Layout:   M [nb, AY*AX*K, TH, TW] (channel xi*K + k); LAYOUT 1 (06_winograd_gemm):
+//           point-major, M[xi, k, n*TH*TW + t] with rows of `cols` values; y NCHW [N, K, OH,
+//           OW] (y_off: a batch chunk's start). Aᵀ_y (MY x AY) then Aᵀ_x (MX x AX) in `mats`.
 // Threads:  one invocation per (n, k, ty, tx), tx fastest; 256 per workgroup, 2-D grid.
 // Work:     AY*AX loads, my*AY*AX + my*mx*AX multiply-adds, up to my*mx stores.
 // Memory:   no workgroup memory.
@@ -20,10 +21,11 @@ override AX: u32 = 6u;
 override MY: u32 = 4u;         // output rows per tile (AY = MY + KH - 1)
 override MX: u32 = 4u;         // output columns per tile
 override EPILOGUE: u32 = 0u;   // 0 none, 1 + bias, 2 + bias then ReLU
+override LAYOUT: u32 = 0u;
 
 struct Params {
   n: u32, k: u32, oh: u32, ow: u32,
-  th: u32, tw: u32, _pad2: u32, _pad3: u32,
+  th: u32, tw: u32, cols: u32, _pad3: u32,   // cols: LAYOUT 1 only
   y_off: u32, total: u32, _pad0: u32, _pad1: u32,
   mats: array<vec4f, 32>,   // Aᵀ_y (MY x AY) at 0, Aᵀ_x (MX x AX) at MY*AY
 }
@@ -47,10 +49,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
   var mv: array<f32, 64>;   // M[a*8 + b]
   var src = n * AY * AX * plane + k * tiles + t;
+  var step = plane;
+  if (LAYOUT == 1u) {
+    src = k * p.cols + n * tiles + t;
+    step = p.k * p.cols;
+  }
   for (var a = 0u; a < AY; a++) {
     for (var b = 0u; b < AX; b++) {
       mv[a * 8u + b] = m[src];
-      src += plane;
+      src += step;
     }
   }
   // rows: e = Aᵀ_y M   (my x AX)

@@ -19,12 +19,13 @@ import type { ConvShape } from './shape.js';
 import { CONV_TUNING, fit } from './tuning.js';
 import { winograd1D, winogradTileFor, type Winograd1D } from './winograd_matrices.js';
 
-const KERNELS = {
+export const WINOGRAD_KERNELS = {
   weight: 'conv2d/04_winograd_1_weight.wgsl',
   input: 'conv2d/04_winograd_2_input.wgsl',
   gemm: IMPLICIT_GEMM_KERNELS.forward,
   output: 'conv2d/04_winograd_3_output.wgsl',
 } as const;
+const KERNELS = WINOGRAD_KERNELS;
 
 /** Why Winograd cannot run this convolution, or null when it can (forward, weight gradient). */
 export function winogradUnsupported(s: ConvShape): string | null {
@@ -54,18 +55,18 @@ export function winogradDgradUnsupported(s: ConvShape): string | null {
 
 /** F(m, r), built once per (m, r): the matrices are the same for every call. */
 const winogradCache = new Map<string, Winograd1D>();
-function winogradCached(m: number, r: number): Winograd1D {
+export function winogradCached(m: number, r: number): Winograd1D {
   let f = winogradCache.get(`${m},${r}`);
   if (!f) winogradCache.set(`${m},${r}`, (f = winograd1D(m, r)));
   return f;
 }
 /** The forward's F(m, r) for an r-tap dimension (m from winogradTileFor). */
-const winogradFor = (r: number): Winograd1D => winogradCached(winogradTileFor(r), r);
+export const winogradFor = (r: number): Winograd1D => winogradCached(winogradTileFor(r), r);
 
 /** Two row-major matrices as the 128 floats of a Winograd kernel's `mats` (zero padded),
  *  built once per pair: they are passed with every dispatch. */
 const matsCache = new Map<Float64Array, Map<Float64Array, Array<{ f: number }>>>();
-function mats(a: Float64Array, b: Float64Array): Array<{ f: number }> {
+export function mats(a: Float64Array, b: Float64Array): Array<{ f: number }> {
   let inner = matsCache.get(a);
   if (!inner) matsCache.set(a, (inner = new Map()));
   let out = inner.get(b);

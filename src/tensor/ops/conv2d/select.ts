@@ -10,6 +10,9 @@ import type { Choice } from '../matmul/index.js';
 import { planWgrad } from './03_implicit_gemm.js';
 import { dgradAsConv, winogradUnsupported } from './04_winograd.js';
 import { s2dShape } from './04_winograd_s2d.js';
+import { winogradGemmDgradUnsupported, winogradGemmUnsupported } from './06_winograd_gemm.js';
+import { s2dGemmUnsupported } from './06_winograd_gemm_s2d.js';
+import { subgroupUnsupported } from '../matmul/versions.js';
 import type { ConvShape } from './shape.js';
 import { CONV_TUNING, fit } from './tuning.js';
 import { ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, type ConvVersion, type DgradVersion, type WgradVersion } from './versions.js';
@@ -34,9 +37,15 @@ export function ruleConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
   const gpu = gpuGemm(s, device);
   if (gpu) return { version: '05_tiled_gemm', why: `im2col + tiled GEMM (a GPU adapter): M=${s.k / s.groups} channels x N=${gpu.pixels} pixels x K=${(s.c / s.groups) * s.kh * s.kw} taps${s.groups > 1 ? ` per group` : ''} in 128x128 workgroup-memory tiles` };
   const wino = winogradWorth(s, device);
-  if (wino) return { version: '04_winograd', why: wino };
+  if (wino) {
+    const gemmBad = winogradGemmUnsupported(s);
+    return gemmBad ? { version: '04_winograd', why: `${wino}; rung 03's kernel as the GEMM, not 06's batched GEMM: ${gemmBad}` } : { version: '06_winograd_gemm', why: `${wino}; ${batchedGemm(device!)}` };
+  }
   const s2d = s2dWorth(s, device);
-  if (s2d) return { version: '04_winograd_s2d', why: s2d };
+  if (s2d) {
+    const gemmBad = s2dGemmUnsupported(s);
+    return gemmBad ? { version: '04_winograd_s2d', why: s2d } : { version: '06_winograd_gemm_s2d', why: `${s2d}; ${batchedGemm(device!)}` };
+  }
   const t = fit(CONV_TUNING.forward, s.k / s.groups);
   const blocks = Math.ceil((s.n * s.oh * s.ow) / (t.WG * t.PIX)) * Math.ceil(s.k / s.groups / (4 * t.COV)) * s.groups;
   const outputs = s.n * s.k * s.oh * s.ow;
@@ -58,7 +67,10 @@ export function ruleConv2dBackwardData(s: ConvShape, device?: Device): Choice<Dg
   if (gpuGemm(s, device)) return { version: '05_tiled_gemm', why: 'tiled GEMM Wᵀ·dy then col2im (a GPU adapter)' };
   const e = dgradAsConv(s);
   const wino = e ? winogradWorth(e, device) : null;
-  if (wino) return { version: '04_winograd', why: `${wino} (dy convolved with the turned filters)` };
+  if (wino) {
+    const gemmBad = winogradGemmDgradUnsupported(s);
+    return gemmBad ? { version: '04_winograd', why: `${wino} (dy convolved with the turned filters)` } : { version: '06_winograd_gemm', why: `${wino} (dy convolved with the turned filters); ${batchedGemm(device!)}` };
+  }
   const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
   if (s.n * s.c * s.h * s.w < 4096 && blocks < 4) return { version: '01_naive', why: `gather dgrad: only ${blocks} register-blocked workgroup(s)` };
@@ -76,7 +88,10 @@ export function selectConv2dBackwardWeight(s: ConvShape, device?: Device): Choic
 export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<WgradVersion> {
   if (gpuGemm(s, device)) return { version: '05_tiled_gemm', why: 'im2col + split-K tiled GEMM dy·colᵀ (a GPU adapter)' };
   const wino = CONV_TUNING.winogradWgrad ? winogradWorth(s, device) : null;
-  if (wino) return { version: '04_winograd', why: `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)` };
+  if (wino) {
+    const why = `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)`;
+    return (s.c / s.groups) % 4 ? { version: '04_winograd', why } : { version: '06_winograd_gemm', why: `${why}; ${batchedGemm(device!)}` };
+  }
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: '01_naive', why: 'naive wgrad: a tiny problem' };
   return { version: '03_implicit_gemm', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
 }
@@ -84,6 +99,12 @@ export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<
 /** One sentence: which forward version runs for this problem and why. */
 export function explainConv2d(s: ConvShape, device?: Device): string {
   return selectConv2d(s, device).why;
+}
+
+/** What 06's batched GEMM runs on this device (a CPU driver: matmul's image kernels). */
+function batchedGemm(device: Device): string {
+  const sub = subgroupUnsupported(device);
+  return `the products of every transform point and group as one batched GEMM (06) with ${sub === null ? 'matmul/09_subgroup_broadcast' : `matmul/08_image_operands (not 09: ${sub})`}, operands read as images`;
 }
 
 /**

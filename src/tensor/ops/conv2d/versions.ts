@@ -11,12 +11,16 @@ import { implicitGemm } from './03_implicit_gemm.js';
 import { winograd } from './04_winograd.js';
 import { winogradS2d } from './04_winograd_s2d.js';
 import { tiledGemm } from './05_tiled_gemm.js';
+import { winogradGemm } from './06_winograd_gemm.js';
+import { winogradGemmS2d } from './06_winograd_gemm_s2d.js';
 import type { ConvPass, Rung } from './rung.js';
 import type { ConvShape } from './shape.js';
 
-export type ConvVersion = '01_naive' | '02_im2col' | '03_implicit_gemm' | '04_winograd' | '04_winograd_s2d' | '05_tiled_gemm';
-export type DgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm';
-export type WgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm';
+export type ConvVersion =
+  | '01_naive' | '02_im2col' | '03_implicit_gemm' | '04_winograd' | '04_winograd_s2d' | '05_tiled_gemm'
+  | '06_winograd_gemm' | '06_winograd_gemm_s2d';
+export type DgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm' | '06_winograd_gemm';
+export type WgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm' | '06_winograd_gemm';
 
 /** Every rung, by version name, in reading order. */
 export const CONV_LADDER: Readonly<Record<ConvVersion, Rung>> = {
@@ -26,6 +30,8 @@ export const CONV_LADDER: Readonly<Record<ConvVersion, Rung>> = {
   '04_winograd': winograd,
   '04_winograd_s2d': winogradS2d,
   '05_tiled_gemm': tiledGemm,
+  '06_winograd_gemm': winogradGemm,
+  '06_winograd_gemm_s2d': winogradGemmS2d,
 };
 
 const names = Object.keys(CONV_LADDER) as ConvVersion[];

@@ -8,11 +8,11 @@ import type { Device } from '../../device.js';
 import { Tensor } from '../../tensor.js';
 import { cCol, type Gemm, special } from './gemm.js';
 import { selectMatmul } from './select.js';
-import { isTiled, MATMUL_KERNELS, MATMUL_LAUNCH, matmulUnsupported, resolveMatmulVersion, type MatmulVersion, type MatmulVersionName } from './versions.js';
+import { isImage, isTiled, MATMUL_KERNELS, MATMUL_LAUNCH, matmulUnsupported, resolveMatmulVersion, type MatmulVersion, type MatmulVersionName } from './versions.js';
 
 /** Records one GEMM dispatch; the operands must each fit one binding. */
 function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
-  const bad = matmulUnsupported(version, g);
+  const bad = matmulUnsupported(version, g, d);
   if (bad) throw new Error(`matmul: ${bad}`);
   if (g.relu && !g.bias) throw new Error('matmul: the ReLU epilogue needs a bias');
   // Bind each operand from an aligned element offset just below its first used element.
@@ -39,6 +39,20 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   if (isTiled(version)) params.push({ u: g.fold ?? 0 }, { u: g.cSf ?? 0 }, { u: g.kTotal ?? 0 }, { u: g.biasOff ?? 0 });
   const launch = MATMUL_LAUNCH[version](g);
   const constants = { ACCUMULATE: g.accumulate ? 1 : 0, EPILOGUE: g.bias ? (g.relu ? 2 : 1) : 0, ...launch.constants };
+  if (isImage(version)) {
+    // 08 and 09 read A and B as images: copy each operand's span into a pooled texture (the
+    // span starts at an aligned offset, a multiple of 4 elements = one texel)
+    const image = (b: { buffer: GPUBuffer; offset: number; size: number }) =>
+      d.image(b.buffer, b.offset, Math.min(Math.ceil(b.size / 16), Math.floor((b.buffer.size - b.offset) / 16)));
+    const imgA = image(A.binding);
+    const imgB = image(B.binding);
+    params.push({ u: imgA.shift }, { u: imgB.shift }, { u: 0 }, { u: 0 });
+    d.dispatch(MATMUL_KERNELS[version], [imgA, imgB, bias, C.binding], params, launch.wg, constants);
+    // safe to reuse now: later work that takes these textures is recorded after this read
+    d.releaseImage(imgA);
+    d.releaseImage(imgB);
+    return;
+  }
   d.dispatch(MATMUL_KERNELS[version], [A.binding, B.binding, bias, C.binding], params, launch.wg, constants);
 }
 

@@ -69,7 +69,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   };
   // a forced version that cannot take the layout fails before any allocation or dispatch
   // (a new tensor may be poisoned by a dispatch)
-  const bad = opts.version ? matmulUnsupported(opts.version, fullGemm(layout)) : null;
+  const bad = opts.version ? matmulUnsupported(opts.version, fullGemm(layout), d) : null;
   if (bad) throw new Error(`matmul: ${bad}`);
   const c = outOrEmpty('matmul', opts.out, [...batchA, m, n], d, [a, b, ...(bias ? [bias] : [])]);
   if (c.size > 0) {

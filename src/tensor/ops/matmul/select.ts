@@ -5,7 +5,7 @@
 import { gemmKey, noteProblem, tunedChoice } from '../../autotune-table.js';
 import type { Device } from '../../device.js';
 import { type Choice, fullGemm, gemmProblem, type GemmShape, special } from './gemm.js';
-import { GPU_GEMM, MATMUL_ALIASES, MATMUL_VERSIONS, type MatmulVersion, streamUnsupported, vec4Unsupported } from './versions.js';
+import { GPU_GEMM, imageUnsupported, MATMUL_ALIASES, MATMUL_VERSIONS, matmulUnsupported, type MatmulVersion, streamUnsupported, subgroupUnsupported, vec4Unsupported } from './versions.js';
 
 /**
  * Picks the matmul version for a problem on a device, with the reason (BENCHMARKS.md has
@@ -15,6 +15,9 @@ import { GPU_GEMM, MATMUL_ALIASES, MATMUL_VERSIONS, type MatmulVersion, streamUn
  *   04_splitk_dot (on lavapipe 03 with flat workgroups beat it on every fc shape);
  * - on a CPU driver, at most 8 rows or K <= 8 with B as [K, N] (a small batch's fc data and
  *   weight gradients): 07_row_stream;
+ * - on a CPU driver, any other GEMM whose layout allows it (A as [M, K], everything 4-aligned)
+ *   and that is not tiny: 09_subgroup_broadcast where subgroups are 8 wide, else
+ *   08_image_operands (both read their operands as images);
  * - at least 128x128 outputs and K >= 64: 06_tiled_prefetch (GPU_GEMM), on any adapter;
  * - else 03_vec4 whenever the layout allows vec4 loads, else 02_register_blocked, and
  *   01_naive only for tiny outputs where 4x4 blocks would leave most of the GPU idle.
@@ -22,6 +25,7 @@ import { GPU_GEMM, MATMUL_ALIASES, MATMUL_VERSIONS, type MatmulVersion, streamUn
  */
 export function selectMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion> {
   const full = fullGemm(g);
+  if (forced && matmulUnsupported(forced, full, device) === null) return { version: forced, why: `${forced}: forced (forceMatmulForTesting)` };
   if (device && !special(full)) {
     const problem = gemmProblem(full);
     const key = gemmKey(problem);
@@ -30,6 +34,18 @@ export function selectMatmul(g: GemmShape, device?: Device): Choice<MatmulVersio
     if (tuned) return tuned;
   }
   return ruleMatmul(g, device);
+}
+
+let forced: MatmulVersion | null = null;
+
+/**
+ * Makes selectMatmul pick `version` wherever it can take the problem, until restore(): how a
+ * test runs the GEMM inside another op (conv2d's 06_winograd_gemm) with each version.
+ */
+export function forceMatmulForTesting(version: MatmulVersion): { restore(): void } {
+  const before = forced;
+  forced = version;
+  return { restore: () => { forced = before; } };
 }
 
 /** The fixed rule behind selectMatmul (what it picks without an autotuned entry). */
@@ -44,6 +60,13 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
   if (device && device.info.isCpu && (g.m <= 8 || g.k <= 8) && g.n >= 256 && streamUnsupported(full) === null) {
     const what = g.m <= 8 ? `${g.m} rows` : `K=${g.k}`;
     return { version: '07_row_stream', why: `07_row_stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
+  }
+  if (device && device.info.isCpu && imageUnsupported(full) === null && g.m * g.n * g.k * g.batch >= 1 << 18) {
+    const sub = subgroupUnsupported(device);
+    if (sub === null) {
+      return { version: '09_subgroup_broadcast', why: `09_subgroup_broadcast: a CPU driver, so A and B are read as images (one vectorised load where a buffer load is a loop over the SIMD lanes) and each row of A is loaded once per subgroup of 8 and broadcast (on lavapipe 3-6x faster than 03 for AlexNet's GEMMs)` };
+    }
+    return { version: '08_image_operands', why: `08_image_operands: a CPU driver, so A and B are read as images (one vectorised load where a buffer load is a loop over the SIMD lanes); not 09, because ${sub}` };
   }
   if (device && g.m >= 128 && g.n >= 128 && g.k >= 64) {
     return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${g.m}x${g.n} outputs fill 128x128 workgroup-memory tiles (measured faster than 03 for such GEMMs on lavapipe, e.g. 13.3 vs 8.8 GFLOP/s at 2048³, and on an H100)` };

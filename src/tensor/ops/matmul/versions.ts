@@ -6,12 +6,15 @@
 // version comes in (MATMUL_ALIASES). `matmulVersions()` lists them for a page that runs every
 // version on a shape and shows its WGSL.
 
+import type { Device } from '../../device.js';
 import { type Gemm, type GemmShape, fullGemm, special } from './gemm.js';
 
 export type MatmulVersion =
-  | '01_naive' | '02_register_blocked' | '03_vec4' | '04_splitk_dot' | '05_tiled' | '06_tiled_prefetch' | '07_row_stream';
+  | '01_naive' | '02_register_blocked' | '03_vec4' | '04_splitk_dot' | '05_tiled' | '06_tiled_prefetch' | '07_row_stream'
+  | '08_image_operands' | '09_subgroup_broadcast';
 export const MATMUL_VERSIONS: readonly MatmulVersion[] = [
   '01_naive', '02_register_blocked', '03_vec4', '04_splitk_dot', '05_tiled', '06_tiled_prefetch', '07_row_stream',
+  '08_image_operands', '09_subgroup_broadcast',
 ];
 /** The versions' kernel files: `matmul/<version>.wgsl`. */
 export const MATMUL_KERNELS = {
@@ -22,6 +25,8 @@ export const MATMUL_KERNELS = {
   '05_tiled': 'matmul/05_tiled.wgsl',
   '06_tiled_prefetch': 'matmul/06_tiled_prefetch.wgsl',
   '07_row_stream': 'matmul/07_row_stream.wgsl',
+  '08_image_operands': 'matmul/08_image_operands.wgsl',
+  '09_subgroup_broadcast': 'matmul/09_subgroup_broadcast.wgsl',
 } as const satisfies Record<MatmulVersion, string>;
 
 /** The short names versions had before they were named by file stem, still accepted. */
@@ -50,6 +55,10 @@ export function resolveMatmulVersion(op: string, name: string): MatmulVersion {
   if (!v) throw new Error(`${op}: no matmul version '${name}' (versions: ${MATMUL_VERSIONS.join(', ')})`);
   return v;
 }
+
+/** The kernels that read their operands as images (08, 09): the host copies A and B into textures. */
+export type ImageVersion = '08_image_operands' | '09_subgroup_broadcast';
+export const isImage = (v: MatmulVersion): v is ImageVersion => v === '08_image_operands' || v === '09_subgroup_broadcast';
 
 /** The workgroup-memory kernels (05, 06): same parameters, same extras. */
 export type TiledVersion = '05_tiled' | '06_tiled_prefetch';
@@ -106,12 +115,41 @@ export function vec4Unsupported(g: Layout): string | null {
   return null;
 }
 
-/** Why `version` cannot take the GEMM, or null; every error names the op and the product. */
-export function matmulUnsupported(name: MatmulVersionName, g: Gemm): string | null {
+/**
+ * Why 08/09 cannot take a problem (null: they can): A as [M, K] rows and B as [K, N] or
+ * [N, K] rows, K, N and every offset and stride a multiple of 4 (a texel is 4 floats).
+ */
+export function imageUnsupported(g: Layout): string | null {
+  if (g.aSk !== 1 || g.k % 4 || g.aSm % 4 || g.aOff % 4 || g.aSb % 4) return `A is not [M, K] with K=${g.k} and its rows at multiples of 4`;
+  const tb = g.bSk === 1 && g.bSn !== 1;
+  if (!tb && (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4)) return "B is neither [K, N] nor [N, K] with rows at multiples of 4";
+  if (tb && (g.bSn % 4 || g.bOff % 4 || g.bSb % 4)) return 'Bᵀ\'s rows are not at multiples of 4';
+  if (g.n % 4 || g.cSm % 4 || g.cOff % 4 || g.cSb % 4) return `N=${g.n} or C's layout is not a multiple of 4`;
+  if (Math.ceil(g.m / 16) > 65535) return `M=${g.m} needs more than 65535 workgroup rows`;
+  return null;
+}
+
+/** Why 09's subgroup broadcast cannot run on a device (it needs subgroups of exactly 8), or null. */
+export function subgroupUnsupported(d: Device): string | null {
+  if (!d.features.subgroups) return "this adapter has no 'subgroups' feature";
+  if (d.features.subgroupSize !== 8) return `its subgroups are not all 8 invocations wide (${d.features.subgroupSize || 'the size varies'})`;
+  return null;
+}
+
+/**
+ * Why `version` cannot take the GEMM, or null; every error names the op and the product.
+ * With a device, also what the adapter lacks (09 needs subgroups of 8).
+ */
+export function matmulUnsupported(name: MatmulVersionName, g: Gemm, device?: Device): string | null {
   const version = resolveMatmulVersion('matmul', name);
   if (special(g) && !isTiled(version)) return `version '${version}' has no per-row bias, folded store or split-K (only '05_tiled' and '06_tiled_prefetch')`;
-  const bad = version === '03_vec4' ? vec4Unsupported(g) : version === '07_row_stream' ? streamUnsupported(g) : null;
-  return bad ? `version '${version}' cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}` : null;
+  const bad = version === '03_vec4' ? vec4Unsupported(g)
+    : version === '07_row_stream' ? streamUnsupported(g)
+      : isImage(version) ? imageUnsupported(g)
+        : null;
+  if (bad) return `version '${version}' cannot take this ${g.m}x${g.n}x${g.k} product: ${bad}`;
+  const sub = version === '09_subgroup_broadcast' && device ? subgroupUnsupported(device) : null;
+  return sub ? `version '${version}' cannot run here: ${sub}` : null;
 }
 
 /** How a version is launched: override constants (beyond ACCUMULATE and EPILOGUE) and workgroups. */
@@ -137,6 +175,18 @@ function tiledLaunch(g: Gemm, prefetch: boolean): Launch {
   return { constants, wg: [Math.ceil(g.n / 128), Math.ceil(g.m / 128), g.batch] };
 }
 
+/**
+ * 08 and 09: groups of 8 invocations own 8·RB rows x 64 columns (RB = 1 for at most 8 rows);
+ * up to 4 groups per workgroup along N, and along M when N is narrow.
+ */
+function imageLaunch(g: Gemm): Launch {
+  const rb = g.m <= 8 ? 1 : 2;
+  const sgN = Math.min(4, Math.ceil(g.n / 64));
+  const sgM = Math.max(1, Math.min(Math.floor(4 / sgN), Math.ceil(g.m / (8 * rb))));
+  const tb = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
+  return { constants: { RB: rb, SG_M: sgM, SG_N: sgN, TB: tb }, wg: [Math.ceil(g.n / (64 * sgN)), Math.ceil(g.m / (8 * rb * sgM)), g.batch] };
+}
+
 export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>> = {
   '01_naive': (g) => ({ constants: {}, wg: [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch] }),
   '02_register_blocked': blockedLaunch,
@@ -159,6 +209,8 @@ export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>>
       wg: [Math.ceil(g.n / 4 / (STREAM_TUNING.wg * STREAM_TUNING.cn)), Math.ceil(g.m / rm), g.batch],
     };
   },
+  '08_image_operands': imageLaunch,
+  '09_subgroup_broadcast': imageLaunch,
 };
 
 /** One version as `matmulVersions()` lists it. */
@@ -167,13 +219,13 @@ export interface MatmulVersionInfo {
   name: MatmulVersion;
   /** its kernel file (a key of the embedded WGSL sources, e.g. 'matmul/03_vec4.wgsl') */
   wgsl: string;
-  /** why this version cannot take the GEMM (sizes, plus any strides: row-major when left out), or null */
-  unsupported(g: GemmShape): string | null;
+  /** why this version cannot take the GEMM (sizes, plus any strides: row-major when left out) on `device` if given, or null */
+  unsupported(g: GemmShape, device?: Device): string | null;
 }
 
 /** Every matmul version in reading order (file number). */
 export function matmulVersions(): MatmulVersionInfo[] {
   return [...MATMUL_VERSIONS]
     .sort((a, b) => a.localeCompare(b))
-    .map((name) => ({ name, wgsl: MATMUL_KERNELS[name], unsupported: (g) => matmulUnsupported(name, fullGemm(g)) }));
+    .map((name) => ({ name, wgsl: MATMUL_KERNELS[name], unsupported: (g, device) => matmulUnsupported(name, fullGemm(g), device) }));
 }
