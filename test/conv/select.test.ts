@@ -57,16 +57,19 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true)).version).toBe('09_subgroup_broadcast');
     expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true, 0)).version).toBe('08_image_operands');
     expect(selectMatmul({ m: 2048, n: 2048, k: 2048, batch: 1 }, fake(true, 4)).why).toMatch(/^08_image_operands: .*not 09, because its subgroups are not all 8 invocations wide \(4\)/);
-    // Aᵀ (a weight gradient dYᵀ·X with a long K) is not an image kernel's layout
-    expect(selectMatmul({ m: 2048, n: 2048, k: 256, batch: 1, aSm: 1, aSk: 2048 }, fake(true)).version).toBe('06_tiled_prefetch');
+    // Aᵀ (a weight gradient dYᵀ·X) is copied into rows first; with K not a multiple of 4 it cannot be
+    expect(selectMatmul({ m: 2048, n: 2048, k: 256, batch: 1, aSm: 1, aSk: 2048 }, fake(true)).version).toBe('09_subgroup_broadcast');
+    expect(selectMatmul({ m: 2048, n: 2048, k: 255, batch: 1, aSm: 1, aSk: 2048 }, fake(true)).version).toBe('06_tiled_prefetch');
     const fc8 = { m: 128, n: 2, k: 4096, batch: 1, bSk: 1, bSn: 4096 };
     expect(selectMatmul(fc8, fake(false)).version).toBe('04_splitk_dot');
     expect(selectMatmul(fc8, fake(true)).version).not.toBe('04_splitk_dot');
-    // batch 8 fc layers stay off the 128-tiles (measured slower there): the forward x·Wᵀ on
-    // 09 (a CPU driver), the K = 8 weight gradient on 07_row_stream (a CPU driver) or 03 (a GPU)
+    // batch 8 fc layers stay off the 128-tiles (measured slower there): on a CPU driver the
+    // forward and the K = 8 weight gradient on 09 (dYᵀ copied into rows), without subgroups 08,
+    // the data gradient on 07 (no copy of the big weight); on a GPU the weight gradient on 03
     expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('09_subgroup_broadcast');
     expect(selectMatmul({ m: 8, n: 9216, k: 4096, batch: 1 }, fake(true)).version).toBe('07_row_stream');
-    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('07_row_stream');
+    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('09_subgroup_broadcast');
+    expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true, 0)).version).toBe('08_image_operands');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(false)).version).toBe('03_vec4');
   });
 });

@@ -43,17 +43,30 @@ struct Params {
 
 fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
 
+// n / d for a d known only at run time, without an integer division: a CPU driver has no SIMD
+// integer division and divides lane by lane, while a float division is one SIMD instruction.
+// The float quotient is off by at most one for n < 2^25; the remainder's sign fixes it.
+fn div(n: u32, d: u32) -> u32 {
+  var q = u32(f32(n) / f32(d));
+  let r = i32(n) - i32(q * d);
+  q = select(q, q - 1u, r < 0);
+  return select(q, q + 1u, r >= i32(d));
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.total) { return; }
-  var j = i % p.cols;
-  var ci = (i / p.cols) % p.ci;
+  let ij = div(i, p.cols);   // LAYOUT 0: (g, ci) and j
+  var j = i - ij * p.cols;
+  var g = div(ij, p.ci);
+  var ci = ij - g * p.ci;
   if (LAYOUT == 1u) {
-    ci = i % p.ci;
-    j = (i / p.ci) % p.cols;
+    let ic = div(i, p.ci);   // (g, j) and ci
+    ci = i - ic * p.ci;
+    g = div(ic, p.cols);
+    j = ic - g * p.cols;
   }
-  let g = i / (p.cols * p.ci);
   let live = j < p.kg;
 
   var f: array<f32, 64>;   // f[ky*8 + kx]

@@ -63,6 +63,16 @@ struct Params {
 
 fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
 
+// n / d for a d known only at run time, without an integer division: a CPU driver has no SIMD
+// integer division and divides lane by lane, while a float division is one SIMD instruction.
+// The float quotient is off by at most one for n < 2^25; the remainder's sign fixes it.
+fn div(n: u32, d: u32) -> u32 {
+  var q = u32(f32(n) / f32(d));
+  let r = i32(n) - i32(q * d);
+  q = select(q, q - 1u, r < 0);
+  return select(q, q + 1u, r >= i32(d));
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
@@ -73,27 +83,35 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   // LAYOUT 0: tx fastest (neighbouring invocations store neighbouring values);
   // LAYOUT 1: the channel fastest, for the same reason (several times faster on lavapipe
   // than tx fastest: BENCHMARKS.md, "Kernel design measurements")
-  var t = i % tiles;
-  var cw = (i / tiles) % chans;
-  if (LAYOUT == 1u) { cw = i % chans; t = (i / chans) % tiles; }
-  var n = i / (tiles * chans);
+  let it = div(i, tiles);          // i / tiles
+  var t = i - it * tiles;
+  var n = div(it, chans);
+  var cw = it - n * chans;
+  if (LAYOUT == 1u) {
+    let ic = div(i, chans);
+    cw = i - ic * chans;
+    n = div(ic, tiles);
+    t = ic - n * tiles;
+  }
   var live = true;
   if (LAYOUT == 2u) {
-    let col = i % p.cols;
-    cw = i / p.cols;
+    cw = div(i, p.cols);
+    let col = i - cw * p.cols;
     live = col < p.n * tiles;
-    n = min(col / tiles, p.n - 1u);
-    t = col % tiles;
+    let nc = div(col, tiles);
+    n = min(nc, p.n - 1u);
+    t = col - nc * tiles;
   }
   var c = cw;
   let cg = p.c / p.groups;
   if (LAYOUT == 1u) {
-    let j = cw % p.cols;
+    let j = cw - div(cw, p.cols) * p.cols;
     live = j < cg;
-    c = (cw / p.cols) * cg + min(j, cg - 1u);
+    c = div(cw, p.cols) * cg + min(j, cg - 1u);
   }
-  let y0 = i32((t / p.tw) * p.my) - p.ph;
-  let x0 = i32((t % p.tw) * p.mx) - p.pw;
+  let ty = div(t, p.tw);
+  let y0 = i32(ty * p.my) - p.ph;
+  let x0 = i32((t - ty * p.tw) * p.mx) - p.pw;
   let base = p.x_off + (n * p.c + c) * p.h * p.w;
 
   var d: array<f32, 64>;   // the input tile, d[a*8 + b]
@@ -120,7 +138,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var out = n * AY * AX * plane + c * tiles + t;
   if (LAYOUT == 1u) {
     plane = p.groups * p.n * tiles * p.cols;
-    out = ((cw / p.cols) * p.n * tiles + n * tiles + t) * p.cols + cw % p.cols;
+    let g = div(cw, p.cols);
+    out = (g * p.n * tiles + n * tiles + t) * p.cols + cw - g * p.cols;
   }
   if (LAYOUT == 2u) {
     plane = p.c * p.cols;

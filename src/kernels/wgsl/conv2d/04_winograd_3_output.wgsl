@@ -37,14 +37,25 @@ struct Params {
 
 fn mat(i: u32) -> f32 { return p.mats[i / 4u][i % 4u]; }
 
+// n / d for a d known only at run time, without an integer division: a CPU driver has no SIMD
+// integer division and divides lane by lane, while a float division is one SIMD instruction.
+// The float quotient is off by at most one for n < 2^25; the remainder's sign fixes it.
+fn div(n: u32, d: u32) -> u32 {
+  var q = u32(f32(n) / f32(d));
+  let r = i32(n) - i32(q * d);
+  q = select(q, q - 1u, r < 0);
+  return select(q, q + 1u, r >= i32(d));
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.total) { return; }
   let tiles = p.th * p.tw;
-  let t = i % tiles;
-  let k = (i / tiles) % p.k;
-  let n = i / (tiles * p.k);
+  let it = div(i, tiles);   // i / tiles
+  let t = i - it * tiles;
+  let n = div(it, p.k);
+  let k = it - n * p.k;
   let plane = p.k * tiles;
 
   var mv: array<f32, 64>;   // M[a*8 + b]
@@ -71,8 +82,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   var add = 0.0;
   if (EPILOGUE >= 1u) { add = bias[k]; }
-  let oy0 = (t / p.tw) * MY;
-  let ox0 = (t % p.tw) * MX;
+  let ty = div(t, p.tw);
+  let oy0 = ty * MY;
+  let ox0 = (t - ty * p.tw) * MX;
   let yb = p.y_off + (n * p.k + k) * p.oh * p.ow;
   for (var r = 0u; r < MY; r++) {
     let oy = oy0 + r;

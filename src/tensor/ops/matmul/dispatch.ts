@@ -6,6 +6,7 @@
 
 import type { Device } from '../../device.js';
 import { Tensor } from '../../tensor.js';
+import { grid } from '../util.js';
 import { cCol, type Gemm, special } from './gemm.js';
 import { selectMatmul } from './select.js';
 import { isImage, isTiled, MATMUL_KERNELS, MATMUL_LAUNCH, matmulUnsupported, resolveMatmulVersion, type MatmulVersion, type MatmulVersionName } from './versions.js';
@@ -41,16 +42,30 @@ function dispatchGemm(d: Device, g: Gemm, version: MatmulVersion): void {
   const constants = { ACCUMULATE: g.accumulate ? 1 : 0, EPILOGUE: g.bias ? (g.relu ? 2 : 1) : 0, ...launch.constants };
   if (isImage(version)) {
     // 08 and 09 read A and B as images: copy each operand's span into a pooled texture (the
-    // span starts at an aligned offset, a multiple of 4 elements = one texel)
+    // span starts at an aligned offset, a multiple of 4 elements = one texel); Aᵀ (a weight
+    // gradient dYᵀ·X) is first copied into [batch, M, K] rows
     const image = (b: { buffer: GPUBuffer; offset: number; size: number }) =>
       d.image(b.buffer, b.offset, Math.min(Math.ceil(b.size / 16), Math.floor((b.buffer.size - b.offset) / 16)));
-    const imgA = image(A.binding);
+    let rows: Tensor | null = null;
+    if (g.aSm === 1 && g.aSk !== 1) {
+      rows = Tensor.empty([g.batch * g.m * g.k], 'float32', d);
+      d.dispatch('shape/permute.wgsl', [A.binding, { buffer: rows.buffer, offset: rows.byteOffset, size: rows.byteLength }],
+        [{ u: rows.size }, { u: 3 }, { u: A.rel }, { u: 0 }, { u: g.batch }, { u: g.m }, { u: g.k }, { u: 1 }, { u: 0 }, { u: 0 }, { u: 0 }, { u: 0 },
+          { u: g.aSb }, { u: g.aSm }, { u: g.aSk }, { u: 0 }, { u: 0 }, { u: 0 }, { u: 0 }, { u: 0 }],
+        grid(rows.size));
+      params[4] = { u: g.k }; // a_sm
+      params[5] = { u: 1 };   // a_sk
+      params[9] = { u: g.m * g.k }; // a_sb
+      params[12] = { u: 0 };  // a_off
+    }
+    const imgA = image(rows ? { buffer: rows.buffer, offset: rows.byteOffset, size: rows.byteLength } : A.binding);
     const imgB = image(B.binding);
     params.push({ u: imgA.shift }, { u: imgB.shift }, { u: 0 }, { u: 0 });
     d.dispatch(MATMUL_KERNELS[version], [imgA, imgB, bias, C.binding], params, launch.wg, constants);
     // safe to reuse now: later work that takes these textures is recorded after this read
     d.releaseImage(imgA);
     d.releaseImage(imgB);
+    rows?.dispose();
     return;
   }
   d.dispatch(MATMUL_KERNELS[version], [A.binding, B.binding, bias, C.binding], params, launch.wg, constants);

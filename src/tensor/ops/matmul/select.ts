@@ -13,11 +13,12 @@ import { GPU_GEMM, imageUnsupported, MATMUL_ALIASES, MATMUL_VERSIONS, matmulUnsu
  * - per-row bias, folded stores or split-K slices (the convolution's GPU path): 05/06;
  * - on a GPU adapter, few outputs over a long K (AlexNet's fc layers at small batch):
  *   04_splitk_dot (on lavapipe 03 with flat workgroups beat it on every fc shape);
- * - on a CPU driver, at most 8 rows or K <= 8 with B as [K, N] (a small batch's fc data and
- *   weight gradients): 07_row_stream;
- * - on a CPU driver, any other GEMM whose layout allows it (A as [M, K], everything 4-aligned)
+ * - on a CPU driver, at most 8 rows times a big [K, N] B (a small batch's fc data gradient):
+ *   07_row_stream, which reads B once where the image kernels would copy it first;
+ * - on a CPU driver, any other GEMM whose layout allows it (K, N and the strides 4-aligned)
  *   and that is not tiny: 09_subgroup_broadcast where subgroups are 8 wide, else
  *   08_image_operands (both read their operands as images);
+ * - on a CPU driver, at most 8 rows or K <= 8 with B as [K, N] otherwise: 07_row_stream;
  * - at least 128x128 outputs and K >= 64: 06_tiled_prefetch (GPU_GEMM), on any adapter;
  * - else 03_vec4 whenever the layout allows vec4 loads, else 02_register_blocked, and
  *   01_naive only for tiny outputs where 4x4 blocks would leave most of the GPU idle.
@@ -57,9 +58,9 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
   if (device && !device.info.isCpu && g.m <= 128 && outputs <= 16384 && g.k >= 1024) {
     return { version: '04_splitk_dot', why: `04_splitk_dot: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
-  if (device && device.info.isCpu && (g.m <= 8 || g.k <= 8) && g.n >= 256 && streamUnsupported(full) === null) {
-    const what = g.m <= 8 ? `${g.m} rows` : `K=${g.k}`;
-    return { version: '07_row_stream', why: `07_row_stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
+  const stream = device?.info.isCpu && g.n >= 256 && streamUnsupported(full) === null;
+  if (stream && g.m <= 8 && g.n * g.k >= 1 << 20) {
+    return { version: '07_row_stream', why: `07_row_stream: ${g.m} rows and a big [K, N] B (${((g.n * g.k * 4) / 2 ** 20).toFixed(0)} MiB) on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch, and reads B once where the image kernels would first copy all of it (on lavapipe as fast as 09 with its copy for AlexNet's batch-8 fc data gradients)` };
   }
   if (device && device.info.isCpu && imageUnsupported(full) === null && g.m * g.n * g.k * g.batch >= 1 << 18) {
     const sub = subgroupUnsupported(device);
@@ -67,6 +68,10 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
       return { version: '09_subgroup_broadcast', why: `09_subgroup_broadcast: a CPU driver, so A and B are read as images (one vectorised load where a buffer load is a loop over the SIMD lanes) and each row of A is loaded once per subgroup of 8 and broadcast (on lavapipe 3-6x faster than 03 for AlexNet's GEMMs)` };
     }
     return { version: '08_image_operands', why: `08_image_operands: a CPU driver, so A and B are read as images (one vectorised load where a buffer load is a loop over the SIMD lanes); not 09, because ${sub}` };
+  }
+  if (stream && (g.m <= 8 || g.k <= 8)) {
+    const what = g.m <= 8 ? `${g.m} rows` : `K=${g.k}`;
+    return { version: '07_row_stream', why: `07_row_stream: ${what} and a [K, N] B on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch (on lavapipe 1.1-2.3x faster than 03 for AlexNet's batch-8 fc gradients)` };
   }
   if (device && g.m >= 128 && g.n >= 128 && g.k >= 64) {
     return { version: GPU_GEMM.version, why: `${GPU_GEMM.version}: ${g.m}x${g.n} outputs fill 128x128 workgroup-memory tiles (measured faster than 03 for such GEMMs on lavapipe, e.g. 13.3 vs 8.8 GFLOP/s at 2048³, and on an H100)` };

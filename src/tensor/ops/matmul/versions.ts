@@ -116,11 +116,15 @@ export function vec4Unsupported(g: Layout): string | null {
 }
 
 /**
- * Why 08/09 cannot take a problem (null: they can): A as [M, K] rows and B as [K, N] or
- * [N, K] rows, K, N and every offset and stride a multiple of 4 (a texel is 4 floats).
+ * Why 08/09 cannot take a problem (null: they can): A as [M, K] rows (or Aᵀ, which the host
+ * copies into [M, K] rows first) and B as [K, N] or [N, K] rows, K, N and every offset and
+ * stride a multiple of 4 (a texel is 4 floats).
  */
 export function imageUnsupported(g: Layout): string | null {
-  if (g.aSk !== 1 || g.k % 4 || g.aSm % 4 || g.aOff % 4 || g.aSb % 4) return `A is not [M, K] with K=${g.k} and its rows at multiples of 4`;
+  const ta = g.aSm === 1 && g.aSk !== 1; // Aᵀ: the host copies A into [M, K] rows first
+  if (ta && g.k % 4) return `K=${g.k} is not a multiple of 4 for Aᵀ`;
+  // (one row of A has no row stride to check)
+  if (!ta && (g.aSk !== 1 || g.k % 4 || (g.m > 1 && g.aSm % 4) || g.aOff % 4 || g.aSb % 4)) return `A is not [M, K] with K=${g.k} and its rows at multiples of 4`;
   const tb = g.bSk === 1 && g.bSn !== 1;
   if (!tb && (g.bSn !== 1 || g.bSk % 4 || g.bOff % 4 || g.bSb % 4)) return "B is neither [K, N] nor [N, K] with rows at multiples of 4";
   if (tb && (g.bSn % 4 || g.bOff % 4 || g.bSb % 4)) return 'Bᵀ\'s rows are not at multiples of 4';
