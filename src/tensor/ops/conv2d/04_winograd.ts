@@ -7,7 +7,7 @@
 // dy with the filters turned 180° (MODE 1); the weight gradient transforms x's and dy's
 // tiles, sums over tiles with rung 03's split-K weight gradient, and the output kernel turns
 // the sums into taps. The matrices come from winograd_matrices.ts; the math is derived in
-// docs/conv2d.md ("Winograd").
+// docs/conv2d.md ("Rung 04: fewer multiplies, Winograd").
 
 import { Tensor } from '../../tensor.js';
 import { add } from '../elementwise.js';
