@@ -5,15 +5,16 @@
 //
 //   npm run docs                         redraw figures and blocks
 //   npm run docs -- --import lavapipe conv.json matmul.json [--date 2026-12-07]
-//        [--machine "2-core AMD EPYC, quiet"] [--source "the command"] [--note "..."] [--peak 1234]
+//        --machine "2-core AMD EPYC, quiet" --source "the commands" [--note "..."] [--peak 1234]
 //                                        take the rows of `npm run bench -- conv --json` (or of
 //                                        `node dist/bench/conv2d.js --json`) and of
 //                                        `npm run bench -- matmul --json` as that device's data
-//                                        (replacing the kind of rows the files hold), then redraw
+//                                        (one import is one run: it replaces the device's file),
+//                                        then redraw
 // Run after `npm run build` (npm run docs does both); test/docs/ checks that nothing is stale.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fillBlocks, generatedBlocks } from './blocks.js';
@@ -29,28 +30,32 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** Reads benchmark output files into a device's measured data (merged over what is there). */
+/**
+ * Reads benchmark output files as a device's measured data, replacing what was there: one
+ * import is one run, with its own date, machine, command and caveats (only the device's peak
+ * carries over). `machine` and `source` are required, so that no table goes unlabelled.
+ */
 export function importMeasured(root: string, device: string, files: string[], o: { date?: string; machine?: string; source?: string; note?: string; peak?: number }): string {
+  if (!o.machine || !o.source) throw new Error('docs: --import needs --machine (what ran it: CPU, load) and --source (the commands that made the files)');
   const id = device.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const path = join(root, 'docs', 'data', `measured-${id}.json`);
   const old: Partial<Measured> = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Measured) : {};
   const rows = files.map((f) => parseBenchOutput(readFileSync(f, 'utf8')));
   const adapters = [...new Set(rows.flatMap((r) => r.adapters))];
-  if (adapters.length > 1) throw new Error(`docs: the files come from ${adapters.length} adapters (${adapters.join('; ')}): one device per import`);
+  if (adapters.length !== 1) throw new Error(`docs: the files come from ${adapters.length} adapters (${adapters.join('; ') || 'none named'}): one device per import`);
   const conv = rows.flatMap((r) => r.conv);
   const matmul = rows.flatMap((r) => r.matmul);
   if (!conv.length && !matmul.length) throw new Error(`docs: no benchmark rows in ${files.join(', ')}`);
   const m: Measured = {
     device,
-    adapter: adapters[0] ?? old.adapter ?? '',
+    adapter: adapters[0]!,
     date: o.date ?? new Date().toISOString().slice(0, 10),
-    machine: o.machine ?? old.machine ?? '',
-    source: o.source ?? old.source ?? '',
-    ...(o.note !== undefined ? { note: o.note } : old.note ? { note: old.note } : {}),
+    machine: o.machine,
+    source: o.source,
+    ...(o.note ? { note: o.note } : {}),
     peakGflops: o.peak ?? old.peakGflops ?? null,
-    conv: conv.length ? conv : old.conv ?? [],
-    matmul: matmul.length ? matmul : old.matmul ?? [],
-    ...(old.matmulNote && !matmul.length ? { matmulNote: old.matmulNote } : {}),
+    conv,
+    matmul,
   };
   checkMeasured(m, path);
   mkdirSync(dirname(path), { recursive: true });
@@ -87,7 +92,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       if (!positionals.length) throw new Error('docs: --import DEVICE needs benchmark output files');
       const peak = values.peak === undefined ? undefined : Number(values.peak);
       if (peak !== undefined && !(peak > 0)) throw new Error(`docs: --peak must be a positive GFLOP/s figure, not ${values.peak}`);
-      console.log(`docs: wrote ${importMeasured(root, values.import, positionals, { ...values, peak })}`);
+      console.log(`docs: wrote ${relative(root, importMeasured(root, values.import, positionals, { ...values, peak }))}`);
     } else if (positionals.length) {
       throw new Error(`docs: files given without --import DEVICE: ${positionals.join(' ')}`);
     }
