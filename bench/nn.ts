@@ -83,7 +83,7 @@ export async function benchNn(device: Device): Promise<BenchRow[]> {
           return { ms, err: Math.max(...ref.map(([i, , dd]) => rel(got[i]!, dd, 1e-6))) };
         });
         rows.push({ bench: `localResponseNorm ${name}`, shape: shape.join('x'), version: `backward ${mode}`, ms: out.ms, gflops: NaN,
-          maxRelError: out.err, note: mode === 'two-pass' ? 'default' : 'backward.wgsl (the oracle)' });
+          maxRelError: out.err, note: mode === 'two-pass' ? 'default' : 'backward.wgsl (the first version)' });
       } finally {
         LRN_TUNING.backward = 'two-pass';
       }

@@ -14,7 +14,8 @@ mkdirSync(out, { recursive: true });
 // the kernels' WGSL source as a module (as `npm run build` does first)
 execFileSync(process.execPath, [join(root, 'scripts', 'embed-wgsl.mjs')], { stdio: 'inherit' });
 
-const common = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+// .md: the kernel lab shows sections of docs/conv2d.md, embedded as text
+const common = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', loader: { '.md': 'text' } };
 await build({ ...common, entryPoints: { app: join(root, 'web', 'app.ts'), 'decode-worker': join(root, 'src', 'web', 'decode-worker.ts') }, outdir: out, minify: true });
 for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'web', f), join(out, f));
 

@@ -7,6 +7,8 @@ export * from './tensor/index.js';
 // neural-network ops
 export { conv2d, conv2dBackwardData, conv2dBackwardWeight, convShape, convFlops, selectConv2d, explainConv2d, conv2dVersions } from './tensor/ops/conv2d/index.js';
 export type { Conv2dOptions, ConvShape, ConvPass, ConvVersion, ConvVersionInfo, DgradVersion, WgradVersion } from './tensor/ops/conv2d/index.js';
+// Winograd's minimal filtering F(m, r) as float64 matrices (rung 04_winograd's transforms)
+export { winograd1D, type Winograd1D } from './tensor/ops/conv2d/winograd_matrices.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './tensor/ops/pool.js';
 export type { PoolOptions, AvgPoolOptions } from './tensor/ops/pool.js';
 export { localResponseNorm } from './tensor/ops/lrn.js';

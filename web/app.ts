@@ -17,6 +17,8 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('nav button')) {
     for (const o of document.querySelectorAll('nav button')) o.classList.toggle('active', o === b);
   });
 }
+// #lab (or #lab=conv3, from docs/conv2d.md) opens the kernel lab
+if (/^#lab\b/.test(location.hash)) document.querySelector<HTMLButtonElement>('nav button[data-tab="lab"]')?.click();
 
 async function main(): Promise<void> {
   (globalThis as Record<string, unknown>).alexnet = { ...core, web };

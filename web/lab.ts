@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The Kernel lab tab: pick an AlexNet conv layer or type a shape, run every conv2d version
 // (or every matmul version) on this browser's GPU, and read each one's time, GFLOP/s, error
-// against the float64 oracle, the selector's explanation, and the WGSL it runs.
+// against the float64 oracle, the selector's explanation, the WGSL it runs, and the section
+// of docs/conv2d.md that explains it (embedded by the web build). `#lab=conv3` in the page's
+// address opens the lab on that layer (docs/conv2d.md links here that way).
+import CONV2D_DOC from '../docs/conv2d.md';
 import { getDevice } from '../src/index.js';
 import { WGSL } from '../src/kernels/wgsl.generated.js';
+import { docAnchor, docHeading, docSection, DOC_PATH } from './lab-doc.js';
 import { ALEXNET_CONV, parseConvSpec, runConvLab, runMatmulLab, type ConvSpec, type LabResult, type LabRow, type MatmulSpec } from './lab-run.js';
 import { $, adapterLabel, setState } from './ui.js';
 
@@ -18,6 +22,8 @@ export function setupLab(): LabTab {
   const select = $('lab-layer') as HTMLSelectElement;
   for (const name of Object.keys(ALEXNET_CONV)) select.add(new Option(`${name} (AlexNet, batch 1)`, name));
   select.add(new Option('small test shape', 'small'));
+  const wanted = /^#lab=(\w+)/.exec(location.hash)?.[1];
+  if (wanted && ALEXNET_CONV[wanted]) select.value = wanted;
   const table = $('lab-table') as HTMLTableElement;
   const source = $('lab-source');
   const d = getDevice();
@@ -30,7 +36,7 @@ export function setupLab(): LabTab {
       .join('\n');
 
   const header = () => {
-    table.innerHTML = '<tr><th>pass</th><th>version</th><th>ms</th><th>GFLOP/s</th><th>max error</th><th class="name">WGSL</th></tr>';
+    table.innerHTML = '<tr><th>pass</th><th>version</th><th>ms</th><th>GFLOP/s</th><th>max error</th><th class="name">WGSL</th><th class="name">read</th></tr>';
   };
   const addRow = (r: LabRow, chosen: boolean) => {
     const tr = table.insertRow();
@@ -53,6 +59,20 @@ export function setupLab(): LabTab {
       files.append(a, ' ');
     }
     if (r.note) files.append(` (${r.note})`);
+    const read = tr.insertCell();
+    read.className = 'name';
+    const heading = docHeading(r.version, r.pass);
+    if (heading) {
+      const a = document.createElement('a');
+      a.href = `#lab-doc-${docAnchor(heading)}`;
+      a.textContent = `§ ${heading}`;
+      a.className = 'doc';
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        source.textContent = `${DOC_PATH}#${docAnchor(heading)}\n\n${docSection(CONV2D_DOC, heading) ?? '(section not found)'}`;
+      });
+      read.append(a);
+    }
   };
   const show = (res: LabResult) => {
     $('lab-choice').textContent = `${res.problem}. The selector: ${res.choices.map((c) => `${c.pass} → ${c.version}: ${c.why}`).join(' | ')}`;

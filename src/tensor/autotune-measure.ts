@@ -23,7 +23,7 @@ export interface TuneOptions {
   /** timed runs per version (median), after one warm-up run (default 3) */
   runs?: number;
   /**
-   * also try the naive versions (default false: they are the oracles, slower by orders of
+   * also try the naive versions, 01_naive (default false: they are slower by orders of
    * magnitude on real shapes; the rule still picks them for tiny problems)
    */
   includeNaive?: boolean;

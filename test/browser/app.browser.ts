@@ -176,6 +176,25 @@ for (const name of ['chromium', 'firefox'] as const) {
       }
     });
 
+    it('kernel lab and docs/conv2d.md: #lab=conv1 opens the lab on conv1, and each row shows its section of the doc', async () => {
+      const page = await s.page.browser().newPage();
+      try {
+        await page.goto(`${url}#lab=conv1`);
+        await waitState(page, 'gpu', ['ready'], 60_000);
+        expect(await page.$eval('#tab-lab', (e) => (e as HTMLElement).hidden)).toBe(false);
+        expect(await page.$eval('#lab-layer', (e) => (e as HTMLSelectElement).value)).toBe('conv1');
+        await page.evaluate(() => (globalThis as any).app.lab.runConv({ n: 1, c: 2, h: 6, w: 6, k: 4, r: 3, stride: 1, pad: 0 }, 1, ['03_implicit_gemm']));
+        const links = await page.$$eval('#lab-table a.doc', (as) => as.map((a) => a.textContent));
+        expect(links).toContain('§ Rung 03: implicit GEMM');
+        await page.$$eval('#lab-table a.doc', (as) => (as.find((a) => a.textContent === '§ Rung 03: implicit GEMM') as HTMLElement).click());
+        const shown = await page.$eval('#lab-source', (e) => e.textContent ?? '');
+        expect(shown.startsWith('docs/conv2d.md#rung-03-implicit-gemm\n\n## Rung 03: implicit GEMM')).toBe(true);
+        expect(shown).not.toMatch(/\n## Rung 05/); // the section alone
+      } finally {
+        await page.close();
+      }
+    });
+
     it("trains the small model three steps with Node's losses (within 1e-4)", async () => {
       const losses = (await s.page.evaluate(`(${PARITY_STEPS})(globalThis.alexnet)`)) as number[];
       expect(losses).toHaveLength(3);

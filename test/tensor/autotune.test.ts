@@ -103,7 +103,7 @@ describe.skipIf(!gpu)('the tuner', () => {
     const e = await tuneProblem(gpu!, p, { runs: 1 });
     expect(e.rule).toBe(selectConv2dBackwardWeight(s, gpu!).version);
     expect(Object.keys(e.ms).length).toBeGreaterThanOrEqual(2);
-    expect(e.ms['01_naive']).toBeUndefined(); // the oracle is not a candidate (unless the rule picks it)
+    expect(e.ms['01_naive']).toBeUndefined(); // the naive version is not a candidate (unless the rule picks it)
     expect(e.skipped?.['04_winograd']).toMatch(/stride/);
     const fastest = Object.entries(e.ms).sort((a, b) => a[1] - b[1])[0]![0];
     expect(e.choice).toBe(fastest);

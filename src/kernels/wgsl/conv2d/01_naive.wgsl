@@ -1,4 +1,4 @@
-// conv2d/01_naive.wgsl — direct convolution, one invocation per output value. THE ORACLE.
+// conv2d/01_naive.wgsl — direct convolution, one invocation per output value: rung 01.
 //
 // Math:     y[n, co, oy, ox] = bias[co] + sum_{ci, ky, kx} x[n, g*Cg + ci, iy, ix] * w[co, ci, ky, kx]
 //             with  g = co / Kg  (the group of output channel co; Kg = K / groups, Cg = C / groups)
@@ -15,8 +15,8 @@
 // Work:     Cg*KH*KW multiply-adds, 2 loads each; nothing is reused between invocations.
 // Memory:   no workgroup memory.
 // Bounds:   invocations with i >= N*K*OH*OW return at once; padding taps are skipped.
-// Why keep it: it is the formula, written out; every faster version is tested against the
-//           same float64 reference this one matches.
+// Why keep it: it is the formula, written out, and the first rung of the ladder: every version
+//           (this one too) is tested against the float64 oracle, src/tensor/reference/.
 
 override EPILOGUE: u32 = 0u;
 

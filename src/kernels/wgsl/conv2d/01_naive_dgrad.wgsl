@@ -14,7 +14,8 @@
 //             i = gid.x + gid.y * (nwg.x * 256)  ->  (n, c, iy, ix), ix innermost.
 // Work:     Kg*KH*KW taps, of which about 1/(sh*sw) are valid.
 // Memory:   no workgroup memory.   Bounds: i >= N*C*H*W returns at once.
-// Why keep it: the oracle for the faster dgrad versions.
+// Why keep it: the formula written out, which the faster dgrad versions are read against
+//           (all of them are tested against the float64 oracle, src/tensor/reference/).
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,

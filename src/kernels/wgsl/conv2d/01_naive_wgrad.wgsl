@@ -1,4 +1,4 @@
-// conv2d/01_naive_wgrad.wgsl — weight gradient, one invocation per weight. THE ORACLE.
+// conv2d/01_naive_wgrad.wgsl — weight gradient, one invocation per weight: rung 01.
 //
 // Math:     dw[co, ci, ky, kx] = sum_{n, oy, ox} dy[n, co, oy, ox] * x[n, g*Cg + ci, iy, ix]
 //             with g = co / Kg, iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw

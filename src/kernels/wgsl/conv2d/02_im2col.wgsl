@@ -1,5 +1,6 @@
 // conv2d/02_im2col.wgsl — writes im2col(x): every receptive field as a column, so that the
-// convolution becomes one GEMM per group (done by the matmul kernels; host code 02_im2col.ts).
+// convolution becomes one GEMM per group (rung 02 runs matmul/02_register_blocked.wgsl for it,
+// always that one; host code 02_im2col.ts).
 //
 // Math:     col[n, row, q] = x[n, c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw]   (0 in the padding)
 //             row = (c*KH + ky)*KW + kx   over C*KH*KW rows (all groups: group g owns rows

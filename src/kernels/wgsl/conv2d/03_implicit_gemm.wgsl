@@ -33,7 +33,7 @@
 //           pixel, and no batch chunking of it), the bias + ReLU epilogue is fused, and the
 //           weight is a broadcast operand instead of a second gathered one.
 
-override WG: u32 = 64u;
+override WG: u32 = 16u;        // invocations per workgroup: CONV_TUNING.forward.WG (tuning.ts)
 override PIX: u32 = 8u;        // pixels per invocation (1..8)
 override COV: u32 = 8u;        // vec4s of output channels per invocation (1..8)
 override EPILOGUE: u32 = 0u;   // 0 none, 1 + bias, 2 + bias then ReLU

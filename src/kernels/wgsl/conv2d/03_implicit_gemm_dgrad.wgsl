@@ -36,7 +36,7 @@
 //           and strided convolutions skip the non-integral taps by phase instead of testing
 //           every tap of every pixel.
 
-override WG: u32 = 64u;
+override WG: u32 = 32u;   // CONV_TUNING.dgrad.WG (tuning.ts)
 override PIX: u32 = 8u;
 override COV: u32 = 8u;
 override UNIT_STRIDE: bool = false;

@@ -23,7 +23,7 @@
 //           S times more workgroups (each with an S times shorter sum), so small layers such
 //           as conv1 (R = 363) still fill the machine.
 
-override WG: u32 = 64u;
+override WG: u32 = 32u;   // CONV_TUNING.wgrad.WG (tuning.ts; fitWgrad may lower it)
 override TAPS: u32 = 8u;
 override COV: u32 = 8u;
 

@@ -1,5 +1,6 @@
-// conv2d/04_winograd_1_weight.wgsl — Winograd step 0: transform every filter, U = G_y g G_xᵀ,
-// straight into the packed layout that 03_implicit_gemm reads as a 1x1 convolution.
+// conv2d/04_winograd_1_weight.wgsl — Winograd step 1 of 3 (then 2, the GEMM, 3): transform
+// every filter, U = G_y g G_xᵀ, straight into the packed layout that 03_implicit_gemm reads as
+// a 1x1 convolution in the GEMM step.
 //
 // Math:     U[xi, g, ci, j] = sum_{ky, kx} G_y[xi_y, ky] * f[ky, kx] * G_x[xi_x, kx],
 //           xi = xi_y*AX + xi_x, for the filter f that maps input channel ci of group g to

@@ -1,6 +1,6 @@
-// conv2d/04_winograd_2_input.wgsl — Winograd step 1 of 3: cut the input into overlapping
-// tiles and transform each one, V = Bᵀ_y d B_x (or, for the weight gradient, also dy's
-// tiles: D = G_y dy G_xᵀ — the same kernel with other matrices and tile sizes).
+// conv2d/04_winograd_2_input.wgsl — Winograd step 2 of 3 (1, 2, the GEMM, 3): cut the input
+// into overlapping tiles and transform each one, V = Bᵀ_y d B_x (or, for the weight gradient,
+// also dy's tiles: D = G_y dy G_xᵀ — the same kernel with other matrices and tile sizes).
 //
 // Math:     Winograd's minimal filtering F(my x mx, ry x rx) (src/tensor/ops/conv2d/winograd_matrices.ts):
 //           an output tile of my x mx pixels needs an input tile d of AY x AX pixels
@@ -16,7 +16,7 @@
 //           gradient also transforms dy in non-overlapping my x mx tiles (IY = my, no padding)
 //           with G of F(r, m) — dw = Aᵀ [ Σ_tiles (G dy Gᵀ) ⊙ (Bᵀ x B) ] A (winograd_matrices.ts).
 // Layout:   x NCHW [N, C, H, W] (x_off: a batch chunk's start). LAYOUT 0: V [nb, AY*AX*C,
-//           TH, TW], i.e. channel xi*C + c — so step 2 reads V as the input of a 1x1
+//           TH, TW], i.e. channel xi*C + c — so the GEMM step reads V as the input of a 1x1
 //           convolution with AY*AX*groups groups. LAYOUT 1 (dy's tiles for the weight
 //           gradient): channel-last per group, V[xi*groups + g, n*TH*TW + t, j] with
 //           c = g*Cg + j and rows of `cols` >= Cg values (zeros past Cg) — the layout
@@ -31,7 +31,7 @@
 //           workgroup on a 2-D grid.
 // Work:     IY*IX loads, then the two small matrix products: AY*IY*IX + AY*AX*IX
 //           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
-//           in step 2 — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
+//           in the GEMM step — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
 //           like any entry: generic matrices keep one kernel for every tile size.
 // Memory:   no workgroup memory; d and the half-transformed tile live in private arrays.
 // Bounds:   invocations past `total` return; taps outside the image read 0 (the address
@@ -39,7 +39,7 @@
 //           over the bottom/right edge are transformed in full (step 3 drops the outputs
 //           past OH, OW).
 // Changed from 03_implicit_gemm: 03 multiplies every tap of every pixel; here the input is
-//           re-expressed so that step 2 (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
+//           re-expressed so that the GEMM step (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
 //           multiplies per output and channel pair instead of ry*rx: 2.25 instead of 9 for
 //           a 3x3 filter with 4x4 tiles, 9 instead of 25 for 5x5 with 2x2 tiles.
 

@@ -1,9 +1,9 @@
-// conv2d/04_winograd_3_output.wgsl — Winograd step 3 of 3: turn each tile's AY x AX products
-// back into my x mx output pixels, Y = Aᵀ_y M A_x, then bias and ReLU.
+// conv2d/04_winograd_3_output.wgsl — Winograd step 3 of 3 (after the GEMM): turn each tile's
+// AY x AX products back into my x mx output pixels, Y = Aᵀ_y M A_x, then bias and ReLU.
 //
 // Math:     y[n, k, ty*my + i, tx*mx + j] = sum_{a, b} AT_y[i, a] * M[n, a*AX + b, k, ty, tx] * AT_x[j, b]
 //                                           (+ bias[k]) (then max(., 0))
-//           where M[n, xi, k, t] = sum_c U[xi, c, k] * V[n, xi, c, t] came from step 2
+//           where M[n, xi, k, t] = sum_c U[xi, c, k] * V[n, xi, c, t] came from the GEMM step
 //           (03_implicit_gemm run as a 1x1 conv: one independent GEMM per xi).
 // Layout:   M [nb, AY*AX*K, TH, TW] (channel xi*K + k); LAYOUT 1 (06_winograd_gemm):
 //           point-major, M[xi, k, n*TH*TW + t] with rows of `cols` values; y NCHW [N, K, OH,

@@ -19,8 +19,8 @@
 //           64 + tx*4 .. +3}: four 4x4 quadrants, so that the vec4 reads from workgroup
 //           memory by the 16 invocations of a row are consecutive.
 // Work:     per K step of 8: each invocation loads 4 elements of A and 4 of B into workgroup
-//           memory, then 8 x (4 vec4 reads, 64 FMAs) = 512 FMAs per 16 loads from memory
-//           (01 does 1 FMA per 2 loads, 03 does 64 per 8).
+//           memory, then 8 x (4 vec4 reads, 64 FMAs) = 512 FMAs per 8 loads from memory
+//           (01 does 1 FMA per 2 loads, 02 16 per 8, 03 64 per 8 vec4 loads).
 // Memory:   two tiles of 8 x 128 floats in workgroup memory (as_, bs), each row padded by one
 //           vec4 (33 vec4 per row) so that the stores of 8 consecutive k by 4 rows hit 32
 //           different banks. 8.4 KB per workgroup; two barriers per K step.

@@ -3,7 +3,7 @@
 //
 // Math, Layout, Threads, Memory, Bounds, BIAS_ROW, split-K and the folded store: exactly as
 //           in 05_tiled.wgsl (read that file first); the epilogue is the same code.
-// Work:     the same 512 FMAs per 16 loads per K step. The order differs:
+// Work:     the same 512 FMAs per 8 loads from memory per K step. The order differs:
 //             05:  load tile k -> barrier -> compute tile k -> barrier -> load tile k+1 ...
 //                  every invocation waits for its loads from memory before any FMA;
 //             06:  (tile k is in workgroup memory) issue the loads of tile k+1 into 8

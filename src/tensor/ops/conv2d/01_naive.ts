@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Rung 01 — the oracles: one invocation per output value of each pass, the formula written
-// out (src/kernels/wgsl/conv2d/01_naive*.wgsl). Every faster rung is tested against the same
-// float64 reference these match. They run every convolution.
+// Rung 01 — direct: one invocation per output value of each pass, the formula written out
+// (src/kernels/wgsl/conv2d/01_naive*.wgsl). Every rung, this one too, is tested against the
+// float64 oracle of src/tensor/reference/. They run every convolution.
 
 import { grid } from '../util.js';
 import { batchChunks, convParams, span, whole, xImage, yImage } from './chunks.js';

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Rung 04 — Winograd's minimal filtering F(4x4, 3x3) / F(2x2, 5x5) for stride-1, dilation-1
-// convolutions with at most 6x6 taps (src/kernels/wgsl/conv2d/04_winograd_*.wgsl, in
-// execution order): 1 transforms the filters, 2 the input's overlapping tiles, then rung 03's
-// kernel runs as a 1x1 convolution with one group per transform point, and 3 turns each
-// tile's products back into pixels (+ bias, ReLU). The data gradient is the same forward on
+// convolutions with at most 6x6 taps (src/kernels/wgsl/conv2d/04_winograd_*.wgsl, numbered in
+// execution order): step 1 transforms the filters, step 2 the input's overlapping tiles, the
+// GEMM step runs rung 03's kernel as a 1x1 convolution with one group per transform point,
+// and step 3 turns each tile's products back into pixels (+ bias, ReLU). The data gradient is the same forward on
 // dy with the filters turned 180° (MODE 1); the weight gradient transforms x's and dy's
 // tiles, sums over tiles with rung 03's split-K weight gradient, and the output kernel turns
 // the sums into taps. The matrices come from winograd_matrices.ts; the math is derived in
-// docs/conv2d.md ("Winograd").
+// docs/conv2d.md ("Rung 04: fewer multiplies, Winograd").
 
 import { Tensor } from '../../tensor.js';
 import { add } from '../elementwise.js';
@@ -93,7 +93,7 @@ function winogradBlock(pixels: number, channels: number): typeof CONV_TUNING.for
 
 /**
  * out = the stride-1 convolution e of inp (bias, ReLU), by Winograd F(my x mx, KH x KW):
- * step 1 transforms the filters into 03's packed layout (MODE 1: the data gradient's turned
+ * step 1 transforms the filters into 03's packed layout (MODE 1 for the data gradient's turned
  * filters), then per batch chunk step 2 transforms the input tiles into V, the GEMM step runs
  * 03_implicit_gemm as a 1x1 conv with AY*AX*groups groups (one GEMM per transform point),
  * and step 3 transforms the products back into pixels (+ bias, ReLU).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What every conv2d host file shares: the uniform block of the kernels, bindings of a batch
+// What every conv2d host file shares: the kernels' uniform block, bindings of a batch
 // chunk, and the split of a batch into chunks that fit one storage binding (a batch-128
 // conv1 output is 149 MB; lavapipe binds at most 128 MiB).
 
@@ -37,7 +37,7 @@ export function whole(t: Tensor): Binding {
   return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
 }
 
-/** The uniform block shared by every conv2d kernel (see 01_naive.wgsl). */
+/** The uniform block of the kernels that take a convolution's sizes: 01_naive*, 02_im2col, 03_implicit_gemm*, 05_tiled_gemm_col2im (see 01_naive.wgsl). */
 export function convParams(s: ConvShape, n: number, xOff: number, yOff: number, extra0 = 0, extra1 = 0) {
   return [
     { u: n }, { u: s.c }, { u: s.h }, { u: s.w },

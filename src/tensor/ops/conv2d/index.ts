@@ -4,7 +4,7 @@
 //
 // The ladder (one host file per rung, named like its WGSL files in src/kernels/wgsl/conv2d/,
 // reading order in that folder's README.md; the version name is the file stem):
-//   01_naive          every pass, one invocation per output value: the oracles
+//   01_naive          every pass, one invocation per output value: the formula written out
 //   02_im2col         forward: im2col, then the matmul ladder's GEMM
 //   03_implicit_gemm  every pass, register-blocked implicit GEMM (the weight gradient split-K)
 //   04_winograd       every pass, Winograd F(4x4, 3x3) / F(2x2, 5x5) for stride-1 convs

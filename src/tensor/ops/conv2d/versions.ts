@@ -3,7 +3,7 @@
 // WGSL files), and the table maps it to the passes that rung implements. conv2d and its
 // gradients look the version up here (no switch); the autotuner tries every name listed;
 // `conv2dVersions()` lists every (version, pass) with its kernel files for a page that runs
-// each one on a shape and shows its WGSL (docs/conv2d.md, "Versions").
+// each one on a shape and shows its WGSL (docs/conv2d.md, "API").
 
 import { naive } from './01_naive.js';
 import { im2col } from './02_im2col.js';

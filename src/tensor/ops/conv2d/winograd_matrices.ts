@@ -2,7 +2,8 @@
 // Winograd's minimal filtering F(m, r): m outputs of an r-tap correlation from
 // alpha = m + r - 1 multiplies instead of m*r, and its 2-D nesting F(my x mx, ry x rx).
 // Pure float64 math, no GPU: rung 04 (04_winograd.ts) passes these matrices to the kernels
-// src/kernels/wgsl/conv2d/04_winograd_*.wgsl (docs/conv2d.md, "Winograd").
+// src/kernels/wgsl/conv2d/04_winograd_*.wgsl (docs/conv2d.md, "Rung 04: fewer multiplies,
+// Winograd", works F(2, 3) through by hand).
 //
 // The matrices come from a choice of alpha points, alpha - 1 finite ones plus "infinity"
 // (Toom-Cook). With polynomials g(t) (degree r-1, the filter) and d(t) (degree m-1), the

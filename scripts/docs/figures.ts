@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+// The figures of docs/conv2d.md, one per rung, drawn from the constants the kernels run with:
+// CONV_TUNING's block shapes (03), the tile constants and workgroup size in
+// matmul/05_tiled.wgsl (05), winogradTileFor and winograd1D (04), s2dShape (04_winograd_s2d),
+// convShape and im2col's row/column formula (01, 02). A change to any of them redraws the
+// figure; test/docs/figures.test.ts fails while a committed SVG differs from what this file
+// draws. Write them with `npm run docs` (scripts/docs/update.ts).
+
+import { WGSL } from '../../src/kernels/wgsl.generated.js';
+import { convShape, s2dShape, type ConvShape } from '../../src/tensor/ops/conv2d/index.js';
+import { CONV_TUNING } from '../../src/tensor/ops/conv2d/tuning.js';
+import { winograd1D, winogradTileFor } from '../../src/tensor/ops/conv2d/winograd_matrices.js';
+import { colour, Svg } from './svg.js';
+
+const LIGHT = '#eee';
+const HI = '#f28e2b';
+const BLUE = '#4e79a7';
+const BOTH = '#8a6d9e';
+
+/** The small convolution that figures 01 and 02 draw: 2 channels of 6x6, a 3x3 filter. */
+export const SMALL = convShape([1, 2, 6, 6], [2, 2, 3, 3]);
+/** AlexNet's conv1 and conv3 at batch 1 (figures 04 and s2d). */
+export const CONV1 = convShape([1, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
+export const CONV3 = convShape([1, 256, 13, 13], [384, 256, 3, 3], { padding: 1 });
+
+/** A `const NAME = 128u;` or `@workgroup_size(16, 16, 1)` of a kernel, as numbers. */
+export function wgslConst(file: string, name: string): number {
+  const src = (WGSL as Record<string, string>)[file];
+  if (!src) throw new Error(`figures: no kernel ${file}`);
+  const m = new RegExp(`\\b(?:const|override)\\s+${name}\\s*(?::\\s*u32)?\\s*=\\s*(\\d+)u?\\s*;`).exec(src);
+  if (!m) throw new Error(`figures: ${file} has no constant ${name}`);
+  return Number(m[1]);
+}
+export function wgslWorkgroupSize(file: string): number[] {
+  const m = /@workgroup_size\(([^)]*)\)/.exec((WGSL as Record<string, string>)[file] ?? '');
+  if (!m) throw new Error(`figures: ${file} has no @workgroup_size`);
+  return m[1]!.split(',').map((v) => Number(v.trim()));
+}
+
+/** 01: one invocation per output value, and the input values it reads. */
+function naive(): string {
+  const s = SMALL;
+  const cell = 22;
+  const oy = 1;
+  const ox = 2;
+  const svg = new Svg(700, 250, '01_naive: one invocation per output value');
+  const inRange = (y: number, x: number, oy0: number, ox0: number) =>
+    y >= oy0 * s.sh - s.ph && y < oy0 * s.sh - s.ph + s.kh && x >= ox0 * s.sw - s.pw && x < ox0 * s.sw - s.pw + s.kw;
+  for (let c = 0; c < s.c; c++) {
+    const x0 = 20 + c * (s.w * cell + 30);
+    svg.text(x0, 24, `x, channel ${c}`, { bold: true });
+    svg.grid(x0, 34, s.h, s.w, cell, (y, x) => (inRange(y, x, oy, ox) ? (inRange(y, x, oy, ox + 1) ? BOTH : BLUE) : inRange(y, x, oy, ox + 1) ? HI : null));
+  }
+  const yx = 20 + s.c * (s.w * cell + 30) + 20;
+  svg.text(yx, 24, 'y, channel 0', { bold: true });
+  svg.grid(yx, 34, s.oh, s.ow, cell, (y, x) => (y === oy && x === ox ? BLUE : y === oy && x === ox + 1 ? HI : null));
+  const i = oy * s.ow + ox;
+  const taps = (s.c / s.groups) * s.kh * s.kw;
+  const shared = s.kh * (s.kw - s.sw);
+  svg.text(20, 34 + s.h * cell + 26, `invocation ${i} computes y[0, 0, ${oy}, ${ox}] (blue): ${taps} multiply-adds, each with 2 loads (one x, one w).`);
+  svg.text(20, 34 + s.h * cell + 44, `invocation ${i + 1}, its neighbour (orange), loads ${shared} of the same ${s.kh * s.kw} x values per channel again (purple):`);
+  svg.text(20, 34 + s.h * cell + 62, 'nothing loaded is shared between invocations.');
+  return svg.toString();
+}
+
+/** 02: im2col writes every receptive field as a column; the conv is then one GEMM. */
+function im2col(): string {
+  const s = SMALL;
+  const rows = s.c * s.kh * s.kw;
+  const cols = s.oh * s.ow;
+  const cell = 16;
+  const pick = { c: 0, y: 2, x: 2 };
+  const q0 = 1 * s.ow + 2;
+  // the x value that col[row, q] copies (02_im2col.wgsl): row = (c*KH + ky)*KW + kx, q = oy*OW + ox
+  const src = (row: number, q: number) => {
+    const c = Math.floor(row / (s.kh * s.kw));
+    const ky = Math.floor(row / s.kw) % s.kh;
+    const kx = row % s.kw;
+    const oy = Math.floor(q / s.ow);
+    const ox = q % s.ow;
+    return { c, y: oy * s.sh - s.ph + ky * s.dh, x: ox * s.sw - s.pw + kx * s.dw };
+  };
+  const gx = 150;
+  const gy = 50;
+  const svg = new Svg(gx + cols * cell + 250, gy + rows * cell + 70, '02_im2col: receptive fields as columns');
+  svg.text(gx, 20, `col: ${rows} rows (c, ky, kx) x ${cols} columns (oy, ox)`, { bold: true });
+  svg.text(gx, 38, 'column q = oy*OW + ox', { size: 11 });
+  let copies = 0;
+  svg.grid(gx, gy, rows, cols, cell, (row, q) => {
+    const v = src(row, q);
+    const hit = v.c === pick.c && v.y === pick.y && v.x === pick.x;
+    if (hit) copies++;
+    return hit ? HI : q === q0 ? '#c6d8ec' : v.c === 0 ? '#fafafa' : LIGHT;
+  });
+  svg.rect(gx + q0 * cell, gy, cell, rows * cell, { stroke: BLUE, width: 2 });
+  for (let c = 0; c < s.c; c++) {
+    const y = gy + c * s.kh * s.kw * cell;
+    svg.text(gx - 8, y + 12, `c = ${c}, ky, kx`, { anchor: 'end', size: 11 });
+    svg.line(gx - 4, y, gx + cols * cell, y, '#333', 1.5);
+  }
+  const tx = gx + cols * cell + 16;
+  svg.text(tx, gy + 12, `blue column: one receptive field`);
+  svg.text(tx, gy + 28, `(the ${rows} x values output (1, 2) reads)`);
+  svg.text(tx, gy + 56, `orange: x[0, 0, ${pick.y}, ${pick.x}], copied`, { fill: '#b05a00' });
+  svg.text(tx, gy + 72, `${copies} times (KH·KW / (sh·sw) = ${(s.kh * s.kw) / (s.sh * s.sw)})`, { fill: '#b05a00' });
+  svg.text(tx, gy + 100, `then, per image and group:`);
+  svg.text(tx, gy + 116, `y [${s.k} x ${cols}] = W [${s.k} x ${rows}] · col [${rows} x ${cols}]`);
+  svg.text(gx, gy + rows * cell + 24, `x: ${s.c} channels of ${s.h}x${s.w}, w: ${s.k}x${s.c}x${s.kh}x${s.kw}, stride ${s.sh}, padding ${s.ph}: y is ${s.oh}x${s.ow}.`);
+  return svg.toString();
+}
+
+/** 03: which invocation of a workgroup owns which pixels and channels (CONV_TUNING.forward). */
+function implicitGemm(): string {
+  const { WG, PIX, COV } = CONV_TUNING.forward;
+  const cell = 26;
+  const gx = 20;
+  const gy = 60;
+  const bx = gx + WG * cell + 50;
+  const lanes = 8;
+  const svg = new Svg(Math.max(bx + 4 * COV * 12 + 20, 760), gy + PIX * cell + 110, '03_implicit_gemm: who owns what in one workgroup');
+  svg.text(gx, 22, `one workgroup: WG = ${WG} invocations, ${WG * PIX} pixels (PIX = ${PIX} each), ${4 * COV} output channels`, { bold: true });
+  svg.text(gx, 42, `cell (i, l) is pixel i·WG + l of the workgroup; its colour is the invocation that owns it, l`, { size: 11 });
+  svg.grid(gx, gy, PIX, WG, cell, (_i, l) => colour(l));
+  for (let i = 0; i < PIX; i++) {
+    for (let l = 0; l < WG; l++) svg.text(gx + l * cell + cell / 2, gy + i * cell + 17, String(i * WG + l), { size: 10, anchor: 'middle' });
+  }
+  for (let l = 0; l < WG; l += lanes) svg.rect(gx + l * cell, gy, Math.min(lanes, WG - l) * cell, PIX * cell, { stroke: '#000', width: 2 });
+  svg.text(gx, gy + PIX * cell + 20, `black boxes: a SIMD batch of ${lanes} lanes on lavapipe (invocations ${0}-${lanes - 1}, ...): per tap they gather ${lanes} neighbouring pixels`, { size: 11 });
+  const by = gy + 30;
+  svg.text(bx, by - 22, `invocation 0's block: ${PIX} pixels x ${4 * COV} channels`, { size: 11, bold: true });
+  svg.text(bx, by - 8, `(pixels ${Array.from({ length: Math.min(PIX, 3) }, (_, i) => i * WG).join(', ')}, ..., ${(PIX - 1) * WG})`, { size: 11 });
+  svg.grid(bx, by, PIX, 4 * COV, 12, () => colour(0), '#fff');
+  for (let v = 0; v <= COV; v++) svg.line(bx + v * 48, by, bx + v * 48, by + PIX * 12, '#000', 1);
+  svg.text(bx, by + PIX * 12 + 16, `${PIX * 4 * COV} accumulators = ${PIX * COV} vec4 (black: one vec4 of channels)`, { size: 11 });
+  const y2 = gy + PIX * cell + 44;
+  svg.text(gx, y2, `Per tap an invocation loads ${PIX} x values (one per pixel) and ${COV} vec4 of the packed weight, the same`);
+  svg.text(gx, y2 + 18, `${COV} for every invocation of the workgroup, and does ${PIX * 4 * COV} multiply-adds: 1/${(PIX * 4 * COV) / (PIX + COV)} of a load per multiply-add`);
+  svg.text(gx, y2 + 36, `(01_naive: 2). The host sets WG, PIX and COV as override constants (CONV_TUNING in tuning.ts).`);
+  return svg.toString();
+}
+
+/** 05: the 128x128 tile of C, the strips staged in workgroup memory, one invocation's quadrants. */
+function tiledGemm(): string {
+  const file = 'matmul/05_tiled.wgsl';
+  const BM = wgslConst(file, 'BM');
+  const BN = wgslConst(file, 'BN');
+  const BK = wgslConst(file, 'BK');
+  const [WX, WY] = wgslWorkgroupSize(file) as [number, number];
+  const px = 3; // pixels per element of C
+  const q = 4; // an invocation's outputs come in 4x4 blocks (vec4 reads of workgroup memory)
+  const tx = 1;
+  const ty = 2;
+  const ox = 140;
+  const oy = 130;
+  const svg = new Svg(ox + BN * px + 380, oy + BM * px + 30, '05_tiled: one 128x128 tile of C per workgroup');
+  svg.text(20, 22, `a workgroup of ${WX}x${WY} invocations computes one ${BM}x${BN} tile of C`, { bold: true });
+  svg.text(20, 40, `per K step of ${BK}: A's ${BM}x${BK} strip and B's ${BK}x${BN} strip are staged in workgroup memory, then every invocation reads them`, { size: 11 });
+  // the strips
+  svg.rect(ox - 12 - BK * px * 2, oy, BK * px * 2, BM * px, { fill: '#c6d8ec', stroke: '#333' });
+  svg.text(ox - 16 - BK * px * 2, oy + BM * px / 2, `A strip ${BM}x${BK}`, { anchor: 'end', size: 11 });
+  svg.rect(ox, oy - 12 - BK * px * 2, BN * px, BK * px * 2, { fill: '#c6d8ec', stroke: '#333' });
+  svg.text(ox + BN * px / 2, oy - 16 - BK * px * 2, `B strip ${BK}x${BN}`, { anchor: 'middle', size: 11 });
+  // the tile: blocks of q x q, owner (bx % WX, by % WY)
+  const nb = BN / q;
+  const mb = BM / q;
+  for (let by = 0; by < mb; by++) {
+    for (let bx = 0; bx < nb; bx++) {
+      const mine = bx % WX === tx && by % WY === ty;
+      svg.rect(ox + bx * q * px, oy + by * q * px, q * px, q * px, { fill: mine ? HI : (bx + by) % 2 ? '#f4f4f4' : '#e6e6e6' });
+    }
+  }
+  svg.rect(ox, oy, BN * px, BM * px, { stroke: '#333', width: 1.5 });
+  svg.line(ox + (BN / 2) * px, oy, ox + (BN / 2) * px, oy + BM * px, '#333', 1.5);
+  svg.line(ox, oy + (BM / 2) * px, ox + BN * px, oy + (BM / 2) * px, '#333', 1.5);
+  const per = (BM / WY) * (BN / WX);
+  const t = ox + BN * px + 20;
+  svg.text(t, oy + 14, `orange: what invocation (tx, ty) = (${tx}, ${ty}) owns,`);
+  svg.text(t, oy + 30, `${BM / WY}x${BN / WX} = ${per} outputs in four ${q}x${q} quadrant blocks:`);
+  svg.text(t, oy + 46, `rows ty·${q} .. +${q - 1} and ${BM / 2} + ty·${q} .. +${q - 1},`);
+  svg.text(t, oy + 62, `columns tx·${q} .. +${q - 1} and ${BN / 2} + tx·${q} .. +${q - 1}`);
+  svg.text(t, oy + 90, `The ${WX} invocations of a row read ${WX} consecutive`);
+  svg.text(t, oy + 106, `vec4 of each strip row from workgroup memory.`);
+  svg.text(t, oy + 134, `Per K step: ${(BM * BK + BK * BN) / (WX * WY)} loads from memory and`);
+  svg.text(t, oy + 150, `${BK * per} multiply-adds per invocation.`);
+  svg.text(t, oy + 178, `Grey checks: the ${q}x${q} blocks of the other`);
+  svg.text(t, oy + 194, `${WX * WY - 1} invocations; lines: the quadrants.`);
+  return svg.toString();
+}
+
+/** 04: Winograd's output tiles and their overlapping input tiles (conv3, F(4x4, 3x3)). */
+function winograd(): string {
+  const s = CONV3;
+  const m = winogradTileFor(s.kh);
+  const f = winograd1D(m, s.kh);
+  const a = f.alpha;
+  const tiles = Math.ceil(s.oh / m);
+  const cell = 13;
+  const out = tiles * m;
+  const inp = out + s.kh - 1;
+  const gx = 20;
+  const gy = 60;
+  const ix = gx + out * cell + 60;
+  const svg = new Svg(Math.max(ix + inp * cell + 30, 880), gy + inp * cell + 70, '04_winograd: output tiles and their overlapping input tiles');
+  svg.text(gx, 22, `conv3 (${s.oh}x${s.ow} output, ${s.kh}x${s.kw} filter, padding ${s.ph}) by F(${m}x${m}, ${s.kh}x${s.kw}): tiles of ${m}x${m} outputs from ${a}x${a} inputs`, { bold: true });
+  svg.text(gx, gy - 8, `y: ${tiles}x${tiles} tiles of ${m}x${m} (grey: overhang past ${s.oh})`, { size: 11 });
+  svg.grid(gx, gy, out, out, cell, (y, x) => {
+    if (y >= s.oh || x >= s.ow) return '#ccc';
+    const t = Math.floor(y / m) * tiles + Math.floor(x / m);
+    return t === 0 ? BLUE : t === 1 ? HI : null;
+  });
+  for (let t = 0; t <= tiles; t++) {
+    svg.line(gx + t * m * cell, gy, gx + t * m * cell, gy + out * cell, '#000', 1.5);
+    svg.line(gx, gy + t * m * cell, gx + out * cell, gy + t * m * cell, '#000', 1.5);
+  }
+  svg.text(ix, gy - 8, `x with padding ${s.ph}: the ${a}x${a} input tiles of the two coloured output tiles`, { size: 11 });
+  const inTile = (y: number, x: number, t: number) => y < a && x >= t * m && x < t * m + a;
+  svg.grid(ix, gy, inp, inp, cell, (y, x) => {
+    const pad = y < s.ph || x < s.pw || y >= s.ph + s.h || x >= s.pw + s.w;
+    if (inTile(y, x, 0) && inTile(y, x, 1)) return BOTH;
+    if (inTile(y, x, 0)) return BLUE;
+    if (inTile(y, x, 1)) return HI;
+    return pad ? '#ccc' : null;
+  });
+  svg.rect(ix, gy, a * cell, a * cell, { stroke: BLUE, width: 2 });
+  svg.rect(ix + m * cell, gy, a * cell, a * cell, { stroke: HI, width: 2 });
+  const y2 = gy + inp * cell + 22;
+  svg.text(gx, y2, `Purple: the ${s.kh - 1} columns both input tiles read (tiles overlap by r - 1 = ${s.kh - 1}). Per tile and channel pair: ${a * a} multiplies`);
+  svg.text(gx, y2 + 18, `instead of ${m * m}·${s.kh * s.kw} = ${m * m * s.kh * s.kw}; with the edge overhang counted, conv3 needs ${(s.kh * s.kw * s.oh * s.ow / (a * a * tiles * tiles)).toFixed(2)}x fewer multiplies.`);
+  return svg.toString();
+}
+
+/** 04_winograd_s2d: space-to-depth of a stride-s convolution's input (conv1: s = 4). */
+function spaceToDepth(): string {
+  const s = CONV1;
+  const b = s.sh;
+  const e = s2dShape(s) as ConvShape;
+  const n = 2 * b;
+  const cell = 20;
+  const gx = 20;
+  const gy = 60;
+  const ox = gx + n * cell + 70;
+  const small = 14;
+  const svg = new Svg(Math.max(ox + b * (2 * small + 12) + 20 + 260, 820), gy + n * cell + 50, '04_winograd_s2d: space-to-depth');
+  svg.text(gx, 22, `space-to-depth with block ${b} (conv1's stride): every ${b}x${b} block of pixels moves into ${b * b} channels`, { bold: true });
+  svg.text(gx, gy - 8, `one channel of x, ${n}x${n} pixels`, { size: 11 });
+  svg.grid(gx, gy, n, n, cell, (y, x) => colour((y % b) * b + (x % b)));
+  for (let t = 0; t <= n; t += b) {
+    svg.line(gx + t * cell, gy, gx + t * cell, gy + n * cell, '#000', 2);
+    svg.line(gx, gy + t * cell, gx + n * cell, gy + t * cell, '#000', 2);
+  }
+  svg.text(ox, gy - 8, `x': ${b * b} channels of ${n / b}x${n / b}, channel (dy·${b} + dx)`, { size: 11 });
+  for (let dy = 0; dy < b; dy++) {
+    for (let dx = 0; dx < b; dx++) {
+      const x0 = ox + dx * (2 * small + 12);
+      const y0 = gy + dy * (2 * small + 12);
+      svg.grid(x0, y0, n / b, n / b, small, () => colour(dy * b + dx), '#fff');
+    }
+  }
+  const t = ox + b * (2 * small + 12) + 20;
+  svg.text(t, gy + 12, `x'[(c·${b} + dy)·${b} + dx, u, v]`);
+  svg.text(t, gy + 28, `  = x[c, u·${b} + dy - p, v·${b} + dx - p]`);
+  svg.text(t, gy + 56, `conv1: ${s.c} channels of ${s.kh}x${s.kw} taps, stride ${b}`);
+  svg.text(t, gy + 72, `becomes ${e.c} channels of ${e.kh}x${e.kw} taps, stride 1:`);
+  svg.text(t, gy + 88, `${e.c * e.kh * e.kw} taps instead of ${s.c * s.kh * s.kw} (the filter`);
+  svg.text(t, gy + 104, `padded to ${e.kh * b}x${e.kw * b}), which Winograd takes.`);
+  svg.text(gx, gy + n * cell + 24, `The filter moves the same way: w'[k, (c·${b} + dy)·${b} + dx, a, b] = w[k, c, a·${b} + dy, b·${b} + dx] (zero past ${s.kh}).`);
+  return svg.toString();
+}
+
+/** Every figure: its file under docs/img/conv2d/ and how to draw it (in reading order). */
+export const FIGURES: ReadonlyArray<{ file: string; draw: () => string }> = [
+  { file: '01_naive.svg', draw: naive },
+  { file: '02_im2col.svg', draw: im2col },
+  { file: '03_implicit_gemm.svg', draw: implicitGemm },
+  { file: '05_tiled_gemm.svg', draw: tiledGemm },
+  { file: '04_winograd.svg', draw: winograd },
+  { file: '04_winograd_s2d.svg', draw: spaceToDepth },
+];
+export const FIGURE_DIR = 'docs/img/conv2d';
