@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Rung 06 — Winograd with its products as one batched GEMM: the transforms of rung 04
 // (src/kernels/wgsl/conv2d/04_winograd_*.wgsl, in their point-major layouts), and between
-// them matmul's gemm() over every transform point and group at once, so the GEMM is whatever
-// the matmul ladder does best on the adapter: on a CPU driver 09_subgroup_broadcast (or
-// 08_image_operands without subgroups), which read their operands as images.
+// them one matmul over every transform point and group at once, on the matmul ladder's
+// CPU-driver kernel: 09_subgroup_broadcast, or 08_image_operands where subgroups are not 8
+// invocations wide (both read their operands as images). The rung pins that GEMM (like rung 02
+// pins its own), so it runs the same kernels on any adapter; the selectors pick it on CPU drivers.
 //
 // Where rung 04 runs 03_implicit_gemm as a 1x1 convolution per image, here each transform
 // point xi and group g is one GEMM over every image of the batch chunk:
@@ -17,6 +18,7 @@
 
 import { Tensor } from '../../tensor.js';
 import { gemm } from '../matmul/dispatch.js';
+import { imageGemm } from '../matmul/select.js';
 import { grid } from '../util.js';
 import { dgradAsConv, mats, WINOGRAD_KERNELS as KERNELS, winogradCached, winogradFor, winogradUnsupported } from './04_winograd.js';
 import { planBatchChunks, span, whole, xImage, yImage } from './chunks.js';
@@ -83,7 +85,7 @@ function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | nu
       b: V, bOff: 0, bSk: cols, bSn: 1, bSb: cg * cols,
       c: M, cOff: 0, cSm: cols, cSb: kg * cols,
       alpha: 1, accumulate: false, bias: null, relu: false,
-    });
+    }, imageGemm(d));
     V.dispose(); // safe: later work that reuses the buffer is recorded after these reads
     const Y = span(d, out, b0 * yImage(e), nb * yImage(e));
     d.dispatch(KERNELS.output, [whole(M), bias ? whole(bias) : whole(U), Y.binding],
@@ -136,7 +138,7 @@ function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape): voi
       b: X1, bOff: 0, bSk: 1, bSn: cols, bSb: cg * cols,
       c: P, cOff: 0, cSm: cg, cSb: kg * cg,
       alpha: 1, accumulate: !first, bias: null, relu: false,
-    });
+    }, imageGemm(d));
     first = false;
     X1.dispose();
     D1.dispose();
@@ -149,8 +151,10 @@ function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape): voi
   P.dispose();
 }
 
-const WGSL = [KERNELS.weight, KERNELS.input, KERNELS.output];
-const NOTE = 'the GEMM step runs matmul\'s gemm(): the version selectMatmul picks (09_subgroup_broadcast or 08_image_operands on a CPU driver)';
+/** The GEMM step's kernel as listed: 09, which is 08 on an adapter without subgroups of 8 (imageGemm). */
+const GEMM = 'matmul/09_subgroup_broadcast.wgsl';
+const WGSL = [KERNELS.weight, KERNELS.input, GEMM, KERNELS.output];
+const NOTE = 'matmul/08_image_operands.wgsl instead of 09 where subgroups are not 8 invocations wide';
 
 export const winogradGemm: Rung = {
   forward: {
@@ -166,7 +170,7 @@ export const winogradGemm: Rung = {
     run(dx, dy, w, s) { winogradGemmInto(dx, dy, w, null, dgradAsConv(s)!, false, 1); },
   },
   wgrad: {
-    wgsl: [KERNELS.input, KERNELS.output],
+    wgsl: [KERNELS.input, GEMM, KERNELS.output],
     note: NOTE,
     unsupported: (s) => winogradUnsupported(s) ?? ((s.c / s.groups) % 4 ? `${s.c / s.groups} input channels per group (the GEMM's N: a multiple of 4)` : null),
     run: winogradGemmWgrad,

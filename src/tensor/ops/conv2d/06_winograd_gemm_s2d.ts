@@ -17,8 +17,9 @@ export function s2dGemmUnsupported(s: ConvShape): string | null {
 
 export const winogradGemmS2d: Rung = {
   forward: {
-    wgsl: ['shape/space_to_depth.wgsl', 'conv2d/04_winograd_1_weight.wgsl', 'conv2d/04_winograd_2_input.wgsl', 'conv2d/04_winograd_3_output.wgsl'],
-    note: 'then rung 06, whose GEMM step runs matmul\'s gemm()',
+    wgsl: ['shape/space_to_depth.wgsl', 'conv2d/04_winograd_1_weight.wgsl', 'conv2d/04_winograd_2_input.wgsl',
+      'matmul/09_subgroup_broadcast.wgsl', 'conv2d/04_winograd_3_output.wgsl'],
+    note: 'matmul/08_image_operands.wgsl instead of 09 where subgroups are not 8 invocations wide',
     unsupported: s2dGemmUnsupported,
     run: null,
     build(x, w, bias, s, relu, conv) {

@@ -95,7 +95,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 export { gemm } from './dispatch.js';
 export { gemmProblem, type Choice, type Gemm, type GemmShape } from './gemm.js';
-export { ruleMatmul, selectMatmul } from './select.js';
+export { imageGemm, ruleMatmul, selectMatmul } from './select.js';
 export {
   GPU_GEMM, MATMUL_ALIASES, MATMUL_KERNELS, MATMUL_VERSIONS, matmulUnsupported, matmulVersionOf, matmulVersions, resolveMatmulVersion,
   STREAM_TUNING, streamUnsupported, vec4Unsupported,

@@ -49,6 +49,16 @@ export function forceMatmulForTesting(version: MatmulVersion): { restore(): void
   return { restore: () => { forced = before; } };
 }
 
+/**
+ * The image GEMM a CPU-driver rung pins (conv2d's 06_winograd_gemm): 09_subgroup_broadcast
+ * where subgroups are 8 invocations wide, else 08_image_operands (or the one
+ * forceMatmulForTesting forces).
+ */
+export function imageGemm(device: Device): '08_image_operands' | '09_subgroup_broadcast' {
+  if (forced === '08_image_operands' || forced === '09_subgroup_broadcast') return forced;
+  return subgroupUnsupported(device) === null ? '09_subgroup_broadcast' : '08_image_operands';
+}
+
 /** The fixed rule behind selectMatmul (what it picks without an autotuned entry). */
 export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion> {
   const full = fullGemm(g);
