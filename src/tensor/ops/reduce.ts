@@ -14,9 +14,11 @@ function reduceRaw(kind: ReduceKind, x: Tensor, outer: number, r: number, inner:
   const d = x.device;
   const out = dst ?? Tensor.empty([outer * inner], 'float32', d);
   const run = (src: Tensor, srcStart: number, o: number, rr: number, dst: Tensor, dstStart: number, s: number) => {
+    // a CPU driver: one invocation per output (no barriers), when there are outputs enough to share out
+    const serial = d.info.isCpu && o * inner >= 64;
     d.dispatch('reduce/reduce_axis.wgsl',
       [range(src, srcStart, o * rr * inner), range(dst, dstStart, o * inner)],
-      [{ u: o }, { u: rr }, { u: inner }, { f: s }], grid1(o * inner), { OP: REDUCE_OP[kind] });
+      [{ u: o }, { u: rr }, { u: inner }, { f: s }], serial ? grid(o * inner, 64) : grid1(o * inner), { OP: REDUCE_OP[kind], SERIAL: serial ? 1 : 0 });
   };
   if (x.byteLength <= d.maxBinding) {
     run(x, 0, outer, r, out, 0, scale);

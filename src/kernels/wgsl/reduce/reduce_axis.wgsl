@@ -7,12 +7,17 @@
 //           r = t, t+64, t+128, ... and the 64 partial results are combined by a tree in
 //           workgroup memory. This keeps big reductions (a bias gradient sums N*H*W values
 //           per channel; a global norm sums millions) parallel even when outputs are few.
-// Memory:   64 floats of workgroup memory.
+//           SERIAL (a CPU driver): one INVOCATION per output element instead, adding up its
+//           R values in order, with no workgroup memory and no barrier — on lavapipe each
+//           barrier switches all 8 SIMD batches of the workgroup, which cost more than the
+//           sums themselves (a bias gradient's thousands of outputs x 6 barriers each).
+// Memory:   64 floats of workgroup memory (none used with SERIAL).
 // Bounds:   a workgroup whose output index is past the end exits before any barrier
 //           (the whole workgroup takes the same branch, so barriers stay uniform).
 // OP:       override; 0 sum, 1 max, 2 min.
 
 override OP: u32 = 0u;
+override SERIAL: bool = false;
 
 struct Params {
   outer: u32,
@@ -43,9 +48,23 @@ fn combine(u: f32, v: f32) -> f32 {
   }
 }
 
+/** SERIAL: output element o, its R values added up in order by one invocation. */
+fn reduceOne(o: u32) {
+  if (o >= p.outer * p.inner) { return; }
+  let i0 = o / p.inner;
+  let base = i0 * p.r * p.inner + o - i0 * p.inner;
+  var acc = identity();
+  for (var r = 0u; r < p.r; r++) { acc = combine(acc, x[base + r * p.inner]); }
+  out[o] = acc * p.scale;
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) t: u32) {
+  if (SERIAL) {
+    reduceOne((wid.x + wid.y * nwg.x) * 64u + t);
+    return;
+  }
   let o = wid.x + wid.y * nwg.x;      // output element handled by this workgroup
   if (o >= p.outer * p.inner) { return; }
   let i0 = o / p.inner;

@@ -14,6 +14,8 @@
 // Layout:   x [N, C, H, W] and out [N, C·s·s, OH, OW], contiguous (NCHW).
 // Threads:  one invocation per element written, 256 per workgroup, 2-D grid.
 // Memory:   no workgroup memory. Every element is written exactly once, so no zero-fill.
+// Division: every index is split with div() below, a float division and a fix-up: a CPU
+//           driver has no SIMD integer division and would divide lane by lane.
 // Bounds:   i >= total returns.
 
 override MODE: u32 = 0u;
@@ -30,6 +32,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
+// n / d for a d known only at run time, without an integer division: a CPU driver has no SIMD
+// integer division and divides lane by lane, while a float division is one SIMD instruction.
+// The float quotient is off by at most one for n < 2^25; the remainder's sign fixes it.
+fn div(n: u32, d: u32) -> u32 {
+  var q = u32(f32(n) / f32(d));
+  let r = i32(n) - i32(q * d);
+  q = select(q, q - 1u, r < 0);
+  return select(q, q + 1u, r >= i32(d));
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
@@ -37,13 +49,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let s2 = p.s * p.s;
   if (MODE == 0u) {
     // i = ((b·C·s² + cc)·OH + u)·OW + v, cc = (ci·s + dy)·s + dx
-    let v = i % p.ow;
-    let u = (i / p.ow) % p.oh;
-    let cc = (i / (p.ow * p.oh)) % (p.c * s2);
-    let b = i / (p.ow * p.oh * p.c * s2);
-    let ci = cc / s2;
-    let dy = (cc / p.s) % p.s;
-    let dx = cc % p.s;
+    let i1 = div(i, p.ow);
+    let v = i - i1 * p.ow;
+    let i2 = div(i1, p.oh);
+    let u = i1 - i2 * p.oh;
+    let b = div(i2, p.c * s2);
+    let cc = i2 - b * p.c * s2;
+    let cs = div(cc, p.s);     // ci·s + dy
+    let dx = cc - cs * p.s;
+    let ci = div(cs, p.s);
+    let dy = cs - ci * p.s;
     // signed, so that padding (negative coordinates) fails the range check
     let ih = i32(u * p.s + dy) - i32(p.ph);
     let iw = i32(v * p.s + dx) - i32(p.pw);
@@ -54,15 +69,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     dst[i] = val;
   } else {
     // i = ((b·C + ci)·H + ih)·W + iw; src is the gradient of out
-    let iw = i % p.w;
-    let ih = (i / p.w) % p.h;
-    let ci = (i / (p.w * p.h)) % p.c;
-    let b = i / (p.w * p.h * p.c);
-    let u = (ih + p.ph) / p.s;
-    let v = (iw + p.pw) / p.s;
+    let i1 = div(i, p.w);
+    let iw = i - i1 * p.w;
+    let i2 = div(i1, p.h);
+    let ih = i1 - i2 * p.h;
+    let b = div(i2, p.c);
+    let ci = i2 - b * p.c;
+    let u = div(ih + p.ph, p.s);
+    let v = div(iw + p.pw, p.s);
     var val = 0.0;
     if (u < p.oh && v < p.ow) {
-      let cc = (ci * p.s + (ih + p.ph) % p.s) * p.s + (iw + p.pw) % p.s;
+      let cc = (ci * p.s + (ih + p.ph - u * p.s)) * p.s + (iw + p.pw - v * p.s);
       val = src[((b * p.c * s2 + cc) * p.oh + u) * p.ow + v];
     }
     dst[i] = val;
