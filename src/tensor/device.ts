@@ -23,6 +23,7 @@ import { copyIntoImage, ImagePool, type OperandImage } from './image-pool.js';
 import { QuietWaits } from './quiet-waits.js';
 import { Timestamps } from './timestamps.js';
 import { UniformArena, type Params } from './uniform-arena.js';
+import { unrollWgsl } from './unroll.js';
 
 export type { Params } from './uniform-arena.js';
 export { NO_ADAPTER_HELP, type DeviceInfo, type DeviceFeatures } from './adapter.js';
@@ -163,12 +164,14 @@ export class Device {
     const key = kernel + '|' + keys.map((k) => `${k}=${constants[k]}`).join(',');
     let p = this.pipelines.get(key);
     if (p) return p;
-    let module = this.modules.get(kernel);
+    const code = WGSL[kernel];
+    if (code === undefined) throw new Error(`unknown kernel '${kernel}' (no src/kernels/wgsl/${kernel})`);
+    // a kernel with `// @unroll` loops is expanded for its constants (unroll.ts): a module per pipeline
+    const moduleKey = code.includes('@unroll') ? key : kernel;
+    let module = this.modules.get(moduleKey);
     if (!module) {
-      const code = WGSL[kernel];
-      if (code === undefined) throw new Error(`unknown kernel '${kernel}' (no src/kernels/wgsl/${kernel})`);
-      module = this.gpu.createShaderModule({ code, label: kernel });
-      this.modules.set(kernel, module);
+      module = this.gpu.createShaderModule({ code: unrollWgsl(code, constants), label: kernel });
+      this.modules.set(moduleKey, module);
     }
     p = this.gpu.createComputePipeline({
       label: key,
@@ -370,6 +373,10 @@ export class Device {
   set quietWaits(on: boolean) {
     this.waits.enabled = on;
   }
+
+  /** Whether a pending wait submits nothing every 2 ms (quiet-waits.ts: for Firefox's 100 ms poll). */
+  get nudgedWaits(): boolean { return this.waits.nudge !== null; }
+  set nudgedWaits(on: boolean) { this.waits.nudge = on ? () => this.gpu.queue.submit([]) : null; }
 
   /** Validation errors seen since the last call (the first few of them; and clears them). */
   takeErrors(): string[] {

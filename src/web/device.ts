@@ -78,6 +78,9 @@ export async function createWebDevice(opts: WebDeviceOptions = {}): Promise<Devi
     }
     throw new WebGPUUnavailableError(`WebGPU could not create a device: ${msg}`, 'device');
   }
+  // Firefox answers a readback only at its GPU process's next device poll (a 100 ms timer)
+  // unless the page submits something: nudge its waits (src/tensor/quiet-waits.ts)
+  if (browser === 'firefox') device.nudgedWaits = true;
   if (opts.setCurrent ?? true) setDevice(device);
   return device;
 }

@@ -21,6 +21,10 @@
 //           fastest); 256 per workgroup, 2-D grid.
 // Work:     KH*KW loads, AY*KH*KW + AY*AX*KW multiply-adds, AY*AX stores. Runs once per
 //           forward (or data gradient): the filters are small next to the activations.
+// Loops:    the loops over a tile are marked `// @unroll`: the host expands them for the
+//           pipeline's tile sizes before compiling (src/tensor/unroll.ts), so every index into
+//           the tile's private arrays is a constant on every compiler (Firefox's adds a guard to
+//           each loop, and Mesa then unrolls none).
 // Memory:   no workgroup memory.   Bounds: i >= groups*CI*cols returns; j >= the real
 //           channel count stores zeros.
 // Changed from pack_weight.wgsl (MODE 0/1 there): the same re-layout, plus the transform.
@@ -72,8 +76,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
   var f: array<f32, 64>;   // f[ky*8 + kx]
   if (live) {
-    for (var ky = 0u; ky < KH; ky++) {
-      for (var kx = 0u; kx < KW; kx++) {
+    for (var ky = 0u; ky < KH; ky++) {  // @unroll
+      for (var kx = 0u; kx < KW; kx++) {  // @unroll
         var src = ((g * p.kg + j) * p.ci + ci) * KH * KW + ky * KW + kx;                  // MODE 0
         if (MODE == 1u) { src = ((g * p.ci + ci) * p.kg + j) * KH * KW + (KH - 1u - ky) * KW + (KW - 1u - kx); }
         f[ky * 8u + kx] = w[src];
@@ -82,10 +86,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   // rows: e = G_y f   (AY x KW)
   var e: array<f32, 64>;
-  for (var a = 0u; a < AY; a++) {
-    for (var kx = 0u; kx < KW; kx++) {
+  for (var a = 0u; a < AY; a++) {  // @unroll
+    for (var kx = 0u; kx < KW; kx++) {  // @unroll
       var s = 0.0;
-      for (var ky = 0u; ky < KH; ky++) { s = fma(mat(a * KH + ky), f[ky * 8u + kx], s); }
+      for (var ky = 0u; ky < KH; ky++) {  // @unroll
+        s = fma(mat(a * KH + ky), f[ky * 8u + kx], s);
+      }
       e[a * 8u + kx] = s;
     }
   }
@@ -93,10 +99,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let stride = p.groups * p.ci * p.cols;   // from one xi's block to the next
   var out = (g * p.ci + ci) * p.cols + j;
   if (LAYOUT == 1u) { out = (g * p.cols + j) * p.ci + ci; }
-  for (var a = 0u; a < AY; a++) {
-    for (var b = 0u; b < AX; b++) {
+  for (var a = 0u; a < AY; a++) {  // @unroll
+    for (var b = 0u; b < AX; b++) {  // @unroll
       var s = 0.0;
-      for (var kx = 0u; kx < KW; kx++) { s = fma(e[a * 8u + kx], mat(AY * KH + b * KW + kx), s); }
+      for (var kx = 0u; kx < KW; kx++) {  // @unroll
+        s = fma(e[a * 8u + kx], mat(AY * KH + b * KW + kx), s);
+      }
       wp[out] = select(0.0, s, live);
       out += stride;
     }

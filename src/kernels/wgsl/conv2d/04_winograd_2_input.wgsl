@@ -33,6 +33,10 @@
 //           multiply-adds (432 for 6x6 tiles), against AY*AX*K multiply-adds per (c, tile)
 //           in the GEMM step — a few percent of it for AlexNet's layers. Zeros in Bᵀ are multiplied
 //           like any entry: generic matrices keep one kernel for every tile size.
+// Loops:    the loops over a tile are marked `// @unroll`: the host expands them for the
+//           pipeline's tile sizes before compiling (src/tensor/unroll.ts), so every index into
+//           the tile's private arrays is a constant on every compiler (Firefox's adds a guard to
+//           each loop, and Mesa then unrolls none).
 // Memory:   no workgroup memory; d and the half-transformed tile live in private arrays.
 // Bounds:   invocations past `total` return; taps outside the image read 0 (the address
 //           is clamped first), and so do LAYOUT 1's padding columns j >= Cg; tiles hanging
@@ -115,9 +119,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let base = p.x_off + (n * p.c + c) * p.h * p.w;
 
   var d: array<f32, 64>;   // the input tile, d[a*8 + b]
-  for (var a = 0u; a < IY; a++) {
+  for (var a = 0u; a < IY; a++) {  // @unroll
     let iy = y0 + i32(a);
-    for (var b = 0u; b < IX; b++) {
+    for (var b = 0u; b < IX; b++) {  // @unroll
       let ix = x0 + i32(b);
       let ok = live && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
       d[a * 8u + b] = select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), ok)], ok);
@@ -125,10 +129,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   // rows: e = Bᵀ_y d
   var e: array<f32, 64>;
-  for (var a2 = 0u; a2 < AY; a2++) {
-    for (var b = 0u; b < IX; b++) {
+  for (var a2 = 0u; a2 < AY; a2++) {  // @unroll
+    for (var b = 0u; b < IX; b++) {  // @unroll
       var s = 0.0;
-      for (var a = 0u; a < IY; a++) { s = fma(mat(a2 * IY + a), d[a * 8u + b], s); }
+      for (var a = 0u; a < IY; a++) {  // @unroll
+        s = fma(mat(a2 * IY + a), d[a * 8u + b], s);
+      }
       e[a2 * 8u + b] = s;
     }
   }
@@ -145,10 +151,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     plane = p.c * p.cols;
     out = i;
   }
-  for (var a2 = 0u; a2 < AY; a2++) {
-    for (var b2 = 0u; b2 < AX; b2++) {
+  for (var a2 = 0u; a2 < AY; a2++) {  // @unroll
+    for (var b2 = 0u; b2 < AX; b2++) {  // @unroll
       var s = 0.0;
-      for (var b = 0u; b < IX; b++) { s = fma(e[a2 * 8u + b], mat(AY * IY + b2 * IX + b), s); }
+      for (var b = 0u; b < IX; b++) {  // @unroll
+        s = fma(e[a2 * 8u + b], mat(AY * IY + b2 * IX + b), s);
+      }
       v[out] = s;
       out += plane;
     }

@@ -10,6 +10,10 @@
 //           OW] (y_off: a batch chunk's start). Aᵀ_y (MY x AY) then Aᵀ_x (MX x AX) in `mats`.
 // Threads:  one invocation per (n, k, ty, tx), tx fastest; 256 per workgroup, 2-D grid.
 // Work:     AY*AX loads, my*AY*AX + my*mx*AX multiply-adds, up to my*mx stores.
+// Loops:    the loops over a tile are marked `// @unroll`: the host expands them for the
+//           pipeline's tile sizes before compiling (src/tensor/unroll.ts), so every index into
+//           the tile's private arrays is a constant on every compiler (Firefox's adds a guard to
+//           each loop, and Mesa then unrolls none).
 // Memory:   no workgroup memory.
 // Bounds:   invocations past nb*K*TH*TW return; pixels of edge tiles past OH or OW are
 //           not stored (their inputs were the padding or past it).
@@ -65,18 +69,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     src = k * p.cols + n * tiles + t;
     step = p.k * p.cols;
   }
-  for (var a = 0u; a < AY; a++) {
-    for (var b = 0u; b < AX; b++) {
+  for (var a = 0u; a < AY; a++) {  // @unroll
+    for (var b = 0u; b < AX; b++) {  // @unroll
       mv[a * 8u + b] = m[src];
       src += step;
     }
   }
   // rows: e = Aᵀ_y M   (my x AX)
   var e: array<f32, 64>;
-  for (var r = 0u; r < MY; r++) {
-    for (var b = 0u; b < AX; b++) {
+  for (var r = 0u; r < MY; r++) {  // @unroll
+    for (var b = 0u; b < AX; b++) {  // @unroll
       var s = 0.0;
-      for (var a = 0u; a < AY; a++) { s = fma(mat(r * AY + a), mv[a * 8u + b], s); }
+      for (var a = 0u; a < AY; a++) {  // @unroll
+        s = fma(mat(r * AY + a), mv[a * 8u + b], s);
+      }
       e[r * 8u + b] = s;
     }
   }
@@ -86,16 +92,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let oy0 = ty * MY;
   let ox0 = (t - ty * p.tw) * MX;
   let yb = p.y_off + (n * p.k + k) * p.oh * p.ow;
-  for (var r = 0u; r < MY; r++) {
+  for (var r = 0u; r < MY; r++) {  // @unroll
     let oy = oy0 + r;
-    if (oy >= p.oh) { break; }
-    for (var q = 0u; q < MX; q++) {
+    for (var q = 0u; q < MX; q++) {  // @unroll
       let ox = ox0 + q;
-      if (ox >= p.ow) { break; }
       var s = add;
-      for (var b = 0u; b < AX; b++) { s = fma(e[r * 8u + b], mat(MY * AY + q * AX + b), s); }
+      for (var b = 0u; b < AX; b++) {  // @unroll
+        s = fma(e[r * 8u + b], mat(MY * AY + q * AX + b), s);
+      }
       if (EPILOGUE == 2u) { s = max(s, 0.0); }
-      y[yb + oy * p.ow + ox] = s;
+      // pixels of an edge tile past the output are not stored
+      if (oy < p.oh && ox < p.ow) { y[yb + oy * p.ow + ox] = s; }
     }
   }
 }

@@ -18,6 +18,8 @@
 // Work:     per k: RM scalar loads of A (the same address in every invocation of the
 //           workgroup: one load, broadcast), CN vec4 loads of B, RM·CN vec4 FMAs; then RM·CN
 //           vec4 stores. Registers: RM·CN vec4 accumulators (32 at RM = 8, CN = 4).
+// Loops:    the loops over RM rows and CN columns are marked `// @unroll` and expanded by the
+//           host before compiling (src/tensor/unroll.ts), for every compiler alike.
 // Memory:   no workgroup memory, no barriers.
 // Bounds:   columns past N and rows past M are clamped on load (in-range duplicates) and not
 //           stored; any K.
@@ -59,39 +61,47 @@ fn main(@builtin(local_invocation_index) lx: u32, @builtin(workgroup_id) wid: ve
   let b0 = (p.b_off + bat * p.b_sb) / 4u;
   var acc: array<array<vec4f, 8>, 8>;   // acc[j][i] = C[i, 4·col(j) .. 4·col(j)+3]
   var col: array<u32, 8>;
-  for (var j = 0u; j < CN; j++) { col[j] = min(first + 8u * j, n4 - 1u); }
+  for (var j = 0u; j < CN; j++) {  // @unroll
+    col[j] = min(first + 8u * j, n4 - 1u);
+  }
 
   for (var k = 0u; k < p.k; k++) {
     var av: array<f32, 8>;
     // (the address computed in place, not kept in an array: a CPU driver then sees that it
     // is the same in every invocation and loads it once)
-    for (var i = 0u; i < RM; i++) { av[i] = a[a0 + min(row0 + i, p.m - 1u) * p.a_sm + k * p.a_sk]; }
+    for (var i = 0u; i < RM; i++) {  // @unroll
+      av[i] = a[a0 + min(row0 + i, p.m - 1u) * p.a_sm + k * p.a_sk];
+    }
     let brow = b0 + k * (p.b_sk / 4u);
-    for (var j = 0u; j < CN; j++) {
+    for (var j = 0u; j < CN; j++) {  // @unroll
       let bv = b[brow + col[j]];
-      for (var i = 0u; i < RM; i++) { acc[j][i] = fma(vec4f(av[i]), bv, acc[j][i]); }
+      for (var i = 0u; i < RM; i++) {  // @unroll
+        acc[j][i] = fma(vec4f(av[i]), bv, acc[j][i]);
+      }
     }
   }
 
-  // Both store loops run a constant number of times (CN, RM) and skip with `continue` /
-  // `break` inside: unrolled, every acc index is then a constant and acc stays in registers.
-  // With `break` in the j loop or `i < p.m` as the bound the driver keeps acc in memory it
-  // can index, and on lavapipe 07 ran at about half speed.
-  for (var j = 0u; j < CN; j++) {
+  // Both store loops run a constant number of times (CN, RM) and guard each store: unrolled
+  // (by the host, `// @unroll`), every acc index is a constant and acc stays in registers.
+  // With a `break` or `i < p.m` as the bound, the driver keeps acc in memory it can index,
+  // and on lavapipe 07 ran at about half speed.
+  for (var j = 0u; j < CN; j++) {  // @unroll
     let c4 = first + 8u * j;
-    if (c4 >= n4) { continue; }
-    var bias4 = vec4f(0.0);
-    if (EPILOGUE >= 1u) {
-      bias4 = vec4f(bias[4u * c4], bias[4u * c4 + 1u], bias[4u * c4 + 2u], bias[4u * c4 + 3u]);
-    }
-    for (var i = 0u; i < RM; i++) {
-      if (row0 + i >= p.m) { break; }
-      let ci = (p.c_off + bat * p.c_sb + (row0 + i) * p.c_sm) / 4u + c4;
-      var v = p.alpha * acc[j][i];
-      if (ACCUMULATE) { v += c[ci]; }
-      if (EPILOGUE >= 1u) { v += bias4; }
-      if (EPILOGUE == 2u) { v = max(v, vec4f(0.0)); }
-      c[ci] = v;
+    if (c4 < n4) {
+      var bias4 = vec4f(0.0);
+      if (EPILOGUE >= 1u) {
+        bias4 = vec4f(bias[4u * c4], bias[4u * c4 + 1u], bias[4u * c4 + 2u], bias[4u * c4 + 3u]);
+      }
+      for (var i = 0u; i < RM; i++) {  // @unroll
+        if (row0 + i < p.m) {
+          let ci = (p.c_off + bat * p.c_sb + (row0 + i) * p.c_sm) / 4u + c4;
+          var v = p.alpha * acc[j][i];
+          if (ACCUMULATE) { v += c[ci]; }
+          if (EPILOGUE >= 1u) { v += bias4; }
+          if (EPILOGUE == 2u) { v = max(v, vec4f(0.0)); }
+          c[ci] = v;
+        }
+      }
     }
   }
 }

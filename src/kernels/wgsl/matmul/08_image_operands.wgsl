@@ -18,19 +18,22 @@
 //           check and a scalar load (~300 instructions for one vec4 in 8 lanes), while an
 //           image load is one call to a small branch-free routine that does eight 16-byte
 //           loads and a transpose (~50 instructions). Loads were most of 03's time; now the
-//           multiply-adds are, so the block grows to 16 rows x 8 columns.
+//           multiply-adds are, so the block grows to 16 rows x 16 columns.
 // Threads:  workgroups of 8·SG_M·SG_N invocations, in groups of 8 along N: group s of the
-//           workgroup owns rows row0 .. row0 + 8·RB - 1 and invocation l of it owns the two
-//           vec4 columns 2·(8·g + l) and 2·(8·g + l) + 1, g the group's column index — so 8
-//           neighbouring invocations (one SIMD batch) read 128 contiguous bytes of a B row.
+//           workgroup owns rows row0 .. row0 + 8·RB - 1 and invocation l of it owns the four
+//           vec4 columns 4·(8·g + l) .. 4·(8·g + l) + 3, g the group's column index — so 8
+//           neighbouring invocations (one SIMD batch) read 512 contiguous bytes of a B row.
 // Work:     per 4 steps of k: 8·RB texels of A (row r, columns k..k+3: the same texel in every
-//           invocation of the group) and 8 of B (4 k x 2 vec4), then 8·RB·2 vec4
-//           multiply-adds of 4 k each (128 FMAs per k at RB = 2).
-// Memory:   no workgroup memory, no barriers; 8·RB x 2 vec4 accumulators per invocation (the
+//           invocation of the group) and 16 of B (4 k x 4 vec4), then 8·RB·4 vec4
+//           multiply-adds of 4 k each (256 FMAs per k at RB = 2): 32 loads for them, where a
+//           16 x 8 block would take 24 loads for half the work.
+// Memory:   no workgroup memory, no barriers; 8·RB x 4 vec4 accumulators per invocation (the
 //           driver keeps what does not fit in registers on the stack, in L1).
+// Loops:    the short loops (setup, epilogue) are marked `// @unroll` and expanded by the host
+//           before compiling (src/tensor/unroll.ts); K's loop is the only loop left.
 // Bounds:   rows past M load row M-1 (an in-range duplicate) and are not stored; vec4 columns
 //           past N/4 load the last one and are not stored. K must be a multiple of 4.
-// Changed from 03_vec4: operands from images, not buffers (the host copies them), 16 x 8
+// Changed from 03_vec4: operands from images, not buffers (the host copies them), 16 x 16
 //           outputs per invocation instead of 4 x 4, groups of 8 invocations along N. The rows
 //           are written out one line each: lavapipe does not unroll a loop of this size, and
 //           the accumulators would then live in memory.
@@ -84,64 +87,77 @@ fn loadB(bBase: u32, c4: u32, q: u32) -> B4 {
   return B4(texelB(t), texelB(t + step), texelB(t + 2u * step), texelB(t + 3u * step));
 }
 
+/** Row r of the block: four steps of k for its 4 vec4 columns (acc[4r .. 4r+3]). */
+fn madRow(acc: ptr<function, array<vec4f, 64>>, r: u32, av: vec4f, p0: B4, p1: B4, p2: B4, p3: B4) {
+  (*acc)[4u * r] = mad4((*acc)[4u * r], av, p0.r0, p0.r1, p0.r2, p0.r3);
+  (*acc)[4u * r + 1u] = mad4((*acc)[4u * r + 1u], av, p1.r0, p1.r1, p1.r2, p1.r3);
+  (*acc)[4u * r + 2u] = mad4((*acc)[4u * r + 2u], av, p2.r0, p2.r1, p2.r2, p2.r3);
+  (*acc)[4u * r + 3u] = mad4((*acc)[4u * r + 3u], av, p3.r0, p3.r1, p3.r2, p3.r3);
+}
+
 @compute @workgroup_size(8 * SG_M * SG_N)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let lane = li % 8u;
   let sg = li / 8u;
   let row0 = (wid.y * SG_M + sg / SG_N) * 8u * RB;
   let n4 = p.n / 4u;
-  let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 2u;   // this lane's first vec4 column
-  let c0 = min(colv, n4 - 1u);
-  let c1 = min(colv + 1u, n4 - 1u);
+  let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 4u;   // this lane's first vec4 column
+  var cv: array<u32, 4>;   // its 4 vec4 columns, the ones past N clamped to the last
+  for (var v = 0u; v < 4u; v++) {  // @unroll
+    cv[v] = min(colv + v, n4 - 1u);
+  }
   let bat = wid.z;
-  // texel of A[row, 0] for this lane's rows, and of B's origin
+  // texel of A[row, 0] for the block's rows, and of B's origin
   let aRow = (p.a_off + bat * p.a_sb) / 4u;
   var ab: array<u32, 16>;   // texel of A[row0 + r, 0]
-  for (var r = 0u; r < 16u; r++) { ab[r] = aRow + (min(row0 + r, p.m - 1u) * p.a_sm) / 4u; }
+  for (var r = 0u; r < 16u; r++) {  // @unroll
+    ab[r] = aRow + (min(row0 + r, p.m - 1u) * p.a_sm) / 4u;
+  }
   let bBase = (p.b_off + bat * p.b_sb) / 4u;
 
-  var acc: array<vec4f, 32>;   // acc[2r + v] = C[row0 + r, 4·(colv + v) .. +3]
+  var acc: array<vec4f, 64>;   // acc[4r + v] = C[row0 + r, 4·(colv + v) .. +3]
   for (var q = 0u; q < p.k / 4u; q++) {
-    let p0 = loadB(bBase, c0, q);
-    let p1 = loadB(bBase, c1, q);
-    var ar: vec4f;
-    ar = texelA(ab[0] + q); acc[0] = mad4(acc[0], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[1] = mad4(acc[1], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[1] + q); acc[2] = mad4(acc[2], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[3] = mad4(acc[3], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[2] + q); acc[4] = mad4(acc[4], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[5] = mad4(acc[5], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[3] + q); acc[6] = mad4(acc[6], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[7] = mad4(acc[7], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[4] + q); acc[8] = mad4(acc[8], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[9] = mad4(acc[9], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[5] + q); acc[10] = mad4(acc[10], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[11] = mad4(acc[11], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[6] + q); acc[12] = mad4(acc[12], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[13] = mad4(acc[13], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = texelA(ab[7] + q); acc[14] = mad4(acc[14], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[15] = mad4(acc[15], ar, p1.r0, p1.r1, p1.r2, p1.r3);
+    let p0 = loadB(bBase, cv[0], q);
+    let p1 = loadB(bBase, cv[1], q);
+    let p2 = loadB(bBase, cv[2], q);
+    let p3 = loadB(bBase, cv[3], q);
+    madRow(&acc, 0u, texelA(ab[0] + q), p0, p1, p2, p3);
+    madRow(&acc, 1u, texelA(ab[1] + q), p0, p1, p2, p3);
+    madRow(&acc, 2u, texelA(ab[2] + q), p0, p1, p2, p3);
+    madRow(&acc, 3u, texelA(ab[3] + q), p0, p1, p2, p3);
+    madRow(&acc, 4u, texelA(ab[4] + q), p0, p1, p2, p3);
+    madRow(&acc, 5u, texelA(ab[5] + q), p0, p1, p2, p3);
+    madRow(&acc, 6u, texelA(ab[6] + q), p0, p1, p2, p3);
+    madRow(&acc, 7u, texelA(ab[7] + q), p0, p1, p2, p3);
     if (RB == 2u) {
-      ar = texelA(ab[8] + q); acc[16] = mad4(acc[16], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[17] = mad4(acc[17], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[9] + q); acc[18] = mad4(acc[18], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[19] = mad4(acc[19], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[10] + q); acc[20] = mad4(acc[20], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[21] = mad4(acc[21], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[11] + q); acc[22] = mad4(acc[22], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[23] = mad4(acc[23], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[12] + q); acc[24] = mad4(acc[24], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[25] = mad4(acc[25], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[13] + q); acc[26] = mad4(acc[26], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[27] = mad4(acc[27], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[14] + q); acc[28] = mad4(acc[28], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[29] = mad4(acc[29], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = texelA(ab[15] + q); acc[30] = mad4(acc[30], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[31] = mad4(acc[31], ar, p1.r0, p1.r1, p1.r2, p1.r3);
+      madRow(&acc, 8u, texelA(ab[8] + q), p0, p1, p2, p3);
+      madRow(&acc, 9u, texelA(ab[9] + q), p0, p1, p2, p3);
+      madRow(&acc, 10u, texelA(ab[10] + q), p0, p1, p2, p3);
+      madRow(&acc, 11u, texelA(ab[11] + q), p0, p1, p2, p3);
+      madRow(&acc, 12u, texelA(ab[12] + q), p0, p1, p2, p3);
+      madRow(&acc, 13u, texelA(ab[13] + q), p0, p1, p2, p3);
+      madRow(&acc, 14u, texelA(ab[14] + q), p0, p1, p2, p3);
+      madRow(&acc, 15u, texelA(ab[15] + q), p0, p1, p2, p3);
     }
   }
 
   // the epilogue: alpha, + C, + bias, ReLU; one vec4 store per row and column
   let cBase = p.c_off + bat * p.c_sb;
-  var bias0 = vec4f(0.0);
-  var bias1 = vec4f(0.0);
+  var bv: array<vec4f, 4>;
   if (EPILOGUE >= 1u) {
-    bias0 = vec4f(bias[4u * c0], bias[4u * c0 + 1u], bias[4u * c0 + 2u], bias[4u * c0 + 3u]);
-    bias1 = vec4f(bias[4u * c1], bias[4u * c1 + 1u], bias[4u * c1 + 2u], bias[4u * c1 + 3u]);
+    for (var v = 0u; v < 4u; v++) {  // @unroll
+      bv[v] = vec4f(bias[4u * cv[v]], bias[4u * cv[v] + 1u], bias[4u * cv[v] + 2u], bias[4u * cv[v] + 3u]);
+    }
   }
-  for (var r = 0u; r < 8u * RB; r++) {
+  for (var r = 0u; r < 8u * RB; r++) {  // @unroll
     let row = row0 + r;
-    for (var v = 0u; v < 2u; v++) {
+    for (var v = 0u; v < 4u; v++) {  // @unroll
       let col = colv + v;
       if (row < p.m && col < n4) {
         let ci = (cBase + row * p.c_sm) / 4u + col;
-        var val = p.alpha * acc[2u * r + v];
+        var val = p.alpha * acc[4u * r + v];
         if (ACCUMULATE) { val += c[ci]; }
-        if (EPILOGUE >= 1u) { val += select(bias0, bias1, v == 1u); }
+        if (EPILOGUE >= 1u) { val += bv[v]; }
         if (EPILOGUE == 2u) { val = max(val, vec4f(0.0)); }
         c[ci] = val;
       }

@@ -20,6 +20,8 @@
 //           extract and a splat, no memory access at all. So A costs RB texel loads per
 //           lane where 08 spends 8·RB, and the loads left are B's 8: half of 08's 24 at RB = 2.
 // Memory:   no workgroup memory, no barriers; 8·RB x 2 vec4 accumulators per invocation.
+// Loops:    the short loops (setup, epilogue) are marked `// @unroll` and expanded by the host
+//           before compiling (src/tensor/unroll.ts); K's loop is the only loop left.
 // Bounds:   rows past M load row M-1 (an in-range duplicate; each lane still loads its own
 //           row, so the broadcast sees every row of the block) and are not stored; vec4
 //           columns past N/4 load the last one and are not stored. K must be a multiple of 4.
@@ -130,9 +132,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     bias0 = vec4f(bias[4u * c0], bias[4u * c0 + 1u], bias[4u * c0 + 2u], bias[4u * c0 + 3u]);
     bias1 = vec4f(bias[4u * c1], bias[4u * c1 + 1u], bias[4u * c1 + 2u], bias[4u * c1 + 3u]);
   }
-  for (var r = 0u; r < 8u * RB; r++) {
+  for (var r = 0u; r < 8u * RB; r++) {  // @unroll
     let row = row0 + r;
-    for (var v = 0u; v < 2u; v++) {
+    for (var v = 0u; v < 2u; v++) {  // @unroll
       let col = colv + v;
       if (row < p.m && col < n4) {
         let ci = (cBase + row * p.c_sm) / 4u + col;

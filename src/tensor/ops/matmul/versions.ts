@@ -180,15 +180,16 @@ function tiledLaunch(g: Gemm, prefetch: boolean): Launch {
 }
 
 /**
- * 08 and 09: groups of 8 invocations own 8·RB rows x 64 columns (RB = 1 for at most 8 rows);
- * up to 4 groups per workgroup along N, and along M when N is narrow.
+ * 08 and 09: groups of 8 invocations own 8·RB rows x `width` columns (08: 128, each
+ * invocation 4 vec4 columns; 09: 64, 2 vec4 columns), RB = 1 for at most 8 rows; up to 4
+ * groups per workgroup along N, and along M when N is narrow.
  */
-function imageLaunch(g: Gemm): Launch {
+function imageLaunch(g: Gemm, width: number): Launch {
   const rb = g.m <= 8 ? 1 : 2;
-  const sgN = Math.min(4, Math.ceil(g.n / 64));
+  const sgN = Math.min(4, Math.ceil(g.n / width));
   const sgM = Math.max(1, Math.min(Math.floor(4 / sgN), Math.ceil(g.m / (8 * rb))));
   const tb = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
-  return { constants: { RB: rb, SG_M: sgM, SG_N: sgN, TB: tb }, wg: [Math.ceil(g.n / (64 * sgN)), Math.ceil(g.m / (8 * rb * sgM)), g.batch] };
+  return { constants: { RB: rb, SG_M: sgM, SG_N: sgN, TB: tb }, wg: [Math.ceil(g.n / (width * sgN)), Math.ceil(g.m / (8 * rb * sgM)), g.batch] };
 }
 
 export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>> = {
@@ -213,8 +214,8 @@ export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>>
       wg: [Math.ceil(g.n / 4 / (STREAM_TUNING.wg * STREAM_TUNING.cn)), Math.ceil(g.m / rm), g.batch],
     };
   },
-  '08_image_operands': imageLaunch,
-  '09_subgroup_broadcast': imageLaunch,
+  '08_image_operands': (g) => imageLaunch(g, 128),
+  '09_subgroup_broadcast': (g) => imageLaunch(g, 64),
 };
 
 /** One version as `matmulVersions()` lists it. */
