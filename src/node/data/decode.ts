@@ -1,6 +1,7 @@
-// Image decoding: JPEG (jpeg-js) and PNG (pngjs) to packed 8-bit RGB.
-import jpeg from 'jpeg-js';
+// Image decoding: JPEG (jpeg-js's decoder, forked in ./jpeg-decoder.ts to decode progressive
+// files with restart intervals) and PNG (pngjs) to packed 8-bit RGB.
 import { PNG } from 'pngjs';
+import { decode as decodeJpegData } from './jpeg-decoder.js';
 
 import type { RgbImage } from '../../data/image.js';
 
@@ -133,7 +134,7 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   const colorTransform = n === 3 ? !(info.adobeTransform === 0 || (info.adobeTransform === undefined && rgbIds)) : undefined;
   let decoded;
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = decodeJpegData(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       colorTransform,
