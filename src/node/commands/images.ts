@@ -3,19 +3,20 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareCodePoints } from '../../data/order.js';
 import { notRegularFile } from '../read-file.js';
 import { UsageError } from './common.js';
 
 export const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
 
-/** Class subfolders of an image folder (sorted, hidden ones skipped); checks it is usable for training. */
+/** Class subfolders of an image folder (sorted by code points, as Python's sorted(); hidden ones skipped); checks it is usable for training. */
 export function checkImageFolder(dir: string, flag: string, minClasses = 2): string[] {
   if (!existsSync(dir)) throw new UsageError(`${flag} ${dir}: no such folder`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: not a folder`);
   const classes = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(compareCodePoints);
   if (classes.length < minClasses) {
     throw new UsageError(
       `${flag} ${dir}: found ${classes.length} class folder(s)${classes.length ? ` (${classes.join(', ')})` : ''}; ` +
@@ -42,7 +43,7 @@ function hasImage(dir: string): boolean {
  */
 export function listImages(dir: string, warn: (message: string) => void): string[] {
   const out: string[] = [];
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareCodePoints(a.name, b.name));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);

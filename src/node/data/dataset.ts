@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from '../../data/augment.js';
+import { compareCodePoints } from '../../data/order.js';
 import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
 import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
@@ -77,9 +78,6 @@ interface Resolved {
   warn: (message: string) => void;
   cache: DecodedImageCache | null;
 }
-
-/** Plain code-unit order, as Python's sorted(): the class index order Keras uses. */
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class ImageDataset {
   /** Each file skipped so far, with the reason it was first skipped for. */
@@ -276,7 +274,7 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
     return out;
   }
   seen.add(real);
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name))) {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareCodePoints(a.name, b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts, warn, seen));
     else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) {
@@ -289,8 +287,8 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
 }
 
 /**
- * A dataset from `dir/<class>/...images`: class names are the subfolder names sorted (cats=0, dogs=1),
- * as Keras's image_dataset_from_directory. Subfolders starting with '.' are ignored.
+ * A dataset from `dir/<class>/...images`: class names are the subfolder names sorted by code points
+ * (cats=0, dogs=1), as Keras's image_dataset_from_directory (Python's sorted()). Subfolders starting with '.' are ignored.
  * With `validationSplit` it returns seeded random {train, validation} parts.
  */
 export function imageDataset(dir: string, opts: SplitOptions): SplitDatasets;
@@ -300,7 +298,7 @@ export function imageDataset(dir: string, opts: ImageDatasetOptions & { validati
   const classNames = readdirSync(dir, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && isDirectory(join(dir, e.name)))
     .map((e) => e.name)
-    .sort(byCodeUnit);
+    .sort(compareCodePoints);
   if (classNames.length < 2) {
     throw new Error(
       `${dir} has ${classNames.length} class folder(s)${classNames.length ? ` (${classNames.join(', ')})` : ''}; ` +
