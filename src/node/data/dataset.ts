@@ -10,6 +10,7 @@ import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
 import { cachedRunner, DecodedImageCache } from './decode-cache.js';
 import { notRegularFile } from '../read-file.js';
+import { quotePath } from '../quote.js';
 
 export interface ImageDatasetOptions {
   /** Output [height, width]. Default [256, 256] (Keras's image_size default). */
@@ -187,7 +188,7 @@ export class ImageDataset {
     this.pendingSkips.push(f);
     if (this.skippedFiles.has(f.file)) return; // one warning per file, not one per epoch
     this.skippedFiles.set(f.file, f.reason);
-    this.opts.warn(`image pipeline: skipping ${f.file}: ${f.reason}`);
+    this.opts.warn(`image pipeline: skipping ${quotePath(f.file)}: ${f.reason}`);
   }
 }
 
@@ -270,7 +271,7 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
   // a folder reached twice (a symbolic link to a parent, or two links to one folder) is listed once
   const real = realpathSync(dir);
   if (seen.has(real)) {
-    warn(`image pipeline: skipping ${dir}: the folder ${real} is already listed (a symbolic link loop?)`);
+    warn(`image pipeline: skipping ${quotePath(dir)}: the folder ${quotePath(real)} is already listed (a symbolic link loop?)`);
     return out;
   }
   seen.add(real);
@@ -280,7 +281,7 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
     else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) {
       const why = e.isFile() ? null : notRegularFile(p);
       if (why === null) out.push(p);
-      else warn(`image pipeline: skipping ${p}: ${why}`);
+      else warn(`image pipeline: skipping ${quotePath(p)}: ${why}`);
     }
   }
   return out;
@@ -294,7 +295,7 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
 export function imageDataset(dir: string, opts: SplitOptions): SplitDatasets;
 export function imageDataset(dir: string, opts?: ImageDatasetOptions & { validationSplit?: undefined }): ImageDataset;
 export function imageDataset(dir: string, opts: ImageDatasetOptions & { validationSplit?: number } = {}): ImageDataset | SplitDatasets {
-  if (!isDirectory(dir)) throw new Error(`image folder not found: ${dir}`);
+  if (!isDirectory(dir)) throw new Error(`image folder not found: ${quotePath(dir)}`);
   const classNames = readdirSync(dir, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && isDirectory(join(dir, e.name)))
     .map((e) => e.name)
@@ -311,13 +312,13 @@ export function imageDataset(dir: string, opts: ImageDatasetOptions & { validati
   const r = resolveOptions(opts);
   classNames.forEach((name, label) => {
     const found = listImages(join(dir, name), exts, r.warn);
-    if (found.length === 0) r.warn(`image pipeline: class folder ${join(dir, name)} has no images`);
+    if (found.length === 0) r.warn(`image pipeline: class folder ${quotePath(join(dir, name))} has no images`);
     for (const f of found) {
       files.push(f);
       labels.push(label);
     }
   });
-  if (files.length === 0) throw new Error(`no images (${[...exts].join(', ')}) found in the class folders of ${dir}`);
+  if (files.length === 0) throw new Error(`no images (${[...exts].join(', ')}) found in the class folders of ${quotePath(dir)}`);
   return build(files, Int32Array.from(labels), classNames, opts.validationSplit, r);
 }
 
@@ -339,7 +340,7 @@ export function imageDatasetFromFiles(
   if (files.length === 0) throw new Error('no image files given');
   const y = Int32Array.from(labels);
   y.forEach((l, i) => {
-    if (l !== labels[i] || l < 0 || l >= classNames.length) throw new Error(`label ${labels[i]} of ${files[i]} is not a class index in [0, ${classNames.length})`);
+    if (l !== labels[i] || l < 0 || l >= classNames.length) throw new Error(`label ${labels[i]} of ${quotePath(files[i]!)} is not a class index in [0, ${classNames.length})`);
   });
   return build([...files], y, [...classNames], opts.validationSplit, resolveOptions(opts));
 }
