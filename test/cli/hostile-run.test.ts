@@ -82,7 +82,7 @@ describe.skipIf(!hasGpu)('issue 24: the run folder, signals and exit statuses', 
   beforeAll(async () => {
     const r = await run(trainArgs(run1, '--epochs', '2'));
     expect(r.code, r.err).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   describe('every checkpoint problem exits 3 and names the file and the field or tensor', () => {
     const image = () => set.testFiles[0]!.file;
