@@ -168,7 +168,7 @@ describe.skipIf(!existsSync(bin))('alexnet serve, the bin', () => {
       child.kill('SIGINT');
       const code = await exited;
       expect(code, 'still running 10 s after SIGINT').toBe(130);
-      expect(Date.now() - t).toBeLessThan(5000);
+      expect(Date.now() - t).toBeLessThan(8000); // it took 120 s with a half-sent request open
     } finally {
       half.destroy();
       idle.destroy();
