@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { destroyDevice, initDevice } from '../../src/node/device.js';
@@ -145,15 +146,18 @@ describe.skipIf(!hasGpu)('issue 24: the run folder, signals and exit statuses', 
       const full = join(root, 'full');
       mkdirSync(full);
       const size = `${Math.ceil((2.5 * statSync(join(run1, 'last.safetensors')).size) / 1024)}k`;
+      // after the run, in the same namespace: each checkpoint parsed whole (header, sizes, every tensor) and its epoch
+      const check = `for (const f of ['best', 'last']) { const r = await (await import(process.env.WF)).readSafetensorsFile(process.env.OUT + '/' + f + '.safetensors'); console.log(f + ': readable, epoch ' + r.metadata.epoch); }`;
       const script =
-        `mount -t tmpfs -o size=${size} tmpfs "$OUT" && "$NODE" "$BIN" train --data "$DATA" --val "$VAL" --out "$OUT" ${tiny.join(' ')} --epochs 3 --verbose 0; s=$?; ` +
-        'for f in best last; do "$NODE" "$BIN" predict "$OUT/$f.safetensors" "$IMG" >/dev/null 2>&1 && echo "$f: readable"; done; ls -A "$OUT"; exit $s';
-      const env = { ...process.env, NODE: process.execPath, BIN: bin, OUT: full, DATA: set.train, VAL: set.validation, IMG: set.testFiles[0]!.file };
+        `mount -t tmpfs -o size=${size} tmpfs "$OUT" && "$NODE" "$BIN" train --data "$DATA" --val "$VAL" --out "$OUT" ${tiny.join(' ')} --epochs 2 --verbose 0; s=$?; ` +
+        '"$NODE" --input-type=module -e "$CHECK"; ls -A "$OUT"; exit $s';
+      const weightsFile = pathToFileURL(join(process.cwd(), 'dist/src/node/weights-file.js')).href;
+      const env = { ...process.env, NODE: process.execPath, BIN: bin, OUT: full, DATA: set.train, VAL: set.validation, WF: weightsFile, CHECK: check };
       const r = spawnSync('unshare', ['-rm', 'sh', '-c', script], { encoding: 'utf8', env });
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/alexnet train: error: \S+\/(best|last)\.safetensors: cannot write the weights file: no space left on the device \(ENOSPC\); the previous file, if any, is unchanged/);
       // epoch 1's checkpoints load; nothing else but its history and the plots' absence
-      expect(r.stdout).toContain('best: readable\nlast: readable\n');
+      expect(r.stdout).toContain('best: readable, epoch 1\nlast: readable, epoch 1\n');
       expect(r.stdout.split('\n').filter((f) => f.startsWith('.'))).toEqual([]); // no temporary file, no lock
     });
 
@@ -254,7 +258,7 @@ describe.skipIf(!hasGpu)('issue 24: the run folder, signals and exit statuses', 
           await new Promise<void>((resolve) => {
             child.stdout.on('data', (d: Buffer) => {
               text += d.toString();
-              if (/^Epoch 3\/20$/m.test(text)) resolve();
+              if (/^Epoch 2\/20$/m.test(text)) resolve(); // one epoch completed, the second running
             });
             void exited.then(() => resolve());
           });
@@ -274,8 +278,10 @@ describe.skipIf(!hasGpu)('issue 24: the run folder, signals and exit statuses', 
         expect(Number(best['epoch'])).toBeLessThanOrEqual(Number(last['epoch']));
         expect(readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n')).toHaveLength(h.epoch.length + 1);
         expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]); // no temporary file, no lock
-        const again = await run(trainArgs(out, '--epochs', String(h.epoch.length + 1), '--resume', join(out, 'last.safetensors')));
-        expect(again.code, again.err).toBe(0);
+        if (signal === 'SIGINT') {
+          const again = await run(trainArgs(out, '--epochs', String(h.epoch.length + 1), '--resume', join(out, 'last.safetensors')));
+          expect(again.code, again.err).toBe(0);
+        }
       });
     }
   });
