@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 export const MAX_LINES = 450;
 
 /** Files allowed over MAX_LINES, with why (paths relative to the repository root). */
-export const LONG_FILES = {};
+export const LONG_FILES = {
+  'src/node/data/jpeg-decoder.ts':
+    "jpeg-js 0.4.4's decoder, vendored whole with its licence so that it diffs line for line against upstream (one fix, marked)",
+};
 
 /**
  * The layers: which folders of src/ each folder may import from (type-only imports too: a

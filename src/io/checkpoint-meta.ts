@@ -212,9 +212,16 @@ export function expectedStateNames(state: Pick<OptimizerState, 'type' | 'hyper'>
  * Checks a saved optimizer state against the parameters it is about to be loaded into: the
  * optimizer kind, one step count per parameter, no tensor for a parameter or state that does
  * not exist, and no state tensor missing for a parameter that has taken steps. Tensors are named
- * as in the file (`optim.<i>.<state>`). Throws CheckpointError.
+ * as in the file (`optim.<i>.<state>`); with `paramShapes`, each state tensor must have its
+ * parameter's shape. Throws CheckpointError.
  */
-export function checkOptimizerState(state: OptimizerState, kind: string, paramNames: readonly string[], source: string): void {
+export function checkOptimizerState(
+  state: OptimizerState,
+  kind: string,
+  paramNames: readonly string[],
+  source: string,
+  paramShapes?: readonly (readonly number[])[],
+): void {
   const fail = (problem: string): never => {
     throw new CheckpointError(source, 'optimizer state', problem);
   };
@@ -227,6 +234,11 @@ export function checkOptimizerState(state: OptimizerState, kind: string, paramNa
     const i = m ? Number(m[1]) : -1;
     if (!m || i >= paramNames.length) fail(`tensor 'optim.${key}' belongs to no parameter (the model has ${paramNames.length}, numbered from 0)`);
     if (expected && !expected.includes(m![2]!)) fail(`tensor 'optim.${key}' is not a ${state.type} state (${expected.join(', ') || 'none kept'})`);
+    const want = paramShapes?.[i];
+    const shape = state.tensors.get(key)!.shape;
+    if (want && (shape.length !== want.length || shape.some((d, j) => d !== want[j]))) {
+      fail(`tensor 'optim.${key}' (${paramNames[i]}) has shape [${shape.join(', ')}], the parameter [${want.join(', ')}]`);
+    }
     present.add(key);
   }
   if (!expected) return;

@@ -17,7 +17,7 @@
 // ignored. Loading validates the whole file (header, dtypes, every name and shape) before it
 // uploads anything, so an error never leaves a half-loaded model; every error names the source.
 
-import { checkMetadata, FILE_KEY, metadataFields } from './checkpoint-meta.js';
+import { CheckpointError, checkMetadata, FILE_KEY, metadataFields } from './checkpoint-meta.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors, toFloat32, type STTensor, type STTensorInput } from './safetensors.js';
 import { alexnet, ALEXNET_PRESETS, type AlexNet, type AlexNetConfig, type AlexNetPreset } from '../models/alexnet.js';
 import type { Module, TensorLike } from '../layers/module.js';
@@ -99,14 +99,57 @@ export function modelFromCheckpoint(bytes: Uint8Array, source: string): LoadedMo
     optimizerState = { ...o, tensors: optimTensors };
   }
   // build with undefined weights (they are about to be overwritten), check, then upload
-  const model = alexnet({ ...config, init: 'none' });
+  let model: AlexNet;
   try {
+    model = alexnet({ ...config, init: 'none' });
+  } catch (e) {
+    // e.g. an input size too small for the preset's pools
+    throw new CheckpointError(source, meta['model_config'] !== undefined ? 'model_config' : 'input_size', (e as Error).message.replace(/^alexnet: /, ''));
+  }
+  try {
+    const mismatch = tensorMismatch(model.stateDict(), weights, config);
+    if (mismatch) throw new CheckpointError(source, mismatch.field, mismatch.problem);
     model.loadStateDict(weights, { strict: true });
   } catch (e) {
     model.dispose();
-    throw new Error(`${source}: ${(e as Error).message}`);
+    throw e instanceof CheckpointError ? e : new CheckpointError(source, 'weights', (e as Error).message.replace(/\n\s*/g, '; '));
   }
   return { model, metadata: meta, optimizerState };
+}
+
+/** Names PyTorch saves that no model of ours has (BatchNorm's step counter). */
+const IGNORED_NAMES = /(^|\.)num_batches_tracked$/;
+
+function describeConfig(c: AlexNetConfig): string {
+  return `a '${c.preset}' AlexNet (width ${c.width}, ${c.numClasses} classes, input ${c.inputSize})`;
+}
+
+/**
+ * The first way the file's weights do not fit the model its metadata describes, as a field of a
+ * CheckpointError: names missing AND unexpected (the tensors of another preset: the metadata's
+ * preset is wrong), a missing or unexpected tensor, a dtype that is not a float, a shape.
+ */
+function tensorMismatch(own: Map<string, Tensor>, weights: Map<string, TensorLike>, config: AlexNetConfig): { field: string; problem: string } | undefined {
+  const missing = [...own.keys()].filter((k) => !weights.has(k));
+  const unexpected = [...weights.keys()].filter((k) => !own.has(k) && !IGNORED_NAMES.test(k));
+  const more = (n: number) => (n > 1 ? ` (and ${n - 1} more)` : '');
+  if (missing.length && unexpected.length) {
+    return {
+      field: 'preset',
+      problem: `the tensors are not those of ${describeConfig(config)}: '${missing[0]}'${more(missing.length)} missing, '${unexpected[0]}'${more(unexpected.length)} unexpected`,
+    };
+  }
+  if (missing.length) return { field: `tensor '${missing[0]}'`, problem: `missing${more(missing.length)}; ${describeConfig(config)} has it` };
+  if (unexpected.length) return { field: `tensor '${unexpected[0]}'`, problem: `belongs to no layer of ${describeConfig(config)}${more(unexpected.length)}` };
+  for (const [name, target] of own) {
+    const t = weights.get(name)!;
+    const dtype = (t as { dtype?: string }).dtype ?? 'float32';
+    if (dtype !== 'float32') return { field: `tensor '${name}'`, problem: `dtype ${dtype}; weights are F32 (or F16, BF16, F64)` };
+    if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
+      return { field: `tensor '${name}'`, problem: `shape [${t.shape.join(', ')}] in the file, [${target.shape.join(', ')}] in ${describeConfig(config)}` };
+    }
+  }
+  return undefined;
 }
 
 /** Loads weights (ours or PyTorch's) from safetensors bytes into an existing model; checks everything first. */

@@ -20,11 +20,15 @@ import { tuneCommand, TUNE_USAGE } from './commands/tune.js';
 import { demoCommand, DEMO_USAGE } from './demo.js';
 import { serveCommand, SERVE_USAGE } from './serve.js';
 import { destroyDevice } from './device.js';
+import { escapeControls } from './quote.js';
 
-/** A usage error on one line: parseArgs' own line breaks become spaces, control characters in values are escaped. */
+/**
+ * An error on one line: parseArgs' own line breaks become spaces; every other control character
+ * (a path's newline or escape sequence that was not quoted where the message was made) is escaped.
+ */
 function oneLine(err: Error): string {
   const text = isParseArgsError(err) ? err.message.replace(/\n/g, ' ') : err.message;
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return escapeControls(text);
 }
 
 /** Every command: its usage lines (for `alexnet help`) and the function that runs it. */
@@ -78,7 +82,8 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO()): Pr
     const status = exitStatusOf(err);
     const who = `alexnet${command && !command.startsWith('-') ? ' ' + command : ''}`;
     if (status === 2) io.stderr(`${who}: ${oneLine(err as Error)}\nRun 'alexnet help' for usage.\n`);
-    else io.stderr(`${who}: error: ${(err as Error).message}\n`);
+    else if (status > 128) io.stderr(`${who}: ${oneLine(err as Error)} (exit status ${status})\n`);
+    else io.stderr(`${who}: error: ${oneLine(err as Error)}\n`);
     return status;
   } finally {
     destroyDevice();

@@ -16,6 +16,8 @@ import { loadCheckpoint } from './commands/checkpoint.js';
 import { parseInteger, type CliIO, type CommandContext } from './commands/common.js';
 import { predictFiles } from './commands/predict.js';
 import { train } from './commands/train.js';
+import { makeOutFolder } from './out-folder.js';
+import { quotePath } from './quote.js';
 import { drawSynthetic, SYNTHETIC_CLASSES, syntheticImageSeed } from '../data/synthetic.js';
 
 export { SYNTHETIC_CLASSES, drawSynthetic };
@@ -111,6 +113,7 @@ export const DEMO_DEFAULTS = {
 /** Generates the synthetic set, trains, saves the best checkpoint, predicts held-out images. */
 export async function runDemo(io: CliIO, o: DemoOptions = {}, autotune = true): Promise<DemoResult> {
   const started = Date.now();
+  if (o.out !== undefined) makeOutFolder(o.out); // '' or a path through a file: exit 2; a read-only one: exit 1
   const out = o.out ?? mkdtempSync(join(tmpdir(), 'webgpu-alexnet-demo-'));
   const perClass = o.perClass ?? DEMO_DEFAULTS.perClass;
   const seed = o.seed ?? DEMO_DEFAULTS.seed;
@@ -119,7 +122,7 @@ export async function runDemo(io: CliIO, o: DemoOptions = {}, autotune = true): 
       `${perClass.train}/${perClass.validation}/${perClass.test} images per class for training/validation/test\n`,
   );
   const set = writeSyntheticSet(join(out, 'data'), { size: DEMO_DEFAULTS.imageSize, perClass, seed });
-  io.stdout(`Generated ${2 * (perClass.train + perClass.validation + perClass.test)} PNG/JPEG images in ${set.root} (${formatFixed((Date.now() - started) / 1000, 1)} s)\n`);
+  io.stdout(`Generated ${2 * (perClass.train + perClass.validation + perClass.test)} PNG/JPEG images in ${quotePath(set.root)} (${formatFixed((Date.now() - started) / 1000, 1)} s)\n`);
   const result = await train({
     data: set.train,
     val: set.validation,
@@ -145,15 +148,15 @@ export async function runDemo(io: CliIO, o: DemoOptions = {}, autotune = true): 
   const rows = predictions.map((p, i) => {
     const label = set.testFiles[i]!.label;
     if (p.class === label) correct++;
-    io.stdout(`  ${p.class === label ? 'ok   ' : 'WRONG'} ${relative(out, p.file)}: ${p.class} ${formatFixed(p.probability, 2)} (true: ${label})\n`);
+    io.stdout(`  ${p.class === label ? 'ok   ' : 'WRONG'} ${quotePath(relative(out, p.file))}: ${quotePath(p.class)} ${formatFixed(p.probability, 2)} (true: ${label})\n`);
     return { file: p.file, label, predicted: p.class, probability: p.probability };
   });
   const seconds = (Date.now() - started) / 1000;
   io.stdout(
     `\nDevice: ${getDevice().describe()}\n` +
       `Best val_accuracy ${formatFixed(result.bestValAccuracy, 4)}; held-out ${correct}/${predictions.length} correct; total ${formatFixed(seconds, 1)} s\n` +
-      `Outputs in ${out}: ${result.files.map((f) => basename(f)).join(', ')}\n` +
-      `Try: alexnet predict ${join(out, 'best.safetensors')} ${set.testFiles[0]!.file}\n`,
+      `Outputs in ${quotePath(out)}: ${result.files.map((f) => basename(f)).join(', ')}\n` +
+      `Try: alexnet predict ${quotePath(join(out, 'best.safetensors'))} ${quotePath(set.testFiles[0]!.file)}\n`,
   );
   return { bestValAccuracy: result.bestValAccuracy, testAccuracy: correct / predictions.length, seconds, out, predictions: rows };
 }

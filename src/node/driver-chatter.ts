@@ -9,6 +9,7 @@
 // relays without these lines. WEBGPU_ALEXNET_DRIVER_LOG=1 runs it in-process, chatter and all.
 
 import { spawn } from 'node:child_process';
+import { STOP_SIGNALS } from './stop-signals.js';
 
 /** Lines of driver chatter dropped from stderr (everything else passes through unchanged). */
 const CHATTER = [/^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/];
@@ -60,10 +61,11 @@ export function relayWithoutChatter(script: string): void {
     const out = filter.push(s);
     if (out) process.stderr.write(out);
   });
-  // Ctrl-C and a closed terminal reach the whole process group (the child too); a signal sent
-  // to this process alone is passed on
-  const forward = (sig: NodeJS.Signals) => () => void child.kill(sig);
-  const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', () => {}], ['SIGHUP', () => {}], ['SIGTERM', forward('SIGTERM')]];
+  // A stop signal sent to this process alone (kill PID, a supervisor, `timeout -s INT`) is passed
+  // on, so that the command stops as it does on Ctrl-C. Ctrl-C and a closed terminal reach the
+  // whole process group, so the child gets those twice: it takes a repeat within a second as the
+  // same signal (stop-signals.ts).
+  const handlers = STOP_SIGNALS.map((sig): [NodeJS.Signals, () => void] => [sig, () => void child.kill(sig)]);
   for (const [sig, h] of handlers) process.on(sig, h);
   let stderrDone = false;
   let ended: [number | null, NodeJS.Signals | null] | null = null;

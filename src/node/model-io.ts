@@ -8,17 +8,23 @@ import { checkpointBytes, loadWeightsFromBytes, modelFromCheckpoint, type Loaded
 import { SafetensorsError } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
 import { writeFileAtomic } from './atomic.js';
+import { errnoText } from './out-folder.js';
+import { quotePath } from './quote.js';
 import { NotRegularFileError, readRegularFile } from './read-file.js';
 
 export type { LoadedModel, ModelMetadata, SaveOptions } from '../io/checkpoint.js';
 
-/** Writes the model's state (and optionally an optimizer's) to `path`, atomically. */
+/**
+ * Writes the model's state (and optionally an optimizer's) to `path`, atomically: when the write
+ * fails (a full disk) the previous file is left as it was, and the Error (a failure while
+ * running, exit status 1: not a SafetensorsError, which says an input file is bad) names the file.
+ */
 export async function saveModel(model: Module, path: string, opts: SaveOptions = {}): Promise<void> {
   const bytes = await checkpointBytes(model, opts);
   try {
     await writeFileAtomic(path, bytes);
   } catch (err) {
-    throw new SafetensorsError(`${path}: cannot write the weights file: ${(err as Error).message}`);
+    throw new Error(`${quotePath(path)}: cannot write the weights file: ${errnoText((err as Error).cause ?? err)}; the previous file, if any, is unchanged`, { cause: err });
   }
 }
 
@@ -38,6 +44,6 @@ async function readBytes(path: string): Promise<Uint8Array> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : err instanceof NotRegularFileError ? `not a regular file (${err.kind})` : (err as Error).message;
-    throw new SafetensorsError(`${path}: cannot read the weights file: ${why}`);
+    throw new SafetensorsError(`${quotePath(path)}: cannot read the weights file: ${why}`);
   }
 }

@@ -6,6 +6,7 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { quotePath } from './quote.js';
 
 /** A path that exists but is not a regular file (a FIFO, a socket, a device, a folder). */
 export class NotRegularFileError extends Error {
@@ -13,7 +14,7 @@ export class NotRegularFileError extends Error {
     readonly path: string,
     readonly kind: string,
   ) {
-    super(`${path}: not a regular file (${kind}); not read`);
+    super(`${quotePath(path)}: not a regular file (${kind}); not read`);
     this.name = 'NotRegularFileError';
   }
 }

@@ -16,6 +16,8 @@ import {
   type STTensorInput,
 } from '../io/safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { errnoText } from './out-folder.js';
+import { quotePath } from './quote.js';
 import { NotRegularFileError, readRegularFile } from './read-file.js';
 
 /** Reads and parses a safetensors file; every error names the file. */
@@ -28,7 +30,7 @@ export async function readSafetensorsFile(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : err instanceof NotRegularFileError ? `not a regular file (${err.kind})` : (err as Error).message;
-    throw new SafetensorsError(`${path}: cannot read the weights file: ${why}`);
+    throw new SafetensorsError(`${quotePath(path)}: cannot read the weights file: ${why}`);
   }
   return parseSafetensors(bytes, path);
 }
@@ -43,7 +45,8 @@ export async function writeSafetensorsFile(
   try {
     await writeFileAtomic(path, bytes);
   } catch (err) {
-    throw new SafetensorsError(`${path}: cannot write the weights file: ${(err as Error).message}`);
+    // a failure while running (exit status 1), not a bad input file
+    throw new Error(`${quotePath(path)}: cannot write the weights file: ${errnoText((err as Error).cause ?? err)}`, { cause: err });
   }
 }
 

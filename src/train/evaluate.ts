@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Keras' evaluate() and predict(): eval mode, no gradients, sums kept on the GPU and read once.
+// Keras' evaluate() and predict(): eval mode, no gradients, at most two batches queued on the GPU.
 
-import { axpy_, broadcastTo, keep, mul, noGrad, sigmoid, Tensor, tidy, zeros } from '../tensor/index.js';
+import { axpy_, broadcastTo, keep, mul, noGrad, sigmoid, Tensor, tidy } from '../tensor/index.js';
 import { softmax } from '../tensor/ops/softmax.js';
 import { asSource, sampleShapeOf, type ArrayData } from './array-dataset.js';
 import { compiledOrDefault, lossAndAccuracy, pack2, type LossName } from './compile.js';
@@ -31,7 +31,10 @@ export interface EvaluateResult {
 
 /**
  * Keras' `model.evaluate()`: mean loss and accuracy over the data, in eval mode and without
- * gradients. Sums stay on the GPU and are read once at the end.
+ * gradients. Each batch's loss and accuracy (and, for the confusion matrix, its predictions) are
+ * read back while the next batch runs, and batch k+1 is not submitted before batch k-1 has been
+ * read: at most two batches are queued on the GPU, so memory does not grow with the data (an
+ * unbounded queue held every batch's upload: 2.3 GB for 20,000 images on a CPU driver).
  */
 export async function evaluate(model: TrainableModel, data: DataSource | ArrayData, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const c = compiledOrDefault(model, opts.loss);
@@ -41,52 +44,56 @@ export async function evaluate(model: TrainableModel, data: DataSource | ArrayDa
   const batchSize = opts.batchSize ?? 32;
   const wasTraining = model.training;
   setTrainMode(model, false);
-  const totals = keep(zeros([2]));
+  let lossSum = 0;
+  let accSum = 0;
   let count = 0;
   const classes = source.classNames?.length ?? 0;
   const confusion = opts.confusionMatrix ? Array.from({ length: Math.max(classes, 2) }, () => new Array<number>(Math.max(classes, 2)).fill(0)) : undefined;
-  let pendingConfusion: Promise<void> | undefined;
+  // the previous batch's readback; each one also waits for the one before it
+  let pending: Promise<void> | undefined;
   try {
     for await (const batch of source.batches(batchSize, { epoch: 0 })) {
       const n = batch.n;
-      const y = batch.y.subarray(0, n);
-      const predicted = noGrad(() =>
+      const labels = Int32Array.from(batch.y.subarray(0, n));
+      let predicted: Tensor | undefined;
+      const metrics = noGrad(() =>
         tidy(() => {
           const x = Tensor.fromArray(batch.x.length === n * sampleSize ? batch.x : batch.x.subarray(0, n * sampleSize), [n, ...sampleShape]);
           const logits = model.forward(x);
-          const { loss, acc } = lossAndAccuracy(c, logits, y);
-          const m = tidy(() => pack2(loss, acc));
-          axpy_(totals, m, n);
-          m.dispose();
-          if (!confusion) return undefined;
-          return keep(probabilitiesOf(c.loss, logits));
+          const { loss, acc } = lossAndAccuracy(c, logits, labels);
+          if (confusion) predicted = keep(probabilitiesOf(c.loss, logits));
+          return pack2(loss, acc);
         }),
       );
       count += n;
-      if (predicted && confusion) {
-        const labels = Int32Array.from(y);
-        const read = predicted.data().finally(() => predicted.dispose());
-        const previous = pendingConfusion;
-        pendingConfusion = (async () => {
-          await previous;
-          const probs = await read;
+      const readMetrics = metrics.data().finally(() => metrics.dispose());
+      const p = predicted;
+      const readProbs = p?.data().finally(() => p.dispose());
+      readMetrics.catch(() => {});
+      readProbs?.catch(() => {});
+      const previous = pending;
+      pending = (async () => {
+        await previous;
+        const [loss, acc] = await readMetrics;
+        lossSum += loss! * n;
+        accSum += acc! * n;
+        if (readProbs && confusion) {
+          const probs = await readProbs;
           const k = probs.length / n;
           for (let i = 0; i < n; i++) {
-            const row = probs.subarray(i * k, (i + 1) * k);
-            const top = argmaxOf(row);
+            const top = argmaxOf(probs.subarray(i * k, (i + 1) * k));
             const truth = labels[i]!;
             if (confusion[truth] && top < confusion[truth]!.length) confusion[truth]![top]! += 1;
           }
-        })();
-        pendingConfusion.catch(() => {});
-      }
+        }
+      })();
+      pending.catch(() => {});
+      await previous;
     }
-    await pendingConfusion;
-    const [lossSum, accSum] = await totals.data();
+    await pending;
     const skipped = source.takeSkipped?.().length ?? 0;
-    return { loss: count ? lossSum! / count : NaN, accuracy: count ? accSum! / count : NaN, count, skipped, confusion };
+    return { loss: count ? lossSum / count : NaN, accuracy: count ? accSum / count : NaN, count, skipped, confusion };
   } finally {
-    totals.dispose();
     if (wasTraining === true) setTrainMode(model, true);
   }
 }

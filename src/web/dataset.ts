@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // A training set from files the user picks (<input type=file webkitdirectory>) or drops (a
-// folder dragged onto the page): one subfolder per class, classes in code-unit order as in
-// Node (cats=0, dogs=1). Images are decoded once (in workers when a worker URL is given) and
+// folder dragged onto the page): one subfolder per class, classes in code-point order as in
+// Node and Python's sorted() (cats=0, dogs=1), files folder by folder as Node lists them. Images are decoded once (in workers when a worker URL is given) and
 // kept as RGB; each epoch runs the core's preprocessImage (resize, rescale, the same seeded
 // augmentation as Node), so a seed gives the same samples in both.
 import type { RgbImage } from '../data/image.js';
 import { mixSeed, mulberry32, type AugmentOptions } from '../data/augment.js';
+import { compareCodePoints, comparePaths } from '../data/order.js';
 import { preprocessImage, type PipelineConfig } from '../data/preprocess.js';
 import type { BatchLike, DataSource } from '../train/model.js';
 import { decodeImage } from './decode.js';
@@ -17,7 +18,6 @@ export interface PickedFile {
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|bmp)$/i;
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Files from an <input webkitdirectory> (their webkitRelativePath) or a plain multi-file input (name only). */
 export function pickedFiles(list: FileList | readonly File[]): PickedFile[] {
@@ -71,14 +71,14 @@ export function labelFiles(files: readonly PickedFile[]): LabelledFiles {
     }
     withClass.push({ f, cls: parts[parts.length - 2]! });
   }
-  const classNames = [...new Set(withClass.map((w) => w.cls))].sort(byCodeUnit);
+  const classNames = [...new Set(withClass.map((w) => w.cls))].sort(compareCodePoints);
   if (classNames.length < 2) {
     throw new Error(
       `the picked files have ${classNames.length} class folder(s)${classNames.length ? ` (${classNames.join(', ')})` : ''}; ` +
         'expected a folder with one subfolder of images per class and at least 2 classes',
     );
   }
-  withClass.sort((a, b) => byCodeUnit(a.f.path, b.f.path));
+  withClass.sort((a, b) => comparePaths(a.f.path, b.f.path));
   return {
     classNames,
     files: withClass.map((w) => w.f),

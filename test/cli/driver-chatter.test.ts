@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { chatterFilter, isDriverChatter, shouldRelay } from '../../src/node/driver-chatter.js';
+import { listenForStop, REPEAT_MS, signalStatus } from '../../src/node/stop-signals.js';
 
 const WARN_U = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
 const WARN_S = 'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
@@ -32,6 +33,24 @@ describe('the chatter filter', () => {
     expect(shouldRelay({})).toBe(true);
     expect(shouldRelay({ WEBGPU_ALEXNET_RELAYED: '1' })).toBe(false);
     expect(shouldRelay({ WEBGPU_ALEXNET_DRIVER_LOG: '1' })).toBe(false);
+  });
+});
+
+describe('stop signals (issue 24)', () => {
+  it('128 + the signal number; the first signal calls back once, a repeat within REPEAT_MS is the same one', () => {
+    expect([signalStatus('SIGHUP'), signalStatus('SIGINT'), signalStatus('SIGTERM')]).toEqual([129, 130, 143]);
+    const before = process.listenerCount('SIGTERM');
+    const seen: string[] = [];
+    const listener = listenForStop((s) => seen.push(s));
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    process.emit('SIGTERM', 'SIGTERM');
+    process.emit('SIGINT', 'SIGINT'); // within REPEAT_MS of the first: the same stop
+    expect(seen).toEqual(['SIGTERM']);
+    expect(listener.signal).toBe('SIGTERM');
+    expect(REPEAT_MS).toBeGreaterThan(0);
+    listener.dispose();
+    listener.dispose();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 });
 
@@ -81,6 +100,25 @@ describe.skipIf(!built)('the compiled bin', () => {
     const s = spawnSync(process.execPath, [script, 'signal'], { encoding: 'utf8' });
     expect([s.signal, s.stdout, s.stderr]).toEqual(['SIGTERM', 'out\n', 'kept\n']);
   });
+
+  for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) {
+    it(`${signal} sent to the bin alone reaches the command's process, which it ends as its default action`, { timeout: 40_000 }, async () => {
+      const pidFile = join(root, `child-${signal}.pid`);
+      const parent = spawn(process.execPath, [script, 'wait', pidFile], { stdio: 'ignore' });
+      const deadline = Date.now() + 10_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const exited = new Promise<string | null>((resolve) => {
+        parent.on('exit', (_code, sig) => resolve(sig));
+        setTimeout(() => resolve('still running 15 s later'), 15_000);
+      });
+      parent.kill(signal);
+      try {
+        expect(await exited).toBe(signal);
+      } finally {
+        if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+      }
+    });
+  }
 
   it('the child dies with the bin, kill -9 included', { timeout: 40_000 }, async () => {
     const pidFile = join(root, 'child.pid');

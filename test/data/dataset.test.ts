@@ -189,7 +189,7 @@ describe('worker threads', () => {
     const src = join(REPO, 'src', 'node', 'data');
     for (const f of readdirSync(src).filter((f) => f.endsWith('.ts'))) transpile(join(src, f), join(out, f.replace(/\.ts$/, '.js')));
     transpile(join(REPO, 'src', 'tensor', 'rng.ts'), join(top, 'tensor', 'rng.js'));
-    transpile(join(REPO, 'src', 'node', 'read-file.ts'), join(top, 'node', 'read-file.js'));
+    for (const f of ['read-file.ts', 'quote.ts']) transpile(join(REPO, 'src', 'node', f), join(top, 'node', f.replace(/\.ts$/, '.js')));
     mkdirSync(join(top, 'data'));
     const core = join(REPO, 'src', 'data');
     for (const f of readdirSync(core).filter((f) => f.endsWith('.ts'))) transpile(join(core, f), join(top, 'data', f.replace(/\.ts$/, '.js')));

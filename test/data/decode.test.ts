@@ -152,6 +152,22 @@ describe('decodeImage: JPEG', () => {
     expect(() => decodeImage(solidJpeg(8, 8, [1, 2, 3, 4]), 'odd.jpg')).toThrow(/odd\.jpg: 4-component JPEG without an Adobe/);
   });
 
+  it('decodes a progressive JPEG with a restart interval to the pixels of the same image without one', () => {
+    // libjpeg-turbo's `cjpeg -progressive -restart 2B` (and without -restart) of one 72x52 noisy
+    // 4:2:0 image: restart markers do not change the coefficients, so the pixels must be equal.
+    // Upstream jpeg-js 0.4.4 refuses the first ("unexpected marker: ffc4"): issue 24.
+    const fixture = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))));
+    const withRestarts = fixture('progressive-restart.jpg');
+    const without = fixture('progressive.jpg');
+    const hasDri = (b: Uint8Array) => b.some((v, i) => v === 0xff && b[i + 1] === 0xdd);
+    expect([jpegInfo(withRestarts)?.progressive, hasDri(withRestarts), jpegInfo(without)?.progressive, hasDri(without)]).toEqual([true, true, true, false]);
+    const a = decodeImage(withRestarts, 'progressive-restart.jpg');
+    const b = decodeImage(without, 'progressive.jpg');
+    expect([a.width, a.height]).toEqual([72, 52]);
+    expect(new Set(a.data).size).toBeGreaterThan(100); // a noisy photo, not a blank
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+  });
+
   it('reports header facts with jpegInfo', () => {
     expect(jpegInfo(solidJpeg(24, 16, [1, 2, 3, 4], { adobe: 2 }))).toEqual({
       progressive: false,

@@ -12,11 +12,12 @@ import type { Optimizer } from '../../optim/optimizer.js';
 import type { Tensor } from '../../tensor/index.js';
 import type { Logs } from '../../train/callbacks.js';
 import type { TrainableModel } from '../../train/model.js';
-import { CheckpointError, checkMetadata, checkModelFit, metadataFields } from '../../io/checkpoint-meta.js';
+import { CheckpointError, checkMetadata, checkModelFit, metadataFields, type CheckedMetadata } from '../../io/checkpoint-meta.js';
 import { loadModel, saveModel, type LoadedModel } from '../model-io.js';
 import { readSafetensorsMetadata } from '../weights-file.js';
+import { quotePath } from '../quote.js';
 import { notRegularFile } from '../read-file.js';
-import { ensureDevice, UsageError, type CliIO, type OptimizerName, type Preset } from './common.js';
+import { ensureDevice, MIN_INPUT_SIZE, UsageError, type CliIO, type OptimizerName, type Preset } from './common.js';
 
 /** What a checkpoint's metadata says about preprocessing; images are fed the same way at predict time. */
 export interface Preprocessing {
@@ -72,16 +73,28 @@ export function readMeta(raw: Record<string, unknown>, source: string): Checkpoi
  * built or anything reaches the GPU), then checks the metadata against the built model.
  */
 export async function loadCheckedModel(path: string): Promise<{ loaded: LoadedModel; meta: CheckpointMeta }> {
+  const source = quotePath(path);
   const header = await readSafetensorsMetadata(path);
-  checkMetadata(metadataFields(header), path);
+  checkInputSize(checkMetadata(metadataFields(header), source), source);
   const loaded = await loadModel(path);
   try {
-    const meta = readMeta(loaded.metadata as Record<string, unknown>, path);
-    checkModelFit({ classNames: meta.classNames }, { numClasses: loaded.model.config.numClasses }, path);
+    const meta = readMeta(loaded.metadata as Record<string, unknown>, source);
+    checkModelFit({ classNames: meta.classNames }, { numClasses: loaded.model.config.numClasses }, source);
     return { loaded, meta };
   } catch (e) {
     loaded.model.dispose();
     throw e;
+  }
+}
+
+/** The input size a checkpoint's metadata gives, against its preset's smallest (the model would not build). */
+function checkInputSize(m: CheckedMetadata, source: string): void {
+  const preset = (m.modelConfig?.preset ?? m.preset) as Preset | undefined;
+  const fromConfig = m.modelConfig?.inputSize !== undefined;
+  const size = m.modelConfig?.inputSize ?? m.inputSize;
+  if (preset === undefined || size === undefined || !(preset in MIN_INPUT_SIZE)) return;
+  if (size < MIN_INPUT_SIZE[preset]) {
+    throw new CheckpointError(source, fromConfig ? 'model_config' : 'input_size', `${fromConfig ? 'inputSize ' : ''}${size} is smaller than the ${MIN_INPUT_SIZE[preset]} px the '${preset}' preset takes`);
   }
 }
 
@@ -128,15 +141,17 @@ export function checkpointSaver(
     const metadata: Record<string, unknown> = { ...meta, ...extra(), epoch: info.epoch + 1 };
     const va = info.logs['val_accuracy'];
     if (Number.isFinite(va)) metadata['valAccuracy'] = va; // NaN would be stored as null
+    // the epoch's logs: a run killed before its history files were written gets the row back on --resume
+    metadata['logs'] = Object.fromEntries(Object.entries(info.logs).filter(([, v]) => typeof v === 'number'));
     await saveModel(model, path, { metadata, optimizer });
   };
 }
 
 /** Loads a checkpoint and checks its metadata (starting the device if needed). */
 export async function loadCheckpoint(path: string, ctx: { io?: CliIO; autotune?: boolean } = {}): Promise<{ model: TrainableModel; meta: CheckpointMeta }> {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such model file`);
+  if (!existsSync(path)) throw new UsageError(`${quotePath(path)}: no such model file`);
   const why = notRegularFile(path);
-  if (why) throw new UsageError(`${path}: ${why}; not read`);
+  if (why) throw new UsageError(`${quotePath(path)}: ${why}; not read`);
   await ensureDevice(ctx);
   const { loaded, meta } = await loadCheckedModel(path);
   return { model: loaded.model as unknown as TrainableModel, meta };

@@ -12,15 +12,17 @@ import { loadCheckpoint } from './checkpoint.js';
 import { parseInteger, UsageError, type CommandContext } from './common.js';
 import { DataError } from './exit-status.js';
 import { checkImageFolder, listImages } from './images.js';
+import { quotePath, safeJson } from '../quote.js';
 
 export const EVALUATE_USAGE = '  evaluate  MODEL DIR [--batch-size N] [--workers N] [--json] [--tta]';
 
 /** A confusion matrix as an aligned text table (rows: true class, columns: predicted). */
 export function formatConfusion(classNames: readonly string[], m: number[][]): string {
-  const width = Math.max(9, ...classNames.map((c) => c.length), ...m.flat().map((v) => String(v).length)) + 2;
+  const names = classNames.map(quotePath);
+  const width = Math.max(9, ...names.map((c) => c.length), ...m.flat().map((v) => String(v).length)) + 2;
   const pad = (s: string) => s.padStart(width);
-  const lines = [pad('true\\pred') + classNames.map(pad).join('')];
-  classNames.forEach((c, i) => lines.push(pad(c) + (m[i] ?? []).map((v) => pad(String(v))).join('')));
+  const lines = [pad('true\\pred') + names.map(pad).join('')];
+  names.forEach((c, i) => lines.push(pad(c) + (m[i] ?? []).map((v) => pad(String(v))).join('')));
   return lines.join('\n') + '\n';
 }
 
@@ -39,7 +41,7 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   const classes = checkImageFolder(dir, 'DIR', 1);
   const { model, meta } = await loadCheckpoint(modelPath, ctx);
   const unknown = classes.filter((c) => !meta.classNames.includes(c));
-  if (unknown.length) throw new UsageError(`${dir}: class folder(s) ${unknown.join(', ')} are not among the model's classes (${meta.classNames.join(', ')})`);
+  if (unknown.length) throw new UsageError(`${quotePath(dir)}: class folder(s) ${unknown.map(quotePath).join(', ')} are not among the model's classes (${meta.classNames.map(quotePath).join(', ')})`);
   // Label by the model's class order, even when DIR has only some of the classes.
   const files: string[] = [];
   const labels: number[] = [];
@@ -62,11 +64,11 @@ export async function evaluateCommand(args: string[], ctx: CommandContext): Prom
   const r = await evaluate(values.tta ? withMirrorTTA(model) : model, ds, { batchSize, confusionMatrix: true });
   if (r.count === 0) {
     const [file, reason] = ds.skipped.files.entries().next().value ?? ['', ''];
-    throw new DataError(`${dir}: none of the ${files.length} images could be read${file ? ` (e.g. ${file}: ${reason})` : ''}; nothing to evaluate`);
+    throw new DataError(`${quotePath(dir)}: none of the ${files.length} images could be read${file ? ` (e.g. ${quotePath(file)}: ${reason})` : ''}; nothing to evaluate`);
   }
   const confusion = r.confusion!.slice(0, meta.classNames.length).map((row) => row.slice(0, meta.classNames.length));
   if (values.json) {
-    io.stdout(JSON.stringify({ loss: r.loss, accuracy: r.accuracy, count: r.count, skipped: r.skipped, classNames: meta.classNames, confusion }, null, 2) + '\n');
+    io.stdout(safeJson({ loss: r.loss, accuracy: r.accuracy, count: r.count, skipped: r.skipped, classNames: meta.classNames, confusion }, 2) + '\n');
   } else {
     io.stdout(`${r.count} images${r.skipped ? ` (${r.skipped} unreadable, skipped)` : ''}${values.tta ? ', each averaged with its mirror (--tta)' : ''}\nloss: ${formatFixed(r.loss, 4)} - accuracy: ${formatFixed(r.accuracy, 4)}\n\n`);
     io.stdout(formatConfusion(meta.classNames, confusion));

@@ -7,10 +7,12 @@
 //      not fit the model (CheckpointError, SafetensorsError), an image named on the command line
 //      that cannot be decoded (ImageDecodeError), or a data folder in which no image can be read
 //      (DataError)
+//   128 + n  stopped by signal n (StoppedBySignal: SIGINT 130, SIGTERM 143, SIGHUP 129)
 
 import { CheckpointError } from '../../io/checkpoint-meta.js';
 import { SafetensorsError } from '../../io/safetensors.js';
 import { ImageDecodeError } from '../data/decode.js';
+import { signalStatus, StoppedBySignal } from '../stop-signals.js';
 import { UsageError } from './common.js';
 
 /** Nothing to train on or to evaluate: every image of a folder failed to load. */
@@ -23,7 +25,8 @@ export function isParseArgsError(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
-export function exitStatusOf(err: unknown): 1 | 2 | 3 {
+export function exitStatusOf(err: unknown): number {
+  if (err instanceof StoppedBySignal) return signalStatus(err.signal);
   if (err instanceof UsageError || isParseArgsError(err)) return 2;
   if (err instanceof CheckpointError || err instanceof SafetensorsError || err instanceof ImageDecodeError || err instanceof DataError) return 3;
   return 1;

@@ -3,27 +3,29 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareCodePoints } from '../../data/order.js';
+import { quotePath } from '../quote.js';
 import { notRegularFile } from '../read-file.js';
 import { UsageError } from './common.js';
 
 export const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
 
-/** Class subfolders of an image folder (sorted, hidden ones skipped); checks it is usable for training. */
+/** Class subfolders of an image folder (sorted by code points, as Python's sorted(); hidden ones skipped); checks it is usable for training. */
 export function checkImageFolder(dir: string, flag: string, minClasses = 2): string[] {
-  if (!existsSync(dir)) throw new UsageError(`${flag} ${dir}: no such folder`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: not a folder`);
+  if (!existsSync(dir)) throw new UsageError(`${flag} ${quotePath(dir)}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${quotePath(dir)}: not a folder`);
   const classes = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(compareCodePoints);
   if (classes.length < minClasses) {
     throw new UsageError(
-      `${flag} ${dir}: found ${classes.length} class folder(s)${classes.length ? ` (${classes.join(', ')})` : ''}; ` +
-        `a classifier needs at least ${minClasses}, one subfolder per class (e.g. ${dir}/cats, ${dir}/dogs)`,
+      `${flag} ${quotePath(dir)}: found ${classes.length} class folder(s)${classes.length ? ` (${classes.map(quotePath).join(', ')})` : ''}; ` +
+        `a classifier needs at least ${minClasses}, one subfolder per class (e.g. ${quotePath(join(dir, 'cats'))}, ${quotePath(join(dir, 'dogs'))})`,
     );
   }
   const empty = classes.filter((c) => !hasImage(join(dir, c)));
-  if (empty.length) throw new UsageError(`${flag} ${dir}: no .jpg/.jpeg/.png images in ${empty.join(', ')}`);
+  if (empty.length) throw new UsageError(`${flag} ${quotePath(dir)}: no .jpg/.jpeg/.png images in ${empty.map(quotePath).join(', ')}`);
   return classes;
 }
 
@@ -42,7 +44,7 @@ function hasImage(dir: string): boolean {
  */
 export function listImages(dir: string, warn: (message: string) => void): string[] {
   const out: string[] = [];
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareCodePoints(a.name, b.name));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
@@ -50,7 +52,7 @@ export function listImages(dir: string, warn: (message: string) => void): string
     else if (IMAGE_EXTENSIONS.test(e.name)) {
       const why = e.isFile() ? null : notRegularFile(p);
       if (why === null) out.push(p);
-      else warn(`skipping ${p}: ${why}`);
+      else warn(`skipping ${quotePath(p)}: ${why}`);
     }
   }
   return out;

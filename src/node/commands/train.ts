@@ -5,19 +5,21 @@
 // The run folder's files (history every epoch, the best a resumed run starts from): run-folder.ts.
 
 import { existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { CSVLogger } from '../csv-logger.js';
 import { imageDataset, type AugmentOptions, type ImageDataset } from '../data/index.js';
+import { lockRunFolder, makeOutFolder } from '../out-folder.js';
 import { writeHistoryPlots } from '../plot.js';
+import { quotePath } from '../quote.js';
 import { notRegularFile } from '../read-file.js';
+import { listenForStop, StoppedBySignal, type StopListener } from '../stop-signals.js';
 import { checkOptimizerState } from '../../io/checkpoint-meta.js';
 import type { AlexNet } from '../../models/alexnet.js';
 import { Callback, EarlyStopping, ModelCheckpoint } from '../../train/callbacks.js';
 import { compile } from '../../train/compile.js';
-import { fit } from '../../train/fit.js';
+import { fit, type FitHistory } from '../../train/fit.js';
 import { History } from '../../train/history.js';
 import { formatFixed } from '../../train/progress.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
@@ -40,10 +42,10 @@ import {
   type OptimizerName,
   type Preset,
 } from './common.js';
-import { DataError } from './exit-status.js';
 import { checkImageFolder } from './images.js';
-import { bestOf, HistoryFile, readCsvHistory, readHistory, removeStaleTemporaries, resumedBest, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
+import { checkpointLogs, checkRunFolder, HistoryFile, removeStaleTemporaries, resumedBest, resumedHistory, rewriteCsv, writtenFiles, wroteLine } from './run-folder.js';
 import { describeRecipe, parseRecipe, RECIPE_OPTIONS, RECIPE_USAGE, recipeAugment, recipeCallbacks, recipeMix, type RecipeOptions } from './recipe.js';
+import { NothingReadable, StopOnSignal } from './train-callbacks.js';
 
 /** Keras' cats-vs-dogs tutorial augmentation (shear in degrees, as Keras). */
 export const TUTORIAL_AUGMENT: AugmentOptions = {
@@ -155,7 +157,12 @@ export interface TrainOptions {
   warn?: (message: string) => void;
 }
 
-/** `alexnet train`, callable from code (the demo uses it). Initialises the device if needed. */
+/**
+ * `alexnet train`, callable from code (the demo uses it). Initialises the device if needed.
+ * The run folder is created and locked first; a stop signal (SIGINT, SIGTERM, SIGHUP) ends the
+ * run after the current step with the folder's files those of the last completed epoch, then
+ * throws StoppedBySignal (exit status 128 + n).
+ */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const io = o.io;
   const started = Date.now();
@@ -163,94 +170,97 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.val !== undefined) {
     const valClasses = checkImageFolder(o.val, '--val');
     if (valClasses.join('/') !== trainClasses.join('/')) {
-      throw new UsageError(`--val ${o.val}: classes ${valClasses.join(', ')} differ from --data's ${trainClasses.join(', ')}`);
+      throw new UsageError(`--val ${quotePath(o.val)}: classes ${valClasses.map(quotePath).join(', ')} differ from --data's ${trainClasses.map(quotePath).join(', ')}`);
     }
   }
   if (o.resume === undefined && o.inputSize !== undefined) parseInputSize(String(o.inputSize), o.preset);
-  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out}: not a folder`);
-  if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${o.resume}: no such file`);
+  if (o.out === '') throw new UsageError(`--out '': an empty path; name a folder`);
+  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${quotePath(o.out)}: not a folder`);
+  if (o.resume !== undefined && !existsSync(o.resume)) throw new UsageError(`--resume ${quotePath(o.resume)}: no such file`);
   const notFile = o.resume === undefined ? null : notRegularFile(o.resume);
-  if (notFile) throw new UsageError(`--resume ${o.resume}: ${notFile}; not read`);
+  if (notFile) throw new UsageError(`--resume ${quotePath(o.resume!)}: ${notFile}; not read`);
 
-  const device = await ensureDevice({ io, autotune: o.autotune });
   const verbose = o.verbose ?? 1;
-  if (verbose > 0) io.stdout(`Device: ${device.describe()}\n`);
+  const stop = listenForStop((signal) =>
+    io.stderr(`\nalexnet train: ${signal}: stopping after the current step; the files of the last completed epoch are kept (send it again to stop at once)\n`),
+  );
+  // the run folder, created and locked before anything is written to it
+  makeOutFolder(o.out);
+  const lock = lockRunFolder(o.out);
+  try {
+    if (lock.replacedStale && verbose > 0) io.stderr(`Removed the lock of process ${lock.replacedStale.pid}, which no longer runs, from ${quotePath(o.out)}\n`);
+    return await trainLocked(o, trainClasses, stop, started);
+  } finally {
+    lock.release();
+    stop.dispose();
+  }
+}
 
-  // Model: fresh, or from the checkpoint being resumed.
-  let model: AlexNet;
+async function trainLocked(o: TrainOptions, trainClasses: string[], stop: StopListener, started: number): Promise<TrainResult> {
+  const io = o.io;
+  const verbose = o.verbose ?? 1;
+  const device = await ensureDevice({ io, autotune: o.autotune });
+  if (verbose > 0) io.stdout(`Device: ${device.describe()}\n`);
+  const bestPath = join(o.out, 'best.safetensors');
+
+  // The checkpoint being resumed (its model is built once the data is checked against it).
   let meta: CheckpointMeta;
   let initialEpoch = 0;
-  let resumedOptimizer: OptimizerState | undefined;
+  let resumed: Awaited<ReturnType<typeof loadCheckedModel>> | undefined;
+  let bestFile: { value: number; epoch: number } | undefined;
   if (o.resume !== undefined) {
-    const checked = await loadCheckedModel(o.resume);
-    const loaded = checked.loaded;
-    meta = checked.meta;
-    if (meta.classNames.join('/') !== trainClasses.join('/')) {
-      throw new UsageError(`--resume ${o.resume}: the checkpoint's classes ${meta.classNames.join(', ')} differ from the data's ${trainClasses.join(', ')}`);
+    resumed = await loadCheckedModel(o.resume);
+    meta = resumed.meta;
+    try {
+      if (meta.classNames.join('/') !== trainClasses.join('/')) {
+        throw new UsageError(`--resume ${quotePath(o.resume)}: the checkpoint's classes ${meta.classNames.map(quotePath).join(', ')} differ from the data's ${trainClasses.map(quotePath).join(', ')}`);
+      }
+      if (o.inputSize !== undefined && o.inputSize !== meta.inputSize) {
+        throw new UsageError(`--input-size ${o.inputSize} differs from the checkpoint's ${meta.inputSize}`);
+      }
+      initialEpoch = meta.epoch ?? 0;
+      if (initialEpoch >= o.epochs) {
+        throw new UsageError(`--resume ${quotePath(o.resume)}: the checkpoint already completed ${initialEpoch} epoch(s); ask for more with --epochs N (N > ${initialEpoch})`);
+      }
+      // the folder's other checkpoints must be of this model; its best is what a new epoch must beat
+      bestFile = await checkRunFolder(o.out, o.resume, meta);
+    } catch (e) {
+      resumed.loaded.model.dispose();
+      throw e;
     }
-    if (o.inputSize !== undefined && o.inputSize !== meta.inputSize) {
-      throw new UsageError(`--input-size ${o.inputSize} differs from the checkpoint's ${meta.inputSize}`);
-    }
-    model = loaded.model;
-    initialEpoch = meta.epoch ?? 0;
-    resumedOptimizer = loaded.optimizerState;
   } else {
     const inputSize = o.inputSize ?? DEFAULT_INPUT_SIZE[o.preset];
     meta = { preset: o.preset, classNames: trainClasses, inputSize, preprocessing: DEFAULT_PREPROCESSING, width: o.width, seed: o.seed };
-    checkInputFits(device, { preset: o.preset, numClasses: trainClasses.length, inputSize, width: o.width }, o.batchSize);
-    model = buildModel({ preset: o.preset, numClasses: trainClasses.length, inputSize, seed: o.seed, width: o.width });
+  }
+
+  // Data.
+  const { trainSet, valSet } = datasets(o, meta);
+  let model: AlexNet;
+  let resumedOptimizer: OptimizerState | undefined;
+  if (resumed) {
+    model = resumed.loaded.model;
+    resumedOptimizer = resumed.loaded.optimizerState;
+  } else {
+    // a batch larger than the data is one batch of all of it (as Keras does): check what runs
+    const batch = Math.min(o.batchSize, Math.max(trainSet.length, valSet.length));
+    checkInputFits(device, { preset: o.preset, numClasses: trainClasses.length, inputSize: meta.inputSize, width: o.width }, batch);
+    model = buildModel({ preset: o.preset, numClasses: trainClasses.length, inputSize: meta.inputSize, seed: o.seed, width: o.width });
   }
   const optimizerName = o.resume !== undefined && meta.optimizer ? (meta.optimizer as OptimizerName) : o.optimizer;
   const lr = o.lr ?? (optimizerName === 'adam' ? 1e-3 : 0.01);
   const optimizer = makeOptimizer(optimizerName, model, lr, { weightDecay: o.recipe?.weightDecay, decayOnlyWeights: o.recipe?.decayWeightsOnly });
   if (resumedOptimizer !== undefined) {
-    const names = model.namedParameters().map(([name]) => name);
-    checkOptimizerState(resumedOptimizer, optimizer.stateDict().type, names, o.resume!);
+    const params = model.namedParameters();
+    checkOptimizerState(resumedOptimizer, optimizer.stateDict().type, params.map(([name]) => name), quotePath(o.resume!), params.map(([, t]) => t.shape));
     optimizer.loadStateDict(resumedOptimizer);
     if (o.lr !== undefined) optimizer.lr = o.lr;
   }
   meta = { ...meta, optimizer: optimizerName };
   compile(model, { optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], labelSmoothing: o.recipe?.labelSmoothing ?? 0 });
-
-  if (initialEpoch >= o.epochs) {
-    throw new UsageError(`--resume ${o.resume}: the checkpoint already completed ${initialEpoch} epoch(s); ask for more with --epochs N (N > ${initialEpoch})`);
-  }
-
-  // Data.
   const size = meta.inputSize;
-  const warn = o.warn ?? ((m: string) => io.stderr(m + '\n'));
-  const common = {
-    imageSize: [size, size] as const,
-    rescale: meta.preprocessing.rescale,
-    resizeMode: meta.preprocessing.resizeMode,
-    seed: o.seed,
-    workers: o.workers,
-    cacheMB: o.recipe?.cacheMB,
-    warn,
-  };
-  const augment = recipeAugment(o.augment ? TUTORIAL_AUGMENT : undefined, o.recipe);
-  let trainSet: ImageDataset;
-  let valSet: ImageDataset;
-  if (o.val !== undefined) {
-    trainSet = imageDataset(o.data, { ...common, augment });
-    valSet = imageDataset(o.val, { ...common, shuffle: false });
-  } else {
-    const fraction = o.validationSplit ?? 0.2;
-    let split;
-    try {
-      split = imageDataset(o.data, { ...common, augment, validationSplit: fraction });
-    } catch (e) {
-      // too few images for the split: an input problem, said with the flag
-      if (/leaves one side empty/.test((e as Error).message)) throw new UsageError(`--validation-split ${fraction}: ${(e as Error).message}; give more images or --val DIR`);
-      throw e;
-    }
-    trainSet = split.train;
-    valSet = split.validation;
-    if (valSet.length === 0) throw new UsageError(`--validation-split ${o.validationSplit}: leaves no validation images`);
-  }
   if (verbose > 0) {
     io.stdout(
-      `Found ${trainSet.length} training and ${valSet.length} validation images in ${trainClasses.length} classes: ${trainClasses.join(', ')}\n` +
+      `Found ${trainSet.length} training and ${valSet.length} validation images in ${trainClasses.length} classes: ${trainClasses.map(quotePath).join(', ')}\n` +
         `Model: AlexNet '${meta.preset}'${meta.width && meta.width !== 1 ? ` (width ×${meta.width})` : ''}, input ${size}x${size}, ` +
         `optimizer ${optimizerName} lr ${optimizer.lr}, batch ${o.batchSize}` +
         (initialEpoch > 0 ? `, resuming at epoch ${initialEpoch + 1}` : '') +
@@ -260,22 +270,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   // Outputs and callbacks.
-  await mkdir(o.out, { recursive: true });
   const stale = await removeStaleTemporaries(o.out);
-  if (stale.length && verbose > 0) io.stderr(`Removed ${stale.length} temporary file(s) left in ${o.out} by a killed run\n`);
-  const bestPath = join(o.out, 'best.safetensors');
+  if (stale.length && verbose > 0) io.stderr(`Removed ${stale.length} temporary file(s) left in ${quotePath(o.out)} by a killed run\n`);
   const lastPath = join(o.out, 'last.safetensors');
   const csvPath = join(o.out, 'history.csv');
   const jsonPath = join(o.out, 'history.json');
-  // a lost history.json: the CSV log has the same table
-  const previous = initialEpoch > 0 ? ((await readHistory(jsonPath, initialEpoch)) ?? (await readCsvHistory(csvPath, initialEpoch))) : undefined;
+  // the completed epochs: history.json, what it lacks from history.csv, the last from the checkpoint
+  const previous = initialEpoch > 0 ? await resumedHistory(jsonPath, csvPath, initialEpoch, checkpointLogs(resumed?.loaded.metadata['logs'])) : undefined;
   if (initialEpoch > 0) await rewriteCsv(csvPath, previous ?? new History());
   const checkpoint = new ModelCheckpoint({ filepath: bestPath, monitor: 'val_accuracy', saveBestOnly: true, verbose: verbose > 0 ? 1 : 0 });
   // a resumed run replaces best.safetensors only when it beats the best so far
-  const before = initialEpoch > 0 ? resumedBest(previous, meta) : undefined;
+  const before = initialEpoch > 0 ? resumedBest(previous, meta, bestFile) : undefined;
   if (before) [checkpoint.best, checkpoint.bestEpoch] = [before.value, before.epoch];
   const historyFile = new HistoryFile(jsonPath, previous);
   const callbacks: Callback[] = [
+    new StopOnSignal(stop),
     new NothingReadable(trainSet, '--data', o.data, valSet, o.val === undefined ? '--data' : '--val', o.val ?? o.data),
     // before the checkpoints: the moving average is in the model when they save
     ...recipeCallbacks(o.recipe, { model, peakLr: lr, epochs: o.epochs, stepsPerEpoch: trainSet.numBatches(o.batchSize) }),
@@ -290,64 +299,74 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     ...(Number.isFinite(checkpoint.best) ? { bestValAccuracy: checkpoint.best } : {}),
     ...(checkpoint.bestEpoch >= 0 ? { bestEpoch: checkpoint.bestEpoch } : {}),
   }));
-  const history = await fit(model, trainSet, {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    validationData: valSet,
-    callbacks,
-    verbose,
-    initialEpoch,
-    seed: o.seed,
-    mix: recipeMix(o.recipe),
-    write: io.stdout,
-    isTTY: io.isTTY,
-    saveCheckpoint,
-  });
+  let history: FitHistory | undefined;
+  let stoppedBy: StoppedBySignal | undefined;
+  try {
+    history = await fit(model, trainSet, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      validationData: valSet,
+      callbacks,
+      verbose,
+      initialEpoch,
+      seed: o.seed,
+      mix: recipeMix(o.recipe),
+      // ModelCheckpoint names best.safetensors in its lines: printed quoted when --out needs it
+      write: quotePath(bestPath) === bestPath ? io.stdout : (text) => io.stdout(text.split(bestPath).join(quotePath(bestPath))),
+      isTTY: io.isTTY,
+      saveCheckpoint,
+    });
+  } catch (e) {
+    if (!(e instanceof StoppedBySignal)) throw e;
+    stoppedBy = e;
+  }
 
   // The whole history (a resumed run's earlier epochs too) is in history.json already; plots.
   const merged = historyFile.history;
   const files = [bestPath, lastPath, jsonPath, csvPath];
-  if (merged.epoch.length > 0) files.push(...(await writeHistoryPlots(merged, o.out)));
-  const top = bestOf(merged);
+  if (merged.epoch.length > 0 && !stoppedBy) files.push(...(await writeHistoryPlots(merged, o.out)));
+  // the best as ModelCheckpoint holds it: what best.safetensors holds (written or inherited)
+  const top = Number.isFinite(checkpoint.best) && checkpoint.bestEpoch >= 0 ? { value: checkpoint.best, epoch: checkpoint.bestEpoch } : undefined;
   const best = top?.value ?? NaN;
   const elapsed = Date.now() - started;
   if (verbose > 0) {
     const skipped = trainSet.skipped.count + valSet.skipped.count;
-    const outcome = history.stopReason === 'nan'
-      ? `\nTraining failed: ${history.nanMessage ?? 'the loss became NaN'}` + (top ? `; best val_accuracy before it ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '')
-      : top ? `\nBest val_accuracy ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '\nNo epoch gave a val_accuracy';
-    io.stdout(outcome + `; trained in ${seconds(elapsed)}` + (skipped ? `; ${skipped} unreadable image load(s) skipped` : '') + `\n${wroteLine(files, o.out)}\n`);
+    const bestText = top ? `best val_accuracy ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : 'no epoch gave a val_accuracy';
+    const outcome = stoppedBy
+      ? `\nStopped by ${stoppedBy.signal} after ${merged.epoch.length} completed epoch(s); ${bestText}`
+      : history!.stopReason === 'nan'
+        ? `\nTraining failed: ${history!.nanMessage ?? 'the loss became NaN'}` + (top ? `; best val_accuracy before it ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '')
+        : top ? `\nBest val_accuracy ${formatFixed(best, 4)} (epoch ${top.epoch + 1})` : '\nNo epoch gave a val_accuracy';
+    io.stdout(outcome + `; trained in ${seconds(elapsed)}` + (skipped ? `; ${skipped} unreadable image load(s) skipped` : '') + `\n${wroteLine(files, o.out, started)}\n`);
   }
-  const written = writtenFiles(files);
-  return { history, bestPath, bestValAccuracy: best, seconds: elapsed / 1000, files: written };
+  if (stoppedBy) throw stoppedBy;
+  const written = writtenFiles(files, started);
+  return { history: history!, bestPath, bestValAccuracy: best, seconds: elapsed / 1000, files: written };
 }
 
-/**
- * Stops the run with a DataError (exit status 3) when every file of a data set failed to load
- * in an epoch: nothing to train on, or nothing to validate with. First in the callback list, so
- * no checkpoint is written for such an epoch.
- */
-class NothingReadable extends Callback {
-  constructor(
-    private readonly trainSet: ImageDataset,
-    private readonly trainFlag: string,
-    private readonly trainDir: string,
-    private readonly valSet: ImageDataset,
-    private readonly valFlag: string,
-    private readonly valDir: string,
-  ) {
-    super();
+/** The training and validation sets of a run (a split of --data without --val). */
+function datasets(o: TrainOptions, meta: CheckpointMeta): { trainSet: ImageDataset; valSet: ImageDataset } {
+  const size = meta.inputSize;
+  const common = {
+    imageSize: [size, size] as const,
+    rescale: meta.preprocessing.rescale,
+    resizeMode: meta.preprocessing.resizeMode,
+    seed: o.seed,
+    workers: o.workers,
+    cacheMB: o.recipe?.cacheMB,
+    warn: o.warn ?? ((m: string) => o.io.stderr(m + '\n')),
+  };
+  const augment = recipeAugment(o.augment ? TUTORIAL_AUGMENT : undefined, o.recipe);
+  if (o.val !== undefined) return { trainSet: imageDataset(o.data, { ...common, augment }), valSet: imageDataset(o.val, { ...common, shuffle: false }) };
+  const fraction = o.validationSplit ?? 0.2;
+  let split;
+  try {
+    split = imageDataset(o.data, { ...common, augment, validationSplit: fraction });
+  } catch (e) {
+    // too few images for the split: an input problem, said with the flag
+    if (/leaves one side empty/.test((e as Error).message)) throw new UsageError(`--validation-split ${fraction}: ${(e as Error).message}; give more images or --val DIR`);
+    throw e;
   }
-
-  override onEpochEnd(): void {
-    for (const [ds, flag, dir, what] of [[this.trainSet, this.trainFlag, this.trainDir, 'training'], [this.valSet, this.valFlag, this.valDir, 'validation']] as const) {
-      const failed = ds.skipped.files;
-      if (ds.length > 0 && ds.files.every((f) => failed.has(f))) {
-        const [file, reason] = failed.entries().next().value!;
-        throw new DataError(`${flag} ${dir}: none of the ${ds.length} ${what} images could be read (e.g. ${file}: ${reason}); nothing to ${what === 'training' ? 'train on' : 'validate with'}`);
-      }
-    }
-  }
+  if (split.validation.length === 0) throw new UsageError(`--validation-split ${o.validationSplit}: leaves no validation images`);
+  return { trainSet: split.train, valSet: split.validation };
 }
-
-

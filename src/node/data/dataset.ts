@@ -4,11 +4,13 @@ import { cpus } from 'node:os';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAugmentOptions, mixSeed, mulberry32, type AugmentOptions } from '../../data/augment.js';
+import { compareCodePoints } from '../../data/order.js';
 import type { BatchItem, PipelineConfig, SkippedFile } from './pipeline.js';
 import type { ResizeMode, Triple } from '../../data/transform.js';
 import { createRunner } from './workers.js';
 import { cachedRunner, DecodedImageCache } from './decode-cache.js';
 import { notRegularFile } from '../read-file.js';
+import { quotePath } from '../quote.js';
 
 export interface ImageDatasetOptions {
   /** Output [height, width]. Default [256, 256] (Keras's image_size default). */
@@ -77,9 +79,6 @@ interface Resolved {
   warn: (message: string) => void;
   cache: DecodedImageCache | null;
 }
-
-/** Plain code-unit order, as Python's sorted(): the class index order Keras uses. */
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class ImageDataset {
   /** Each file skipped so far, with the reason it was first skipped for. */
@@ -189,7 +188,7 @@ export class ImageDataset {
     this.pendingSkips.push(f);
     if (this.skippedFiles.has(f.file)) return; // one warning per file, not one per epoch
     this.skippedFiles.set(f.file, f.reason);
-    this.opts.warn(`image pipeline: skipping ${f.file}: ${f.reason}`);
+    this.opts.warn(`image pipeline: skipping ${quotePath(f.file)}: ${f.reason}`);
   }
 }
 
@@ -272,35 +271,35 @@ function listImages(dir: string, exts: ReadonlySet<string>, warn: (message: stri
   // a folder reached twice (a symbolic link to a parent, or two links to one folder) is listed once
   const real = realpathSync(dir);
   if (seen.has(real)) {
-    warn(`image pipeline: skipping ${dir}: the folder ${real} is already listed (a symbolic link loop?)`);
+    warn(`image pipeline: skipping ${quotePath(dir)}: the folder ${quotePath(real)} is already listed (a symbolic link loop?)`);
     return out;
   }
   seen.add(real);
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnit(a.name, b.name))) {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareCodePoints(a.name, b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(p))) out.push(...listImages(p, exts, warn, seen));
     else if (e.name.includes('.') && exts.has(e.name.slice(e.name.lastIndexOf('.') + 1).toLowerCase())) {
       const why = e.isFile() ? null : notRegularFile(p);
       if (why === null) out.push(p);
-      else warn(`image pipeline: skipping ${p}: ${why}`);
+      else warn(`image pipeline: skipping ${quotePath(p)}: ${why}`);
     }
   }
   return out;
 }
 
 /**
- * A dataset from `dir/<class>/...images`: class names are the subfolder names sorted (cats=0, dogs=1),
- * as Keras's image_dataset_from_directory. Subfolders starting with '.' are ignored.
+ * A dataset from `dir/<class>/...images`: class names are the subfolder names sorted by code points
+ * (cats=0, dogs=1), as Keras's image_dataset_from_directory (Python's sorted()). Subfolders starting with '.' are ignored.
  * With `validationSplit` it returns seeded random {train, validation} parts.
  */
 export function imageDataset(dir: string, opts: SplitOptions): SplitDatasets;
 export function imageDataset(dir: string, opts?: ImageDatasetOptions & { validationSplit?: undefined }): ImageDataset;
 export function imageDataset(dir: string, opts: ImageDatasetOptions & { validationSplit?: number } = {}): ImageDataset | SplitDatasets {
-  if (!isDirectory(dir)) throw new Error(`image folder not found: ${dir}`);
+  if (!isDirectory(dir)) throw new Error(`image folder not found: ${quotePath(dir)}`);
   const classNames = readdirSync(dir, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && isDirectory(join(dir, e.name)))
     .map((e) => e.name)
-    .sort(byCodeUnit);
+    .sort(compareCodePoints);
   if (classNames.length < 2) {
     throw new Error(
       `${dir} has ${classNames.length} class folder(s)${classNames.length ? ` (${classNames.join(', ')})` : ''}; ` +
@@ -313,13 +312,13 @@ export function imageDataset(dir: string, opts: ImageDatasetOptions & { validati
   const r = resolveOptions(opts);
   classNames.forEach((name, label) => {
     const found = listImages(join(dir, name), exts, r.warn);
-    if (found.length === 0) r.warn(`image pipeline: class folder ${join(dir, name)} has no images`);
+    if (found.length === 0) r.warn(`image pipeline: class folder ${quotePath(join(dir, name))} has no images`);
     for (const f of found) {
       files.push(f);
       labels.push(label);
     }
   });
-  if (files.length === 0) throw new Error(`no images (${[...exts].join(', ')}) found in the class folders of ${dir}`);
+  if (files.length === 0) throw new Error(`no images (${[...exts].join(', ')}) found in the class folders of ${quotePath(dir)}`);
   return build(files, Int32Array.from(labels), classNames, opts.validationSplit, r);
 }
 
@@ -341,7 +340,7 @@ export function imageDatasetFromFiles(
   if (files.length === 0) throw new Error('no image files given');
   const y = Int32Array.from(labels);
   y.forEach((l, i) => {
-    if (l !== labels[i] || l < 0 || l >= classNames.length) throw new Error(`label ${labels[i]} of ${files[i]} is not a class index in [0, ${classNames.length})`);
+    if (l !== labels[i] || l < 0 || l >= classNames.length) throw new Error(`label ${labels[i]} of ${quotePath(files[i]!)} is not a class index in [0, ${classNames.length})`);
   });
   return build([...files], y, [...classNames], opts.validationSplit, resolveOptions(opts));
 }

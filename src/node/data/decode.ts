@@ -1,8 +1,10 @@
-// Image decoding: JPEG (jpeg-js) and PNG (pngjs) to packed 8-bit RGB.
-import jpeg from 'jpeg-js';
+// Image decoding: JPEG (jpeg-js's decoder, forked in ./jpeg-decoder.ts to decode progressive
+// files with restart intervals) and PNG (pngjs) to packed 8-bit RGB.
 import { PNG } from 'pngjs';
+import { decode as decodeJpegData } from './jpeg-decoder.js';
 
 import type { RgbImage } from '../../data/image.js';
+import { quotePath } from '../quote.js';
 
 export type { RgbImage };
 
@@ -12,7 +14,7 @@ export class ImageDecodeError extends Error {
     readonly file: string,
     readonly reason: string,
   ) {
-    super(`${file}: ${reason}`);
+    super(`${quotePath(file)}: ${reason}`);
     this.name = 'ImageDecodeError';
   }
 }
@@ -105,13 +107,13 @@ export function jpegDecodeBytes(info: JpegInfo): number {
   return bytes + width * height * info.sampling.length + width * height * 3;
 }
 
-function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+/** The checks made from a JPEG's headers before decoding (a refused file costs microseconds); returns what the decode needs. */
+function checkJpeg(bytes: Uint8Array, name: string): { info: JpegInfo; need: number; colorTransform: boolean | undefined } {
   const info = jpegInfo(bytes);
   if (!info) throw new ImageDecodeError(name, 'JPEG has no frame header (truncated or corrupt)');
   const n = info.componentIds.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new ImageDecodeError(name, `JPEG with ${n} components is not supported`);
   if (info.width === 0 || info.height === 0) throw new ImageDecodeError(name, `JPEG of ${info.width}x${info.height} pixels (no image data)`);
-  // Checked from the header before anything is decoded: a refused file costs microseconds.
   const mp = (info.width * info.height) / 1e6;
   if (mp > JPEG_MAX_MEGAPIXELS) {
     throw new ImageDecodeError(name, `JPEG of ${info.width}x${info.height} (${mp.toFixed(1)} MP) exceeds the ${JPEG_MAX_MEGAPIXELS} MP this loader decodes (docs/data.md)`);
@@ -131,9 +133,15 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   // transform=2 is YCCK, and both come out as correct RGB (checked in the tests).
   const rgbIds = n === 3 && info.componentIds.join() === '82,71,66';
   const colorTransform = n === 3 ? !(info.adobeTransform === 0 || (info.adobeTransform === undefined && rgbIds)) : undefined;
+  return { info, need, colorTransform };
+}
+
+function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+  // Checked from the header before anything is decoded: a refused file costs microseconds.
+  const { need, colorTransform } = checkJpeg(bytes, name);
   let decoded;
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = decodeJpegData(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       colorTransform,
@@ -147,13 +155,18 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   return { width: decoded.width, height: decoded.height, data: decoded.data };
 }
 
+/** IHDR is always the first chunk: the size, checked before pngjs allocates the bitmap. */
+function checkPng(bytes: Uint8Array, name: string): { width: number; height: number } {
+  if (bytes.length < 24) throw new ImageDecodeError(name, 'corrupt or unsupported PNG (no IHDR chunk: truncated)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  const mp = (width * height) / 1e6;
+  if (mp > PNG_MAX_MEGAPIXELS) throw new ImageDecodeError(name, `PNG of ${mp.toFixed(1)} MP exceeds the ${PNG_MAX_MEGAPIXELS} MP this loader decodes (docs/data.md)`);
+  return { width, height };
+}
+
 function decodePng(bytes: Uint8Array, name: string): RgbImage {
-  // IHDR is always the first chunk: check the size before pngjs allocates the bitmap.
-  if (bytes.length >= 24) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const mp = (view.getUint32(16) * view.getUint32(20)) / 1e6;
-    if (mp > PNG_MAX_MEGAPIXELS) throw new ImageDecodeError(name, `PNG of ${mp.toFixed(1)} MP exceeds the ${PNG_MAX_MEGAPIXELS} MP this loader decodes (docs/data.md)`);
-  }
+  checkPng(bytes, name);
   let png;
   try {
     // pngjs expands palette, grey and 16-bit data to 8-bit RGBA.
@@ -195,6 +208,17 @@ function otherFormat(bytes: Uint8Array): string {
  * PNG: every colour type and bit depth; alpha is dropped. `name` is only used in error messages.
  * @throws ImageDecodeError
  */
+/**
+ * What decodeImage checks before decoding, alone: the format, the headers and the size limits,
+ * in microseconds and without decoding (a file that passes may still have corrupt image data).
+ * Returns the image's size. @throws ImageDecodeError
+ */
+export function checkImageHeader(bytes: Uint8Array, name: string): { width: number; height: number } {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return checkJpeg(bytes, name).info;
+  if (startsWith(bytes, PNG_MAGIC)) return checkPng(bytes, name);
+  throw new ImageDecodeError(name, `not an image this loader reads (${otherFormat(bytes)})`);
+}
+
 export function decodeImage(bytes: Uint8Array, name: string): RgbImage {
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return decodeJpeg(bytes, name);
   if (startsWith(bytes, PNG_MAGIC)) return decodePng(bytes, name);

@@ -1,5 +1,5 @@
 // Public API of the Node image data pipeline.
-export { decodeImage, jpegInfo, jpegDecodeBytes, ImageDecodeError, JPEG_MAX_MEGAPIXELS, JPEG_MAX_MEMORY_MB, PNG_MAX_MEGAPIXELS, type RgbImage, type JpegInfo } from './decode.js';
+export { checkImageHeader, decodeImage, jpegInfo, jpegDecodeBytes, ImageDecodeError, JPEG_MAX_MEGAPIXELS, JPEG_MAX_MEMORY_MB, PNG_MAX_MEGAPIXELS, type RgbImage, type JpegInfo } from './decode.js';
 // the core's resize, augmentation and preprocessing (src/data/), which this pipeline runs
 export * from '../../data/index.js';
 export {
