@@ -17,6 +17,8 @@ import { benchConv } from '../../bench/conv2d.js';
 import { LAYERS } from '../../scripts/docs/measured.js';
 import { wgslConst, wgslHas, wgslWorkgroupSize } from '../../scripts/docs/figures.js';
 import { winogradFor } from '../../src/tensor/ops/conv2d/04_winograd.js';
+import { fullGemm } from '../../src/tensor/ops/matmul/gemm.js';
+import { MATMUL_LAUNCH } from '../../src/tensor/ops/matmul/versions.js';
 import { colsFor } from '../../src/tensor/ops/conv2d/06_winograd_gemm.js';
 import { CONV_DOC_SECTIONS, docAnchor, docSection, MATMUL_DOC_SECTIONS } from '../../web/lab-doc.js';
 import { ALEXNET_CONV } from '../../web/lab-run.js';
@@ -232,7 +234,9 @@ describe('conv docs: rung 06 and matmul 08, 09 as the code has them', () => {
     const rows = 8 * rb;
     const fmas = rows * 8 * 4; // rows x 8 columns x 4 steps of k
     const b = 4 * 2; // B: 4 k x 2 vec4
-    expect(text).toContain(`each invocation owns ${rows} rows × 8 columns of C (2 vec4)`);
+    expect(text).toContain(`each invocation owns ${rows} rows × 8 columns of C (2 vec4; 8 rows when the GEMM has no more)`);
+    const rbFor = (m: number) => MATMUL_LAUNCH['08_image_operands'](fullGemm({ m, n: 256, k: 256, batch: 1 })).constants.RB;
+    expect([rbFor(8), rbFor(9)]).toEqual([1, rb]);
     expect(text).toContain(`Per 4 steps of k an invocation loads ${rows} texels of A and ${b} of B and does ${fmas} multiply-adds: one load per ${Math.round(fmas / (rows + b))} multiply-adds`);
     expect(text).toContain(`Per 4 steps of k that is ${rb} texels of A and ${b} of B for the same ${fmas} multiply-adds: one load per ${Math.round(fmas / (rb + b))}.`);
     const { PIX, COV } = CONV_TUNING.forward;
