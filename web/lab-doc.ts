@@ -6,6 +6,9 @@
 
 export const DOC_PATH = 'docs/conv2d.md';
 
+const RUNG_05 = 'Rung 05: the GPU tile';
+const RUNG_06 = 'Rung 06: Winograd as one batched GEMM, operands as images';
+
 /** The heading of each conv2d rung's section in docs/conv2d.md, by version name. */
 export const CONV_DOC_SECTIONS: Record<string, string> = {
   '01_naive': 'Rung 01: direct convolution',
@@ -13,14 +16,27 @@ export const CONV_DOC_SECTIONS: Record<string, string> = {
   '03_implicit_gemm': 'Rung 03: implicit GEMM',
   '04_winograd': 'Rung 04: fewer multiplies, Winograd',
   '04_winograd_s2d': '04_winograd_s2d: strided convolutions by space-to-depth',
-  '05_tiled_gemm': 'Rung 05: the GPU tile',
+  '05_tiled_gemm': RUNG_05,
+  '06_winograd_gemm': RUNG_06,
+  '06_winograd_gemm_s2d': '06_winograd_gemm_s2d: conv1 the same way',
 };
-/** The matmul versions are explained where rung 05 introduces the GEMM ladder underneath. */
-export const MATMUL_DOC_SECTION = 'Rung 05: the GPU tile';
+/** Where each matmul version is explained: 01-07 where rung 05 introduces the GEMM ladder
+ *  underneath, 08 and 09 (a CPU driver's image kernels) in rung 06, which is built on them. */
+export const MATMUL_DOC_SECTIONS: Record<string, string> = {
+  '01_naive': RUNG_05,
+  '02_register_blocked': RUNG_05,
+  '03_vec4': RUNG_05,
+  '04_splitk_dot': RUNG_05,
+  '05_tiled': RUNG_05,
+  '06_tiled_prefetch': RUNG_05,
+  '07_row_stream': RUNG_05,
+  '08_image_operands': RUNG_06,
+  '09_subgroup_broadcast': RUNG_06,
+};
 
 /** The heading for a lab row: a conv2d version, or a matmul version (pass 'matmul'). */
 export function docHeading(version: string, pass: string): string | null {
-  return pass === 'matmul' ? MATMUL_DOC_SECTION : CONV_DOC_SECTIONS[version] ?? null;
+  return (pass === 'matmul' ? MATMUL_DOC_SECTIONS[version] : CONV_DOC_SECTIONS[version]) ?? null;
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */

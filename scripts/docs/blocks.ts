@@ -2,7 +2,7 @@
 // The generated blocks of docs/conv2d.md: text between
 //   <!-- begin generated: NAME -->  and  <!-- end generated: NAME -->
 // is drawn by this file from the code (the selectors' rules, the ladder's listing) and from
-// the measured data in docs/data/. `npm run docs` rewrites them; test/docs/conv2d-doc.test.ts
+// the measured data in docs/data/. `npm run docs` rewrites them; test/docs/examples.test.ts
 // fails while one differs from what this file draws today.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,15 +13,18 @@ import {
 } from '../../src/tensor/ops/conv2d/index.js';
 import { caption, checkMeasured, CONV_TABLES, convTable, LAYERS, matmulTable, rungRows, type Measured } from './measured.js';
 
-/** Stand-ins for the two kinds of adapter the selectors tell apart (sizes from BENCHMARKS.md's devices). */
-const LAVAPIPE = { info: { isCpu: true }, maxBinding: 128 * 2 ** 20, alignment: 256 } as unknown as Device;
-const GPU = { info: { isCpu: false }, maxBinding: 2 ** 31, alignment: 256 } as unknown as Device;
+/** Stand-ins for the two kinds of adapter the selectors tell apart (sizes from BENCHMARKS.md's
+ *  devices: lavapipe runs subgroups of 8, one per SIMD register; NVIDIA's are 32 wide). */
+const LAVAPIPE = { info: { isCpu: true }, features: { subgroups: true, subgroupSize: 8 }, maxBinding: 128 * 2 ** 20, alignment: 256 } as unknown as Device;
+const GPU = { info: { isCpu: false }, features: { subgroups: true, subgroupSize: 32 }, maxBinding: 2 ** 31, alignment: 256 } as unknown as Device;
 export const WHERE = [
   { name: 'lavapipe (a CPU driver)', device: LAVAPIPE, batch: 8 },
   { name: 'a GPU (the H100)', device: GPU, batch: 128 },
 ] as const;
 
 const at = (s: ConvShape, n: number): ConvShape => ({ ...s, n });
+/** The rungs built from other ops: space-to-depth, then a stride-1 rung (autograd runs its gradients). */
+const S2D_RUNGS = ['04_winograd_s2d', '06_winograd_gemm_s2d'];
 
 /** What a training step runs for each pass of a layer on a device: the rung, or why none. */
 export function stepRungs(s: ConvShape, device: Device): Record<'forward' | 'dgrad' | 'wgrad', string> {
@@ -29,7 +32,7 @@ export function stepRungs(s: ConvShape, device: Device): Record<'forward' | 'dgr
   const dgrad = ruleConv2dBackwardData(s, device).version;
   if (CONV_LADDER[fwd].forward?.build) {
     // a forward built from other ops: autograd runs the gradients of the ops it is made of
-    if (fwd !== '04_winograd_s2d') throw new Error(`docs: no rule for the gradients of the built rung ${fwd}`);
+    if (!S2D_RUNGS.includes(fwd)) throw new Error(`docs: no rule for the gradients of the built rung ${fwd}`);
     const e = s2dShape(s) as ConvShape;
     return {
       forward: `\`${fwd}\``,

@@ -2,12 +2,16 @@
 // The figures of docs/conv2d.md, one per rung, drawn from the constants the kernels run with:
 // CONV_TUNING's block shapes (03), the tile constants and workgroup size in
 // matmul/05_tiled.wgsl (05), winogradTileFor and winograd1D (04), s2dShape (04_winograd_s2d),
-// convShape and im2col's row/column formula (01, 02). A change to any of them redraws the
+// convShape and im2col's row/column formula (01, 02), the point-major matrices of
+// 06_winograd_gemm.ts (colsFor) and matmul/09's block (its RB, and the lines that fix 8 lanes
+// and 2 vec4 columns per lane) (06). A change to any of them redraws the
 // figure; test/docs/figures.test.ts fails while a committed SVG differs from what this file
 // draws. Write them with `npm run docs` (scripts/docs/update.ts).
 
 import { WGSL } from '../../src/kernels/wgsl.generated.js';
 import { convShape, s2dShape, type ConvShape } from '../../src/tensor/ops/conv2d/index.js';
+import { winogradFor } from '../../src/tensor/ops/conv2d/04_winograd.js';
+import { colsFor } from '../../src/tensor/ops/conv2d/06_winograd_gemm.js';
 import { CONV_TUNING } from '../../src/tensor/ops/conv2d/tuning.js';
 import { winograd1D, winogradTileFor } from '../../src/tensor/ops/conv2d/winograd_matrices.js';
 import { colour, Svg } from './svg.js';
@@ -35,6 +39,12 @@ export function wgslWorkgroupSize(file: string): number[] {
   const m = /@workgroup_size\(([^)]*)\)/.exec((WGSL as Record<string, string>)[file] ?? '');
   if (!m) throw new Error(`figures: ${file} has no @workgroup_size`);
   return m[1]!.split(',').map((v) => Number(v.trim()));
+}
+
+/** Throws unless a kernel still has `line` (a figure drawn from what that line fixes would go stale). */
+export function wgslHas(file: string, line: string): void {
+  const src = (WGSL as Record<string, string>)[file];
+  if (!src?.split('\n').some((l) => l.trim() === line)) throw new Error(`figures: ${file} no longer has the line \`${line}\`: redraw the figure that relies on it`);
 }
 
 /** 01: one invocation per output value, and the input values it reads. */
@@ -267,6 +277,120 @@ function spaceToDepth(): string {
   return svg.toString();
 }
 
+/** 06: the point-major matrices and the one batched GEMM (conv3 at lavapipe's batch of 8). */
+function winogradGemm(): string {
+  const s = { ...CONV3, n: 8 };
+  const fy = winogradFor(s.kh);
+  const xi = fy.alpha * fy.alpha;
+  const tiles = Math.ceil(s.oh / fy.m) * Math.ceil(s.ow / fy.m);
+  const cols = colsFor(s.n, tiles);
+  const kg = s.k / s.groups;
+  const cg = s.c / s.groups;
+  const px = 0.5; // pixels per matrix element
+  const y0 = 92;
+  const svg = new Svg(940, 450, '06_winograd_gemm: point-major matrices, one batched GEMM');
+  svg.text(20, 22, `conv3 at batch ${s.n} by F(${fy.m}x${fy.m}, ${s.kh}x${s.kw}): ${xi} transform points ξ, ${tiles} tiles per image, ${s.n} images side by side: cols = ${cols}`, { bold: true });
+  svg.text(20, 40, `for every ξ (and group), one product of row-major matrices; all ${xi * s.groups} of them are ONE gemm() call (batch = ${xi} x groups)`, { size: 11 });
+  // a matrix of r x c elements at (x, y), with two outlines behind it for the other transform points
+  const matrix = (x: number, y: number, r: number, c: number, name: string, bands: boolean) => {
+    for (const o of [12, 6]) svg.rect(x + o, y - o, c * px, r * px, { fill: '#fff', stroke: '#aaa', dash: true });
+    svg.rect(x, y, c * px, r * px, { fill: bands ? '#fff' : '#c6d8ec', stroke: '#333' });
+    if (bands) {
+      for (let n = 0; n < s.n; n++) svg.rect(x + n * tiles * px, y, tiles * px, r * px, { fill: colour(n), opacity: 0.55 });
+      if (cols > s.n * tiles) svg.rect(x + s.n * tiles * px, y, (cols - s.n * tiles) * px, r * px, { fill: '#ccc' });
+      svg.rect(x, y, c * px, r * px, { stroke: '#333' });
+    }
+    svg.text(x + (c * px) / 2, y + r * px + 16, name, { anchor: 'middle', size: 11 });
+    svg.text(x - 6, y + (r * px) / 2, String(r), { anchor: 'end', size: 10 });
+    svg.text(x + (c * px) / 2, y - 16, String(c), { anchor: 'middle', size: 10 });
+  };
+  const ux = 60;
+  const vx = ux + cg * px + 60;
+  const mx = vx + cols * px + 80;
+  matrix(ux, y0, kg, cg, `U[ξ, g]: ${kg} x ${cg} (A)`, false);
+  svg.text(vx - 28, y0 + (kg * px) / 2 + 8, '·', { anchor: 'middle', size: 32, bold: true });
+  matrix(vx, y0, cg, cols, `V[ξ, g]: ${cg} x ${cols} (B)`, true);
+  svg.text(mx - 48, y0 + (kg * px) / 2 + 7, '=', { anchor: 'middle', size: 22 });
+  matrix(mx, y0, kg, cols, `M[ξ, g]: ${kg} x ${cols} (C)`, true);
+  const t = mx + cols * px + 30;
+  svg.text(t, y0 + 10, 'columns: image n, tile t', { size: 11 });
+  svg.text(t, y0 + 26, `col = n·${tiles} + t, one colour per image`, { size: 11 });
+  svg.text(t, y0 + 42, cols > s.n * tiles ? `(grey: rounding up to ${cols}, a multiple of 4)` : `(${s.n} x ${tiles} = ${cols}: already a multiple of 4)`, { size: 11 });
+  svg.text(t, y0 + 70, `dashed: the other ξ, ${xi} in all`, { size: 11 });
+  const y2 = y0 + kg * px + 50;
+  const lines = [
+    `step 1 (04_winograd_1_weight.wgsl, LAYOUT 1) writes U[ξ, g, j, ci]: for each ξ and group a row-major ${kg} x ${cg} matrix`,
+    `step 2 (04_winograd_2_input.wgsl, LAYOUT 2) writes V[ξ, c, col]: for each ξ a ${s.c} x ${cols} matrix, the images side by side`,
+    `the GEMM step: gemm() with M = ${kg}, N = ${cols}, K = ${cg}, batch = ${xi}, on matmul/09_subgroup_broadcast (08 where subgroups are not 8 wide)`,
+    `step 3 (04_winograd_3_output.wgsl, LAYOUT 1) reads M[ξ, k, col] and writes the ${fy.m}x${fy.m} pixels of each tile`,
+    `Rung 04 keeps V image by image, V[n, ξ·C + c, ty, tx], because its GEMM is rung 03's kernel run as a 1x1 convolution.`,
+  ];
+  lines.forEach((l, i) => svg.text(20, y2 + i * 20, l, { size: 12 }));
+  return svg.toString();
+}
+
+/** 06 (matmul 09): one subgroup's block, and the rows of A that its lanes load and broadcast. */
+function subgroupBroadcast(): string {
+  const file = 'matmul/09_subgroup_broadcast.wgsl';
+  const RB = wgslConst(file, 'RB');
+  wgslHas(file, 'let sg = li / 8u;');
+  wgslHas(file, 'let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 2u;   // this lane\'s first vec4 column');
+  const lanes = 8;
+  const vecs = 2; // vec4 columns per lane
+  const rows = 8 * RB;
+  const ncol = lanes * vecs * 4;
+  const cw = 7;
+  const rh = 14;
+  const ax = 60;
+  const cx = ax + 4 * rh + 30;
+  const by = 84;
+  const cy = by + 4 * rh + 24;
+  const pick = 3;
+  const svg = new Svg(1000, cy + rows * rh + 80, '09_subgroup_broadcast: one subgroup of 8 lanes');
+  svg.text(20, 22, `matmul 09: a subgroup of ${lanes} lanes computes ${rows} rows x ${ncol} columns of C (RB = ${RB} blocks of 8 rows; ${vecs} vec4 columns per lane)`, { bold: true });
+  svg.text(20, 40, 'colour = the lane: in A the lane that loads the row, in B and C the lane that owns the columns', { size: 11 });
+  // A: rows x 4 k, row r loaded by lane r mod 8
+  svg.text(ax + 2 * rh, by + 3 * rh + 14 + 10, 'A: 4 k', { anchor: 'middle', size: 11 });
+  svg.grid(ax, cy, rows, 4, rh, (r) => colour(r % lanes));
+  for (let r = 0; r < rows; r++) svg.text(ax - 6, cy + r * rh + 11, `row ${r}`, { anchor: 'end', size: 10 });
+  // B: 4 k x ncol, columns owned by lane floor(col / (4 vecs))
+  svg.text(cx - 8, by + 2 * rh + 4, 'B: 4 k', { anchor: 'end', size: 11 });
+  const span = 4 * vecs * cw; // one lane's columns
+  for (let l = 0; l < lanes; l++) {
+    svg.rect(cx + l * span, by, span, 4 * rh, { fill: colour(l), opacity: 0.8 });
+    svg.text(cx + l * span + span / 2, by - 6, `lane ${l}`, { anchor: 'middle', size: 10 });
+    // C: rows x ncol
+    for (let r = 0; r < rows; r++) svg.rect(cx + l * span, cy + r * rh, span, rh, { fill: colour(l), opacity: r === pick ? 0.9 : 0.3 });
+  }
+  // thin lines: rows of k and of C, and the vec4 columns
+  for (let k = 1; k < 4; k++) svg.line(cx, by + k * rh, cx + ncol * cw, by + k * rh, '#fff', 1);
+  for (let r = 1; r < rows; r++) svg.line(cx, cy + r * rh, cx + ncol * cw, cy + r * rh, '#fff', 1);
+  for (let v = 1; v < lanes * vecs; v++) {
+    svg.line(cx + v * 4 * cw, by, cx + v * 4 * cw, by + 4 * rh, '#fff', v % vecs ? 0.5 : 1.5);
+    svg.line(cx + v * 4 * cw, cy, cx + v * 4 * cw, cy + rows * rh, '#fff', v % vecs ? 0.5 : 1.5);
+  }
+  svg.rect(cx, by, ncol * cw, 4 * rh, { stroke: '#333' });
+  svg.rect(cx, cy, ncol * cw, rows * rh, { stroke: '#333', width: 1.5 });
+  svg.line(cx, cy + 8 * rh, cx + ncol * cw, cy + 8 * rh, '#333', 1.5);
+  svg.rect(ax, cy + pick * rh, 4 * rh, rh, { stroke: '#000', width: 2 });
+  svg.rect(cx, cy + pick * rh, ncol * cw, rh, { stroke: '#000', width: 2 });
+  svg.line(ax + 4 * rh, cy + pick * rh + rh / 2, cx, cy + pick * rh + rh / 2, '#000', 2);
+  const t = cx + ncol * cw + 24;
+  svg.text(t, cy + 12, `Per 4 steps of k, lane l loads:`, { size: 12, bold: true });
+  svg.text(t, cy + 30, `${RB} texels of A: rows l${RB > 1 ? ' and 8 + l' : ''} (one each),`, { size: 12 });
+  svg.text(t, cy + 46, `${4 * vecs} texels of B: 4 k x its ${vecs} vec4 columns.`, { size: 12 });
+  svg.text(t, cy + 74, `Row ${pick} (black): subgroupBroadcast(lo, ${pick}u)`, { size: 12 });
+  svg.text(t, cy + 90, `hands lane ${pick}'s texel to all ${lanes} lanes:`, { size: 12 });
+  svg.text(t, cy + 106, 'on lavapipe an extract and a splat,', { size: 12 });
+  svg.text(t, cy + 122, 'no memory access.', { size: 12 });
+  const fmas = rows * vecs * 4 * 4;
+  const y2 = cy + rows * rh + 28;
+  svg.text(20, y2, `Each lane then does ${rows * vecs} vec4 mad4 steps: ${fmas} multiply-adds per 4 steps of k, for ${RB + 4 * vecs} texel loads (09).`, { size: 12 });
+  svg.text(20, y2 + 18, `08_image_operands has the same block but every lane loads all ${rows} rows of A itself: ${rows + 4 * vecs} texel loads for the same ${fmas}.`, { size: 12 });
+  svg.text(20, y2 + 36, `Lines: the ${RB} blocks of 8 rows (RB). The lanes are neighbours along N: together their ${lanes * vecs} vec4 columns are ${lanes * vecs * 16} contiguous bytes of a B row.`, { size: 11 });
+  return svg.toString();
+}
+
 /** Every figure: its file under docs/img/conv2d/ and how to draw it (in reading order). */
 export const FIGURES: ReadonlyArray<{ file: string; draw: () => string }> = [
   { file: '01_naive.svg', draw: naive },
@@ -275,5 +399,7 @@ export const FIGURES: ReadonlyArray<{ file: string; draw: () => string }> = [
   { file: '05_tiled_gemm.svg', draw: tiledGemm },
   { file: '04_winograd.svg', draw: winograd },
   { file: '04_winograd_s2d.svg', draw: spaceToDepth },
+  { file: '06_winograd_gemm.svg', draw: winogradGemm },
+  { file: '06_subgroup_broadcast.svg', draw: subgroupBroadcast },
 ];
 export const FIGURE_DIR = 'docs/img/conv2d';

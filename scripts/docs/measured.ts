@@ -30,7 +30,19 @@ export interface Measured {
   matmul: MatmulRow[];
   /** why a table has no rows, when it has none on purpose */
   matmulNote?: string;
+  /** the version names each ladder listed when the run was made (an import records them): a
+   *  version missing from it gets "not yet measured" in the tables, not "not run" */
+  ladder?: Ladder;
 }
+
+export interface Ladder { conv: string[]; matmul: string[] }
+
+/** The version names both ladders list today. */
+export const ladderNow = (): Ladder => ({ conv: [...new Set(conv2dVersions().map((v) => v.name))], matmul: matmulVersions().map((v) => v.name) });
+
+/** The note for a row a device's data lacks: a version newer than the run, or `otherwise`. */
+const missing = (m: Measured, kind: keyof Ladder, version: string, otherwise: string): string =>
+  m.ladder && !m.ladder[kind].includes(version) ? 'not yet measured: new since this run' : otherwise;
 
 /** The AlexNet layers the benchmark runs (bench/conv2d.ts), by name: batch 1, no groups. */
 export const LAYERS: Record<string, ConvShape> = {
@@ -44,7 +56,7 @@ export const LAYERS: Record<string, ConvShape> = {
 /** The tables the doc shows: the whole conv ladder on one layer, and the strided rung on conv1. */
 export const CONV_TABLES = [
   { id: 'conv3', layer: 'conv3', title: 'every rung and pass on conv3 (13²×256→384, 3×3, padding 1)' },
-  { id: 'conv1', layer: 'conv1', title: 'the strided layer conv1 (227²×3→96, 11×11, stride 4): 03 against space-to-depth + Winograd', versions: ['03_implicit_gemm', '04_winograd_s2d'] },
+  { id: 'conv1', layer: 'conv1', title: 'the strided layer conv1 (227²×3→96, 11×11, stride 4): 03 against space-to-depth + Winograd (04, 06)', versions: ['03_implicit_gemm', '04_winograd_s2d', '06_winograd_gemm_s2d'] },
 ] as const;
 /** The matmul problems the doc's matmul table shows (names as bench/matmul.ts prints them). */
 export const MATMUL_PROBLEMS = ['1024³', 'fc7 b8 dgrad (dY·W)'];
@@ -106,7 +118,7 @@ export function convTable(m: Measured, table: (typeof CONV_TABLES)[number], vers
     if (only && !only.includes(v.name)) continue;
     const why = v.unsupported(s);
     const row = m.conv.find((r) => r.layer === table.layer && r.pass === v.pass && r.version === v.name);
-    const note = why ? `cannot run ${table.layer}: ${why}` : row ? '' : 'no figure recorded';
+    const note = why ? `cannot run ${table.layer}: ${why}` : row ? '' : missing(m, 'conv', v.name, 'no figure recorded');
     const cells = row && !why
       ? [String(row.batch), fmt(row.ms, 2), rate(m, row.gflops), ...(peak ? [pct(m, row.gflops)] : []), fmtErr(row.maxRelError)]
       : ['', '', '', ...(peak ? [''] : []), ''];
@@ -125,7 +137,7 @@ export function matmulTable(m: Measured): string {
       const row = m.matmul.find((r) => r.problem === problem && r.version === v.name);
       const shape = m.matmul.find((r) => r.problem === problem)?.shape ?? '';
       const cells = row ? [fmt(row.ms, 2), rate(m, row.gflops), ...(peak ? [pct(m, row.gflops)] : []), fmtErr(row.maxRelError)] : ['', '', ...(peak ? [''] : []), ''];
-      out.push(`| \`${v.name}\` | ${problem}${shape ? ` (${shape})` : ''} | ${cells.join(' | ')} | ${row ? '' : 'not run on this problem'} |`);
+      out.push(`| \`${v.name}\` | ${problem}${shape ? ` (${shape})` : ''} | ${cells.join(' | ')} | ${row ? '' : missing(m, 'matmul', v.name, 'not run on this problem')} |`);
     }
   }
   return out.join('\n');
@@ -146,7 +158,9 @@ export function rungRows(all: readonly Measured[], version: string): string {
       out.push(`| ${m.device} | ${table.layer} | ${v.pass} | ${cells.join(' | ')} |`);
     }
   }
-  out.push('', `Empty cells: no figure recorded on that device. Dates, machines and caveats: [the ladder, measured](#the-ladder-measured).`);
+  const newer = all.filter((m) => m.ladder && !m.ladder.conv.includes(version)).map((m) => m.device);
+  const why = newer.length ? ` (${newer.join(', ')}: not yet measured, the rung is newer than the run)` : '';
+  out.push('', `Empty cells: no figure recorded on that device${why}. Dates, machines and caveats: [the ladder, measured](#the-ladder-measured).`);
   return out.join('\n');
 }
 
@@ -165,5 +179,16 @@ export function checkMeasured(v: unknown, file: string): Measured {
     if (!versions.has(`${r.version} ${r.pass}`)) bad(`conv row ${JSON.stringify(r)}: no version ${r.version} with a ${r.pass} pass`);
   }
   for (const r of m.matmul!) if (!matmulVersionOf(r.version)) bad(`matmul row ${JSON.stringify(r)}: no version ${r.version}`);
+  if (m.ladder !== undefined) {
+    const l = m.ladder as Partial<Ladder>;
+    if (!Array.isArray(l.conv) || !Array.isArray(l.matmul)) bad('"ladder" must be { conv: [names], matmul: [names] }');
+    const now = ladderNow();
+    for (const kind of ['conv', 'matmul'] as const) {
+      const gone = l[kind]!.filter((v) => !now[kind].includes(v));
+      if (gone.length) bad(`"ladder.${kind}" names versions that no longer exist: ${gone.join(', ')}`);
+      const unlisted = m[kind]!.map((r) => r.version).filter((v) => !l[kind]!.includes(v));
+      if (unlisted.length) bad(`${kind} rows of versions "ladder.${kind}" does not list: ${[...new Set(unlisted)].join(', ')}`);
+    }
+  }
   return m as Measured;
 }

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fillBlocks, generatedBlocks } from './blocks.js';
 import { FIGURE_DIR, FIGURES } from './figures.js';
-import { checkMeasured, parseBenchOutput, type Measured } from './measured.js';
+import { checkMeasured, ladderNow, parseBenchOutput, type Measured } from './measured.js';
 
 export const DOC = 'docs/conv2d.md';
 
@@ -56,6 +56,7 @@ export function importMeasured(root: string, device: string, files: string[], o:
     peakGflops: o.peak ?? old.peakGflops ?? null,
     conv,
     matmul,
+    ladder: ladderNow(),
   };
   checkMeasured(m, path);
   mkdirSync(dirname(path), { recursive: true });

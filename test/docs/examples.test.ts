@@ -172,6 +172,6 @@ describe('docs/conv2d.md: generated blocks', () => {
   });
 
   it('names a block a new rung needs and the doc lacks', () => {
-    expect(() => fillBlocks(doc, { ...generatedBlocks(ROOT), 'measured 06_new_rung': '' }, DOC)).toThrow(/missing: measured 06_new_rung/);
+    expect(() => fillBlocks(doc, { ...generatedBlocks(ROOT), 'measured 07_new_rung': '' }, DOC)).toThrow(/missing: measured 07_new_rung/);
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2dVersions } from '../../src/tensor/ops/conv2d/index.js';
-import { checkMeasured, CONV_TABLES, convTable, parseBenchOutput, type Measured } from '../../scripts/docs/measured.js';
+import { checkMeasured, CONV_TABLES, convTable, ladderNow, matmulTable, parseBenchOutput, rungRows, type Measured } from '../../scripts/docs/measured.js';
 import { importMeasured } from '../../scripts/docs/update.js';
 
 const root = mkdtempSync(join(tmpdir(), 'docs-measured-'));
@@ -42,6 +42,7 @@ describe('measured ladder data', () => {
     expect(p).toBe(join(root, 'docs', 'data', 'measured-test-gpu.json'));
     const m = checkMeasured(JSON.parse(readFileSync(p, 'utf8')), p);
     expect([m.device, m.adapter, m.date, m.machine, m.note, m.peakGflops, m.conv.length, m.matmul.length]).toEqual(['Test GPU', ADAPTER, '2026-12-07', 'a test machine', 'not a result', 1000, 3, 1]);
+    expect(m.ladder).toEqual(ladderNow()); // the versions of the run, for "not yet measured" later
     // the next import is another run: its own note (none), its rows only; the peak stays
     importMeasured(root, 'Test GPU', [join(root, 'a.jsonl')], { ...o, note: undefined });
     const n = JSON.parse(readFileSync(p, 'utf8')) as Measured;
@@ -66,5 +67,26 @@ describe('measured ladder data', () => {
     expect(t).toContain('| `03_implicit_gemm` | forward | 8 | 100.50 | 23.80 | 50% | 1.9e-4 |  |');
     expect(t).toContain('| `01_naive` | forward |  |  |  |  |  | no figure recorded |');
     expect(t).toMatch(/`04_winograd_s2d` \| forward .* cannot run conv3: stride 1x1/);
+  });
+
+  it('marks the versions newer than a run "not yet measured", and refuses a ladder that does not fit the rows', () => {
+    const rows = parseBenchOutput(lines).conv;
+    const mm = parseBenchOutput(array).matmul;
+    const now = ladderNow();
+    const old = { conv: now.conv.filter((v) => !v.startsWith('06_')), matmul: now.matmul.filter((v) => v !== '09_subgroup_broadcast') };
+    const m: Measured = { device: 'X', adapter: 'a', date: '2026-01-01', machine: 'm', source: 's', conv: rows, matmul: mm, ladder: old };
+    const t = convTable(m, CONV_TABLES[0]);
+    expect(t).toContain('| `06_winograd_gemm` | forward |  |  |  |  | not yet measured: new since this run |');
+    expect(t).toContain('| `01_naive` | forward |  |  |  |  | no figure recorded |');
+    const mt = matmulTable(m);
+    expect(mt).toMatch(/`09_subgroup_broadcast` \| 1024³ .*\| not yet measured: new since this run \|/);
+    expect(mt).toMatch(/`08_image_operands` \| 1024³ .*\| not run on this problem \|/);
+    expect(rungRows([m], '06_winograd_gemm')).toContain('(X: not yet measured, the rung is newer than the run)');
+    expect(rungRows([m], '04_winograd')).not.toContain('not yet measured');
+    // without a ladder (a file from before it was recorded) nothing is claimed about newness
+    expect(convTable({ ...m, ladder: undefined }, CONV_TABLES[0])).not.toContain('not yet measured');
+    expect(() => checkMeasured({ ...m, ladder: { conv: [...old.conv, '09_nothing'], matmul: old.matmul } }, 'x.json')).toThrow(/"ladder\.conv" names versions that no longer exist: 09_nothing/);
+    expect(() => checkMeasured({ ...m, ladder: { conv: old.conv.filter((v) => v !== '04_winograd'), matmul: old.matmul } }, 'x.json')).toThrow(/conv rows of versions "ladder\.conv" does not list: 04_winograd/);
+    expect(() => checkMeasured({ ...m, ladder: ['01_naive'] }, 'x.json')).toThrow(/"ladder" must be/);
   });
 });

@@ -15,8 +15,12 @@ import type { Device } from '../../src/tensor/device.js';
 import { USAGE } from '../../src/node/cli.js';
 import { benchConv } from '../../bench/conv2d.js';
 import { LAYERS } from '../../scripts/docs/measured.js';
-import { wgslConst, wgslWorkgroupSize } from '../../scripts/docs/figures.js';
-import { CONV_DOC_SECTIONS, docAnchor, docSection, MATMUL_DOC_SECTION } from '../../web/lab-doc.js';
+import { wgslConst, wgslHas, wgslWorkgroupSize } from '../../scripts/docs/figures.js';
+import { winogradFor } from '../../src/tensor/ops/conv2d/04_winograd.js';
+import { fullGemm } from '../../src/tensor/ops/matmul/gemm.js';
+import { MATMUL_LAUNCH } from '../../src/tensor/ops/matmul/versions.js';
+import { colsFor } from '../../src/tensor/ops/conv2d/06_winograd_gemm.js';
+import { CONV_DOC_SECTIONS, docAnchor, docSection, MATMUL_DOC_SECTIONS } from '../../web/lab-doc.js';
 import { ALEXNET_CONV } from '../../web/lab-run.js';
 import { gpu } from '../helpers/gpu.js';
 import { headings, read, ROOT } from './markdown.js';
@@ -165,7 +169,8 @@ describe('conv docs: commands', () => {
 
 // ---- numbers and links ----------------------------------------------------------------------
 
-const fake = (isCpu: boolean) => ({ info: { isCpu }, maxBinding: isCpu ? 128 * 2 ** 20 : 2 ** 31, alignment: 256 }) as unknown as Device;
+const fake = (isCpu: boolean) =>
+  ({ info: { isCpu }, features: { subgroups: true, subgroupSize: isCpu ? 8 : 32 }, maxBinding: isCpu ? 128 * 2 ** 20 : 2 ** 31, alignment: 256 }) as unknown as Device;
 const obj = (o: Record<string, unknown>) => `{ ${Object.entries(o).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 
 describe('conv docs: the numbers in the text are the code\'s', () => {
@@ -209,11 +214,50 @@ describe('conv docs: the numbers in the text are the code\'s', () => {
     expect(text).toContain(`becomes ${e.c} channels of ${e.kh}×${e.kw} taps, ${e.c * e.kh * e.kw} taps instead of ${c1.c * c1.kh * c1.kw} (the filter is padded to ${e.kh * c1.sh}×${e.kw * c1.sw}), which F(4×4, 3×3) computes with about ${Math.round(viaS2d)} multiplies per output: ${((c1.c * c1.kh * c1.kw) / viaS2d).toFixed(2)}× fewer`);
     // at least 16 input and output channels per group
     const chans = (c: number) => ruleConv2d(convShape([8, c, 13, 13], [64, c, 3, 3], { padding: 1 }), fake(true)).version;
-    expect([chans(15), chans(16)]).toEqual(['03_implicit_gemm', '04_winograd']);
+    expect([chans(15), chans(16)]).toEqual(['03_implicit_gemm', '06_winograd_gemm']);
     expect(text).toContain('at least 16 input and 16 output channels per group');
     expect(CONV_TUNING.im2colBytes).toBe(64 * 2 ** 20);
     expect(CONV_TUNING.gemmColBytes).toBe(2 ** 30);
     expect(text).toContain('(64 MiB; the GPU path 1 GiB,');
+  });
+});
+
+describe('conv docs: rung 06 and matmul 08, 09 as the code has them', () => {
+  const text = doc.replace(/\s+/g, ' ');
+  it('08, 09: the block, texel loads per multiply-add, against 03\'s buffer loads', () => {
+    const rb = wgslConst('matmul/08_image_operands.wgsl', 'RB');
+    expect(wgslConst('matmul/09_subgroup_broadcast.wgsl', 'RB')).toBe(rb);
+    // 8 lanes per group, 2 vec4 columns per lane (the lines the figure relies on too)
+    for (const f of ['matmul/08_image_operands.wgsl', 'matmul/09_subgroup_broadcast.wgsl']) {
+      expect(() => wgslHas(f, 'let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 2u;   // this lane\'s first vec4 column')).not.toThrow();
+    }
+    const rows = 8 * rb;
+    const fmas = rows * 8 * 4; // rows x 8 columns x 4 steps of k
+    const b = 4 * 2; // B: 4 k x 2 vec4
+    expect(text).toContain(`each invocation owns ${rows} rows × 8 columns of C (2 vec4; 8 rows when the GEMM has no more)`);
+    const rbFor = (m: number) => MATMUL_LAUNCH['08_image_operands'](fullGemm({ m, n: 256, k: 256, batch: 1 })).constants.RB;
+    expect([rbFor(8), rbFor(9)]).toEqual([1, rb]);
+    expect(text).toContain(`Per 4 steps of k an invocation loads ${rows} texels of A and ${b} of B and does ${fmas} multiply-adds: one load per ${Math.round(fmas / (rows + b))} multiply-adds`);
+    expect(text).toContain(`Per 4 steps of k that is ${rb} texels of A and ${b} of B for the same ${fmas} multiply-adds: one load per ${Math.round(fmas / (rb + b))}.`);
+    const { PIX, COV } = CONV_TUNING.forward;
+    expect(text).toContain(`Rung 03 does 1/${(4 * PIX * COV) / (PIX + COV)} of a load per multiply-add`);
+    expect(() => wgslHas('matmul/08_image_operands.wgsl', 'not a line of it')).toThrow(/no longer has the line/);
+  });
+
+  it('06: conv3\'s batched GEMM, and who gets rung 06 rather than 04', () => {
+    const s = { ...LAYERS.conv3!, n: 8 };
+    const f = winogradFor(s.kh);
+    const tiles = Math.ceil(s.oh / f.m) * Math.ceil(s.ow / f.m);
+    const xi = f.alpha * f.alpha;
+    expect(text).toContain(`For conv3 at batch 8 that is ${xi} products of ${s.k}×${s.c} by ${s.c}×${colsFor(s.n, tiles)} (${tiles} tiles per image, ${s.n} images)`);
+    // the GEMM's K must be whole texels: channels per group a multiple of 4
+    const pick = (c: number) => ruleConv2d(convShape([8, c, 13, 13], [64, c, 3, 3], { padding: 1 }), fake(true)).version;
+    expect([pick(18), pick(20)]).toEqual(['04_winograd', '06_winograd_gemm']);
+    expect(text).toContain('as `06_winograd_gemm` when its GEMM\'s K is a multiple of 4');
+    const e = s2dShape(LAYERS.conv1!) as ConvShape;
+    expect(e.c % 4).toBe(0);
+    expect(text).toContain(`a stride-1 convolution of ${e.c} channels of ${e.kh}×${e.kw} taps, a multiple of 4`);
+    expect(ruleConv2d({ ...LAYERS.conv1!, n: 8 }, fake(true)).version).toBe('06_winograd_gemm_s2d');
   });
 });
 
@@ -224,10 +268,13 @@ describe('conv docs and the kernel lab link to each other', () => {
       expect(h, `the lab has no doc section for ${v.name}`).toBeDefined();
       expect(docSection(doc, h!), `no heading "${h}" in ${DOC}`).toMatch(new RegExp(`\`${v.name}\``));
     }
-    expect(docSection(doc, MATMUL_DOC_SECTION)).toBeTruthy();
-    for (const v of matmulVersions()) expect(docSection(doc, MATMUL_DOC_SECTION), v.name).toContain(`\`${v.name}\``);
+    for (const v of matmulVersions()) {
+      const h = MATMUL_DOC_SECTIONS[v.name];
+      expect(h, `the lab has no doc section for matmul ${v.name}`).toBeDefined();
+      expect(docSection(doc, h!), `no heading "${h}" in ${DOC}, or it does not name ${v.name}`).toContain(`\`${v.name}\``);
+    }
     const anchors = new Set(headings(doc).map((h) => h.anchor));
-    for (const h of Object.values(CONV_DOC_SECTIONS)) expect(anchors.has(docAnchor(h)), h).toBe(true);
+    for (const h of [...Object.values(CONV_DOC_SECTIONS), ...Object.values(MATMUL_DOC_SECTIONS)]) expect(anchors.has(docAnchor(h)), h).toBe(true);
   });
 
   it('every rung section links to the lab, with a layer the lab has', () => {

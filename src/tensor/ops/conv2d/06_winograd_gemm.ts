@@ -41,7 +41,7 @@ export function winogradGemmDgradUnsupported(s: ConvShape): string | null {
 }
 
 /** Columns of a chunk's point-major matrices: its tiles, images side by side, rounded up to 4. */
-const colsFor = (nb: number, tiles: number) => Math.ceil((nb * tiles) / 4) * 4;
+export const colsFor = (nb: number, tiles: number) => Math.ceil((nb * tiles) / 4) * 4;
 
 /**
  * out = the stride-1 convolution e of inp (bias, ReLU): U = the filters transformed into
