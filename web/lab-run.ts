@@ -192,7 +192,7 @@ export async function runMatmulLab(spec: MatmulSpec, repeats = 3, onRow?: (row: 
   try {
     for (const v of matmulVersions()) {
       const base = { version: v.name, pass: 'matmul' as const, wgsl: [v.wgsl] };
-      const why = v.unsupported({ m, n, k, batch: 1 });
+      const why = v.unsupported({ m, n, k, batch: 1 }, d); // 09 also needs subgroups of 8 on this adapter
       if (why) {
         const row: LabRow = { ...base, ms: null, gflops: null, error: null, unsupported: why };
         rows.push(row);

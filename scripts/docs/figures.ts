@@ -386,7 +386,7 @@ function subgroupBroadcast(): string {
   const fmas = rows * vecs * 4 * 4;
   const y2 = cy + rows * rh + 28;
   svg.text(20, y2, `Each lane then does ${rows * vecs} vec4 mad4 steps: ${fmas} multiply-adds per 4 steps of k, for ${RB + 4 * vecs} texel loads (09).`, { size: 12 });
-  svg.text(20, y2 + 18, `08_image_operands has the same block but every lane loads all ${rows} rows of A itself: ${rows + 4 * vecs} texel loads for the same ${fmas}.`, { size: 12 });
+  svg.text(20, y2 + 18, `08_image_operands, where every lane loads all ${rows} rows of A itself, takes a ${rows} x 16 block: ${rows + 16} texel loads for ${2 * fmas}.`, { size: 12 });
   svg.text(20, y2 + 36, `Lines: the ${RB} blocks of 8 rows (RB). The lanes are neighbours along N: together their ${lanes * vecs} vec4 columns are ${lanes * vecs * 16} contiguous bytes of a B row.`, { size: 11 });
   return svg.toString();
 }

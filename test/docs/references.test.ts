@@ -227,18 +227,17 @@ describe('conv docs: rung 06 and matmul 08, 09 as the code has them', () => {
   it('08, 09: the block, texel loads per multiply-add, against 03\'s buffer loads', () => {
     const rb = wgslConst('matmul/08_image_operands.wgsl', 'RB');
     expect(wgslConst('matmul/09_subgroup_broadcast.wgsl', 'RB')).toBe(rb);
-    // 8 lanes per group, 2 vec4 columns per lane (the lines the figure relies on too)
-    for (const f of ['matmul/08_image_operands.wgsl', 'matmul/09_subgroup_broadcast.wgsl']) {
-      expect(() => wgslHas(f, 'let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 2u;   // this lane\'s first vec4 column')).not.toThrow();
-    }
+    // 8 lanes per group; 4 vec4 columns per lane in 08, 2 in 09 (the lines the figure relies on too)
+    expect(() => wgslHas('matmul/08_image_operands.wgsl', 'let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 4u;   // this lane\'s first vec4 column')).not.toThrow();
+    expect(() => wgslHas('matmul/09_subgroup_broadcast.wgsl', 'let colv = ((wid.x * SG_N + sg % SG_N) * 8u + lane) * 2u;   // this lane\'s first vec4 column')).not.toThrow();
     const rows = 8 * rb;
-    const fmas = rows * 8 * 4; // rows x 8 columns x 4 steps of k
-    const b = 4 * 2; // B: 4 k x 2 vec4
-    expect(text).toContain(`each invocation owns ${rows} rows × 8 columns of C (2 vec4; 8 rows when the GEMM has no more)`);
+    const fmas08 = rows * 16 * 4; // rows x 16 columns x 4 steps of k
+    const fmas09 = rows * 8 * 4;
+    expect(text).toContain(`each invocation owns ${rows} rows × 16 columns of C (4 vec4; 8 rows when the GEMM has no more)`);
     const rbFor = (m: number) => MATMUL_LAUNCH['08_image_operands'](fullGemm({ m, n: 256, k: 256, batch: 1 })).constants.RB;
     expect([rbFor(8), rbFor(9)]).toEqual([1, rb]);
-    expect(text).toContain(`Per 4 steps of k an invocation loads ${rows} texels of A and ${b} of B and does ${fmas} multiply-adds: one load per ${Math.round(fmas / (rows + b))} multiply-adds`);
-    expect(text).toContain(`Per 4 steps of k that is ${rb} texels of A and ${b} of B for the same ${fmas} multiply-adds: one load per ${Math.round(fmas / (rb + b))}.`);
+    expect(text).toContain(`Per 4 steps of k an invocation loads ${rows} texels of A and 16 of B and does ${fmas08} multiply-adds: one load per ${Math.round(fmas08 / (rows + 16))} multiply-adds`);
+    expect(text).toContain(`per 4 steps of k that is ${rb} texels of A and 8 of B for ${fmas09} multiply-adds: one load per ${Math.round(fmas09 / (rb + 8))}.`);
     const { PIX, COV } = CONV_TUNING.forward;
     expect(text).toContain(`Rung 03 does 1/${(4 * PIX * COV) / (PIX + COV)} of a load per multiply-add`);
     expect(() => wgslHas('matmul/08_image_operands.wgsl', 'not a line of it')).toThrow(/no longer has the line/);

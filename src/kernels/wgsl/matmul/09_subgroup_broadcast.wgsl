@@ -1,6 +1,5 @@
-// matmul/09_subgroup_broadcast.wgsl — C = A·B (+ C) for a CPU driver: 08's images and
-// register block, but each row of A is loaded once per subgroup and handed to its 8
-// invocations with subgroupBroadcast.
+// matmul/09_subgroup_broadcast.wgsl — C = A·B (+ C) for a CPU driver: 08's images, but each
+// row of A is loaded once per subgroup and handed to its 8 invocations with subgroupBroadcast.
 //
 // Math:     C[m, n] = alpha · Σ_k A[m, k] · B[k, n]  (+ C[m, n] with ACCUMULATE; EPILOGUE
 //           1 adds bias[n], 2 then takes max(·, 0)), batch z = workgroup_id.z.
@@ -12,13 +11,14 @@
 //           C a storage buffer, rows contiguous.
 // Threads:  needs subgroups of exactly 8 invocations (the host checks the adapter), lane =
 //           subgroup_invocation_id, subgroup s = local_invocation_index / 8. Subgroup s owns
-//           8·RB rows of C and lane l owns 2 vec4 columns of them, as in 08: a subgroup
-//           computes an (8·RB) x 64 block.
+//           8·RB rows of C and lane l owns 2 vec4 columns of them (08: 4): a subgroup computes
+//           an (8·RB) x 64 block.
 // Work:     per 4 steps of k: lane l loads ONE texel of A — row row0 + 8h + l, columns
 //           k..k+3 — for each h < RB, and the 8 texels of B it needs (4 k x 2 vec4). Row r's
 //           four values of A are then subgroupBroadcast(a_h, r mod 8): on lavapipe an
 //           extract and a splat, no memory access at all. So A costs RB texel loads per
-//           lane where 08 spends 8·RB, and the loads left are B's 8: half of 08's 24 at RB = 2.
+//           lane where 08 spends 8·RB: 10 loads per 512 multiply-adds at RB = 2, where 08
+//           takes 32 per 1024.
 // Memory:   no workgroup memory, no barriers; 8·RB x 2 vec4 accumulators per invocation.
 // Loops:    the short loops (setup, epilogue) are marked `// @unroll` and expanded by the host
 //           before compiling (src/tensor/unroll.ts); K's loop is the only loop left.
@@ -26,8 +26,10 @@
 //           row, so the broadcast sees every row of the block) and are not stored; vec4
 //           columns past N/4 load the last one and are not stored. K must be a multiple of 4.
 // Changed from 08: A's texels are loaded once per subgroup and broadcast, instead of once per
-//           invocation. subgroupBroadcast wants a constant lane, so the 16 rows are written
-//           out one line each (lavapipe would not unroll a loop over them either).
+//           invocation; with A's loads all but free, the block goes back to 16 x 8 (half of
+//           08's accumulators, fewer on the stack). subgroupBroadcast wants a constant lane, so
+//           the 16 rows are written out one line each (lavapipe would not unroll a loop over
+//           them either).
 
 enable subgroups;
 
@@ -80,6 +82,12 @@ fn loadB(bBase: u32, c4: u32, q: u32) -> B4 {
   return B4(texelB(t), texelB(t + step), texelB(t + 2u * step), texelB(t + 3u * step));
 }
 
+/** Row r of the block: four steps of k for its 2 vec4 columns (acc[2r], acc[2r+1]). */
+fn madRow(acc: ptr<function, array<vec4f, 32>>, r: u32, av: vec4f, p0: B4, p1: B4) {
+  (*acc)[2u * r] = mad4((*acc)[2u * r], av, p0.r0, p0.r1, p0.r2, p0.r3);
+  (*acc)[2u * r + 1u] = mad4((*acc)[2u * r + 1u], av, p1.r0, p1.r1, p1.r2, p1.r3);
+}
+
 @compute @workgroup_size(8 * SG_M * SG_N)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,
         @builtin(subgroup_invocation_id) lane: u32) {
@@ -103,24 +111,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     if (RB == 2u) { hi = texelA(a1 + q); }   // A[row0 + 8 + lane, 4q .. 4q+3]
     let p0 = loadB(bBase, c0, q);
     let p1 = loadB(bBase, c1, q);
-    var ar: vec4f;
-    ar = subgroupBroadcast(lo, 0u); acc[0] = mad4(acc[0], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[1] = mad4(acc[1], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 1u); acc[2] = mad4(acc[2], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[3] = mad4(acc[3], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 2u); acc[4] = mad4(acc[4], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[5] = mad4(acc[5], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 3u); acc[6] = mad4(acc[6], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[7] = mad4(acc[7], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 4u); acc[8] = mad4(acc[8], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[9] = mad4(acc[9], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 5u); acc[10] = mad4(acc[10], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[11] = mad4(acc[11], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 6u); acc[12] = mad4(acc[12], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[13] = mad4(acc[13], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-    ar = subgroupBroadcast(lo, 7u); acc[14] = mad4(acc[14], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[15] = mad4(acc[15], ar, p1.r0, p1.r1, p1.r2, p1.r3);
+    madRow(&acc, 0u, subgroupBroadcast(lo, 0u), p0, p1);
+    madRow(&acc, 1u, subgroupBroadcast(lo, 1u), p0, p1);
+    madRow(&acc, 2u, subgroupBroadcast(lo, 2u), p0, p1);
+    madRow(&acc, 3u, subgroupBroadcast(lo, 3u), p0, p1);
+    madRow(&acc, 4u, subgroupBroadcast(lo, 4u), p0, p1);
+    madRow(&acc, 5u, subgroupBroadcast(lo, 5u), p0, p1);
+    madRow(&acc, 6u, subgroupBroadcast(lo, 6u), p0, p1);
+    madRow(&acc, 7u, subgroupBroadcast(lo, 7u), p0, p1);
     if (RB == 2u) {
-      ar = subgroupBroadcast(hi, 0u); acc[16] = mad4(acc[16], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[17] = mad4(acc[17], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 1u); acc[18] = mad4(acc[18], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[19] = mad4(acc[19], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 2u); acc[20] = mad4(acc[20], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[21] = mad4(acc[21], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 3u); acc[22] = mad4(acc[22], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[23] = mad4(acc[23], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 4u); acc[24] = mad4(acc[24], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[25] = mad4(acc[25], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 5u); acc[26] = mad4(acc[26], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[27] = mad4(acc[27], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 6u); acc[28] = mad4(acc[28], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[29] = mad4(acc[29], ar, p1.r0, p1.r1, p1.r2, p1.r3);
-      ar = subgroupBroadcast(hi, 7u); acc[30] = mad4(acc[30], ar, p0.r0, p0.r1, p0.r2, p0.r3); acc[31] = mad4(acc[31], ar, p1.r0, p1.r1, p1.r2, p1.r3);
+      madRow(&acc, 8u, subgroupBroadcast(hi, 0u), p0, p1);
+      madRow(&acc, 9u, subgroupBroadcast(hi, 1u), p0, p1);
+      madRow(&acc, 10u, subgroupBroadcast(hi, 2u), p0, p1);
+      madRow(&acc, 11u, subgroupBroadcast(hi, 3u), p0, p1);
+      madRow(&acc, 12u, subgroupBroadcast(hi, 4u), p0, p1);
+      madRow(&acc, 13u, subgroupBroadcast(hi, 5u), p0, p1);
+      madRow(&acc, 14u, subgroupBroadcast(hi, 6u), p0, p1);
+      madRow(&acc, 15u, subgroupBroadcast(hi, 7u), p0, p1);
     }
   }
 
