@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Matmul benchmark: GFLOP/s of every version on square sizes and AlexNet's fc shapes, with
-// the max relative error against a float64 CPU reference in the same row.
+// the max relative error against a float64 CPU reference in the same row. No Node imports:
+// it runs unchanged in a page (npm run bench:browser).
 //   npm run bench -- matmul [--json] [--quick]
-import { Tensor, gemm, selectMatmul, type MatmulVersion } from '../src/tensor/index.js';
+import { Tensor, gemm, matmulVersions, selectMatmul } from '../src/tensor/index.js';
 import type { Device } from '../src/tensor/device.js';
 import { matmulRefAt } from '../src/tensor/reference/matmul.js';
-import { randomFloats, timeGpu, type BenchRow } from './common.js';
+import { randomFloats, timeGpu, versionWanted, type BenchRow } from './common.js';
 
 interface Case {
   name: string;
@@ -59,9 +60,19 @@ function sampledError(a: Float32Array, b: Float32Array, c: Float32Array, cs: Cas
   return worst;
 }
 
-export async function benchMatmul(device: Device, opts: { quick?: boolean; versions?: MatmulVersion[] } = {}): Promise<BenchRow[]> {
+export interface MatmulBenchOptions {
+  quick?: boolean;
+  /** versions to run, by name or kernel file stem ('vec4' or '03_vec4'); default every one matmulVersions() lists */
+  versions?: string[];
+  /** timed runs per row (median reported); default 5, or 3 above 5 GFLOP */
+  runs?: number;
+}
+
+export async function benchMatmul(device: Device, opts: MatmulBenchOptions = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const versions = opts.versions ?? ['naive', 'blocked', 'vec4', 'splitk', 'tiled', 'prefetch', 'stream'];
+  // every version in reading order, told apart by kernel file (the names may change, the files do not)
+  const versions = matmulVersions().filter((v) => versionWanted(opts.versions, v.name, v.wgsl))
+    .map((v) => ({ version: v.name, num: v.wgsl.replace(/^.*\//, '').slice(0, 2) }));
   for (const cs of matmulCases(opts.quick)) {
     const aData = randomFloats(cs.m * cs.k, 1);
     const bData = randomFloats(cs.k * cs.n, 2);
@@ -71,12 +82,13 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
     const c = Tensor.empty([cs.m, cs.n], 'float32', device);
     const flops = 2 * cs.m * cs.n * cs.k;
     const auto = selectMatmul({ m: cs.m, n: cs.n, k: cs.k, batch: 1, aSm, aSk, bSk: cs.transB ? 1 : cs.n, bSn: cs.transB ? cs.k : 1 }, device);
-    for (const version of versions) {
+    for (const { version, num } of versions) {
       const shape = `${cs.m}x${cs.n}x${cs.k}`;
-      if (version === 'splitk' && cs.m > 128) continue; // made for few rows; see its header
-      if (version === 'stream' && cs.transB) continue; // 07: B as [K, N] only
-      if (version === 'vec4' && cs.transA && cs.transB) continue;
-      if (version === 'naive' && flops > 2.2e9) {
+      if (num === '04' && cs.m > 128) continue; // split-K: made for few rows; see its header
+      if (num === '07' && cs.transB) continue; // 07: B as [K, N] only
+      if (num === '03' && cs.transA && cs.transB) continue;
+      const naive = num === '01';
+      if (naive && flops > 2.2e9) {
         rows.push({ bench: `matmul ${cs.name}`, shape, version, ms: NaN, gflops: NaN, maxRelError: null, note: 'skipped: naive is too slow at this size' });
         continue;
       }
@@ -88,8 +100,8 @@ export async function benchMatmul(device: Device, opts: { quick?: boolean; versi
           c, cOff: 0, cSm: cs.n, cSb: 0,
           alpha: 1, accumulate: false, bias: null, relu: false,
         }, version);
-      const runs = flops > 5e9 ? 3 : 5;
-      const ms = await timeGpu(device, record, version === 'naive' ? 1 : runs, 1);
+      const runs = opts.runs ?? (flops > 5e9 ? 3 : 5);
+      const ms = await timeGpu(device, record, naive ? 1 : runs, 1);
       const out = await c.data();
       const err = sampledError(aData, bData, out, cs);
       const chunked = b.byteLength > device.maxBinding ? 'B split (> 1 binding); ' : '';
