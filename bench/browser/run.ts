@@ -10,8 +10,8 @@
 // anywhere else fails the run. Prints a table per workload (Node beside each browser, with the
 // errors and how each figure was timed), or JSON with --json. Exits 1 after any failure: a job
 // that threw, a wrong or non-finite output, an error over the tolerance, a request elsewhere.
-import { availableParallelism, loadavg } from 'node:os';
-import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -207,8 +207,21 @@ export async function runBrowserBench(o: BrowserBenchOptions, log: (s: string) =
   const failures: string[] = [];
   const plan = enginesFor(o);
   const peers = { tfjs: plan.some((p) => p.engine === 'tfjs'), ort: plan.some((p) => p.engine === 'ort') };
-  const web = join(root, 'dist', 'bench-web');
-  await bundlePage(root, web, peers);
+  // a folder of this run's own: two runs at once (a benchmark and the browser test) never
+  // serve each other's bundles
+  const web = mkdtempSync(join(tmpdir(), 'bench-web-'));
+  try {
+    await bundlePage(root, web, peers);
+    await runAll(o, plan, peers, web, env, { rows, engines, failures }, log);
+  } finally {
+    rmSync(web, { recursive: true, force: true });
+  }
+  for (const r of overTolerance(rows, o.tolerance)) failures.push(`[${r.where} ${r.engine}] ${r.bench} ${r.shape} ${r.version}: error ${r.maxRelError} over the tolerance ${o.tolerance}`);
+  return { rows, engines, failures };
+}
+
+async function runAll(o: BrowserBenchOptions, plan: ReturnType<typeof enginesFor>, peers: { tfjs: boolean; ort: boolean }, web: string,
+  env: NodeJS.ProcessEnv, { rows, engines, failures }: BrowserBenchResult, log: (s: string) => void): Promise<void> {
   const routes: Record<string, string> = { '/': web };
   if (peers.ort) {
     routes['/ort/'] = join(root, 'node_modules', 'onnxruntime-web', 'dist');
@@ -247,8 +260,6 @@ export async function runBrowserBench(o: BrowserBenchOptions, log: (s: string) =
     await server.close();
   }
   failures.push(...server.problems.map((p) => `server: ${p}`));
-  for (const r of overTolerance(rows, o.tolerance)) failures.push(`[${r.where} ${r.engine}] ${r.bench} ${r.shape} ${r.version}: error ${r.maxRelError} over the tolerance ${o.tolerance}`);
-  return { rows, engines, failures };
 }
 
 /** The report: the engines, a table per workload, the peers, the failures. */
