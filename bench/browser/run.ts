@@ -267,7 +267,7 @@ export function formatReport(o: BrowserBenchOptions, r: BrowserBenchResult): str
   const wheres: Where[] = [...(o.node ? (['node'] as const) : []), ...o.browsers];
   const lines = [
     `npm run bench:browser, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${availableParallelism()} cores`,
-    `batch ${o.work.batch ?? 8}${o.work.repeats ? `, ${o.work.repeats} timed runs` : ''}; timing: ts = timestamp queries (GPU time), wall = wall time around finished, read-back work`,
+    `batch ${o.work.batch ?? 8}${o.work.repeats ? `, ${o.work.repeats} timed run${o.work.repeats > 1 ? 's' : ''} a row` : ''}; timing: ts = timestamp queries (GPU time), wall = wall time around finished, read-back work`,
     '',
     '| engine | where | version | adapter | timestamp queries | LP_NUM_THREADS |',
     '|---|---|---|---|---|---|',
