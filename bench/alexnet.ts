@@ -5,17 +5,15 @@
 //   npm run bench -- train [--batch 8] [--steps 3] [--warmup N (default: until warm)] [--torch torch.json] [--quick] [--json]
 // Each row's note gives the ratio to the recorded peer figures (batch 8, 227x227) and, with
 // --torch (the JSON of bench/torch_alexnet.py from the same machine), to PyTorch there.
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+// No Node imports: it runs unchanged in a page (npm run bench:browser); the command line's
+// part (arguments, the --torch file) is in bench/run.ts.
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/layers/index.js';
 import { SGD } from '../src/optim/index.js';
 import { noGrad, rand, tidy, type Device } from '../src/tensor/index.js';
-import { initDevice } from '../src/node/device.js';
 import { formatProfile, profileTrainStep } from '../src/train/profile-step.js';
 import { median, type BenchRow } from './common.js';
 import { tuneTrainStep } from '../src/train/autotune-step.js';
-import { setTuneCache } from '../src/tensor/autotune-table.js';
-import { formatTuneTable } from '../src/node/commands/tune.js';
+import { setTuneCache, type TuneEntry } from '../src/tensor/autotune-table.js';
 
 /** The peers' benchmark model: AlexNet 2012 without LRN and grouping. */
 export function peerAlexnet(numClasses = 2, inputSize = 227, seed = 1): Sequential {
@@ -70,6 +68,10 @@ export interface AlexnetBenchOptions {
   flat?: boolean;
   /** autotune the model's problems on this device first and use the table (--tune) */
   tune?: boolean;
+  /** told the measured table when `tune` (the command line prints it) */
+  onTuned?: (adapter: string, entries: Record<string, TuneEntry>) => void;
+  /** which rows to time; default both, forward first */
+  passes?: readonly ('forward' | 'train')[];
   /** rows written by bench/torch_alexnet.py --json in the same run (GPU machines) */
   torch?: Array<{ bench: string; mode: string; images_per_s?: number }>;
   log?: (s: string) => void;
@@ -87,9 +89,29 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
     // measured kernel choices for exactly this model's problems, used by every row below
     const r = await tuneTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, runs: 3, log });
     setTuneCache({ format: 1, adapters: { [r.adapter]: r.entries } });
-    log(formatTuneTable(r.adapter, r.entries));
+    opts.onTuned?.(r.adapter, r.entries);
   }
-  // forward (inference): eval mode, no graph
+  const passes = opts.passes ?? ['forward', 'train'];
+  if (passes.includes('forward')) rows.push(await forwardRow(model, batch, size, steps, flopsFwd, opts));
+  if (passes.includes('train')) {
+    // training step: forward + backward + SGD, with the per-layer profile
+    model.train();
+    const opt = new SGD(model.parameters(), { lr: 0.01, flat: opts.flat ?? true });
+    const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup });
+    // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
+    rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
+      gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null,
+      note: `${p.imagesPerSecond.toFixed(2)} images/s${peerNote('train', p.imagesPerSecond, batch, size, opts.torch)}` });
+    if (opts.profile !== false) log(formatProfile(p));
+    for (const prm of model.parameters()) prm.grad?.dispose();
+    opt.dispose();
+  }
+  model.dispose();
+  return rows;
+}
+
+/** Forward (inference) images/s: eval mode, no graph, the logits read back each time. */
+async function forwardRow(model: Sequential, batch: number, size: number, steps: number, flopsFwd: number, opts: AlexnetBenchOptions): Promise<BenchRow> {
   model.eval();
   const x = rand([batch, 3, size, size], { seed: 2 });
   const fwd = async () => {
@@ -115,46 +137,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
   }
   const fwdMs = median(times);
   const fwdIps = (batch * 1000) / fwdMs;
-  rows.push({ bench: `AlexNet forward b${batch}`, shape: `${size}x${size}`, version: 'default', ms: fwdMs,
-    gflops: flopsFwd / fwdMs / 1e6, maxRelError: null, note: `${fwdIps.toFixed(2)} images/s${peerNote('forward', fwdIps, batch, size, opts.torch)}` });
   x.dispose();
-  // training step: forward + backward + SGD, with the per-layer profile
-  model.train();
-  const opt = new SGD(model.parameters(), { lr: 0.01, flat: opts.flat ?? true });
-  const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup });
-  // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
-  rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
-    gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null,
-    note: `${p.imagesPerSecond.toFixed(2)} images/s${peerNote('train', p.imagesPerSecond, batch, size, opts.torch)}` });
-  if (opts.profile !== false) log(formatProfile(p));
-  for (const prm of model.parameters()) prm.grad?.dispose();
-  model.dispose();
-  return rows;
-}
-
-/** Entry for bench/run.ts. */
-export async function benchAlexnetRunner(a: { device: Device; quick: boolean; json: boolean }): Promise<BenchRow[]> {
-  const num = <T extends number | undefined>(name: string, dflt: T): number | T => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? Number(process.argv[i + 1]) : dflt;
-  };
-  const ti = process.argv.indexOf('--torch');
-  const torch = ti > 0 ? JSON.parse(readFileSync(process.argv[ti + 1]!, 'utf8')) : undefined;
-  return benchAlexnet(a.device, {
-    torch,
-    batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
-    flat: !process.argv.includes('--no-flat'),
-    tune: process.argv.includes('--tune'),
-    log: a.json ? () => {} : console.log,
-  });
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const d = await initDevice();
-  try {
-    const rows = await benchAlexnet(d, { log: console.log });
-    console.log(rows);
-  } finally {
-    d.destroy();
-  }
+  return { bench: `AlexNet forward b${batch}`, shape: `${size}x${size}`, version: 'default', ms: fwdMs,
+    gflops: flopsFwd / fwdMs / 1e6, maxRelError: null, note: `${fwdIps.toFixed(2)} images/s${peerNote('forward', fwdIps, batch, size, opts.torch)}` };
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Shared benchmark helpers: GPU timing with timestamp queries, medians, table printing.
+// Shared benchmark helpers: GPU timing with timestamp queries, medians, table printing. No Node
+// imports: the benchmarks' bodies run unchanged in Node and in a page (npm run bench:browser).
 
 export interface BenchRow {
   bench: string;
@@ -9,6 +10,17 @@ export interface BenchRow {
   gflops: number;
   maxRelError: number | null;
   note?: string;
+  /** how `ms` was measured: timestamp queries on the GPU, or wall time around finished work */
+  timing?: 'timestamp' | 'wall';
+  /** whole-model rows (AlexNet forward, training step): images per second */
+  imagesPerSec?: number;
+}
+
+/** Whether a version is asked for: no filter, or its name or kernel file stem is in it ('vec4', '03_vec4'). */
+export function versionWanted(filter: readonly string[] | undefined, name: string, wgsl?: string): boolean {
+  if (!filter) return true;
+  const stem = wgsl?.replace(/^.*\//, '').replace(/\.wgsl$/, '');
+  return filter.includes(name) || (stem !== undefined && filter.includes(stem));
 }
 
 export { median, timeGpu } from '../src/tensor/timing.js';

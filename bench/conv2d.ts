@@ -3,22 +3,20 @@
 // baseline), timed on the GPU with timestamp queries (warm-up, then the median of several
 // runs), with the max relative error against the float64 oracle
 // (src/tensor/reference/conv2d.ts) on a random sample of the outputs in the same row.
-// Run: node dist/bench/conv2d.js [--batch 8] [--versions 03_implicit_gemm,04_winograd] [--layers conv1,conv3]
+// No Node imports: it runs unchanged in a page (npm run bench:browser). From the command line:
+//   node dist/bench/conv2d-cli.js [--batch 8] [--versions 03_implicit_gemm,04_winograd] [--layers conv1,conv3]
 //      [--repeats 5] [--naive-batch 1] [--skip-slow] [--gemm tiled|prefetch] [--bk 8|16] [--json]   (after npm run build)
-import { fileURLToPath } from 'node:url';
-import { initDevice } from '../src/node/device.js';
 import { conv2dDataGradRefAt, conv2dRefAt, conv2dWeightGradRefAt, sampledRelError } from '../src/tensor/reference/index.js';
-import { median, randomFloats } from './common.js';
+import { median, randomFloats, versionWanted } from './common.js';
 import { Tensor, tidy, type Device } from '../src/tensor/index.js';
-import { GPU_GEMM } from '../src/tensor/ops/matmul/index.js';
 import {
   conv2d, conv2dBackwardData, conv2dBackwardWeight, convFlops, convShape, explainConv2d,
-  conv2dVersions, type Conv2dOptions, type ConvShape,
+  conv2dVersions, type Conv2dOptions,
 } from '../src/tensor/ops/conv2d/index.js';
 
 export interface ConvBenchOptions {
   batch?: number;
-  /** version names to run (each runs every pass it has, e.g. 03_implicit_gemm); default all */
+  /** version names to run (each runs every pass it has, e.g. 03_implicit_gemm); default all conv2dVersions() lists */
   versions?: string[];
   layers?: string[];
   /** print JSON lines instead of a table */
@@ -31,7 +29,7 @@ export interface ConvBenchOptions {
   skipSlow?: boolean;
   /** sampled outputs per error check; default 200 */
   samples?: number;
-  device?: Device;
+  device: Device;
   /** print rows as they are measured (default true when run directly) */
   log?: boolean;
 }
@@ -59,107 +57,80 @@ export const ALEXNET_CONV_LAYERS: Layer[] = [
 ];
 
 /** Runs the benchmark; returns one row per (layer, pass, version). */
-export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBenchRow[]> {
-  const own = !opts.device;
-  const d = opts.device ?? (await initDevice());
+export async function benchConv(opts: ConvBenchOptions): Promise<ConvBenchRow[]> {
+  const d = opts.device;
   const batch = opts.batch ?? 8;
   const repeats = opts.repeats ?? 5;
   const samples = opts.samples ?? 200;
-  const want = (v: string) => (!opts.versions || opts.versions.includes(v)) && !(opts.skipSlow && v === '01_naive');
+  const want = (v: string) => versionWanted(opts.versions, v) && !(opts.skipSlow && v === '01_naive');
   const rows: ConvBenchRow[] = [];
   const device = d.describe();
-  try {
-    for (const L of ALEXNET_CONV_LAYERS) {
-      if (opts.layers && !opts.layers.includes(L.name)) continue;
-      // every (version, pass) of the ladder that can run the layer, forward passes first:
-      // 04_winograd on the stride-1 layers (conv2-5), 04_winograd_s2d on the strided conv1
-      // (forward only: its gradients run through autograd and show in the training step's profile)
-      const ls = convShape([1, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts);
-      const todo = conv2dVersions().filter((v) => !v.unsupported(ls) && want(v.name)).map((v) => ({ pass: v.pass, version: v.name }));
-      for (const job of todo) {
-        const nb = job.version === '01_naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
-        const xs = [nb, L.c, L.hw, L.hw];
-        const ws = [L.k, L.c, L.kern, L.kern];
-        const s = convShape(xs, ws, L.opts);
-        const x = randomFloats(s.n * s.c * s.h * s.w, 1);
-        const w = randomFloats(s.k * s.c * s.kh * s.kw, 2).map((v) => v * 0.1);
-        const dy = randomFloats(s.n * s.k * s.oh * s.ow, 3);
-        const row = await tidy(async () => {
-          const X = Tensor.fromArray(x, xs, 'float32', d);
-          const W = Tensor.fromArray(w, ws, 'float32', d);
-          const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow], 'float32', d);
-          const run = (): Tensor => {
-            if (job.pass === 'forward') return conv2d(X, W, null, { ...L.opts, version: job.version as never });
-            if (job.pass === 'dgrad') return conv2dBackwardData(DY, W, xs, { ...L.opts, version: job.version as never });
-            return conv2dBackwardWeight(X, DY, ws, { ...L.opts, version: job.version as never });
-          };
-          // warm-up (pipeline creation, pool buffers), then timed runs
-          run().dispose();
-          await d.sync();
-          let out = null as Tensor | null;
-          const runs = job.version === '01_naive' ? Math.min(repeats, 3) : repeats;
-          // `inner` back-to-back repetitions per timed region (about 20 ms of work), so a fast
-          // GPU does not clock down between runs (see timeGpu in common.ts); 1 on lavapipe
-          let inner = 1;
-          for (let r = 0; r <= runs; r++) {
-            d.timed(`${L.name} ${job.pass} ${job.version}`, () => {
-              for (let j = 0; j < inner; j++) {
-                out?.dispose();
-                out = run();
-              }
-            });
-            await d.sync();
-            if (r === 0) {
-              const probe = (await d.readTimings())[0]?.ms ?? 1e9;
-              inner = d.features.timestamp ? Math.max(1, Math.min(50, Math.ceil(20 / Math.max(probe, 1e-3)))) : 1;
+  for (const L of ALEXNET_CONV_LAYERS) {
+    if (opts.layers && !opts.layers.includes(L.name)) continue;
+    // every (version, pass) of the ladder that can run the layer, forward passes first:
+    // 04_winograd on the stride-1 layers (conv2-5), 04_winograd_s2d on the strided conv1
+    // (forward only: its gradients run through autograd and show in the training step's profile)
+    const ls = convShape([1, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts);
+    const todo = conv2dVersions().filter((v) => !v.unsupported(ls) && want(v.name)).map((v) => ({ pass: v.pass, version: v.name }));
+    for (const job of todo) {
+      const nb = job.version === '01_naive' ? Math.min(batch, opts.naiveBatch ?? 1) : batch;
+      const xs = [nb, L.c, L.hw, L.hw];
+      const ws = [L.k, L.c, L.kern, L.kern];
+      const s = convShape(xs, ws, L.opts);
+      const x = randomFloats(s.n * s.c * s.h * s.w, 1);
+      const w = randomFloats(s.k * s.c * s.kh * s.kw, 2).map((v) => v * 0.1);
+      const dy = randomFloats(s.n * s.k * s.oh * s.ow, 3);
+      const row = await tidy(async () => {
+        const X = Tensor.fromArray(x, xs, 'float32', d);
+        const W = Tensor.fromArray(w, ws, 'float32', d);
+        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow], 'float32', d);
+        const run = (): Tensor => {
+          if (job.pass === 'forward') return conv2d(X, W, null, { ...L.opts, version: job.version as never });
+          if (job.pass === 'dgrad') return conv2dBackwardData(DY, W, xs, { ...L.opts, version: job.version as never });
+          return conv2dBackwardWeight(X, DY, ws, { ...L.opts, version: job.version as never });
+        };
+        // warm-up (pipeline creation, pool buffers), then timed runs
+        run().dispose();
+        await d.sync();
+        let out = null as Tensor | null;
+        const runs = job.version === '01_naive' ? Math.min(repeats, 3) : repeats;
+        // `inner` back-to-back repetitions per timed region (about 20 ms of work), so a fast
+        // GPU does not clock down between runs (see timeGpu in common.ts); 1 on lavapipe
+        let inner = 1;
+        for (let r = 0; r <= runs; r++) {
+          d.timed(`${L.name} ${job.pass} ${job.version}`, () => {
+            for (let j = 0; j < inner; j++) {
+              out?.dispose();
+              out = run();
             }
+          });
+          await d.sync();
+          if (r === 0) {
+            const probe = (await d.readTimings())[0]?.ms ?? 1e9;
+            inner = d.features.timestamp ? Math.max(1, Math.min(50, Math.ceil(20 / Math.max(probe, 1e-3)))) : 1;
           }
-          const ms = median((await d.readTimings()).map((t) => t.ms / inner));
-          const got = await out!.data();
-          let err: number;
-          // the float64 oracle (src/tensor/reference/conv2d.ts) on a sample of the output
-          if (job.pass === 'forward') err = sampledRelError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => conv2dRefAt(s, x, w, null, n!, co!, oy!, ox!), 7);
-          else if (job.pass === 'dgrad') err = sampledRelError(got, [s.n, s.c, s.h, s.w], samples, (n, c, iy, ix) => conv2dDataGradRefAt(s, dy, w, n!, c!, iy!, ix!), 8);
-          else err = sampledRelError(got, [s.k, s.c / s.groups, s.kh, s.kw], Math.min(samples, 64), (co, ci, ky, kx) => conv2dWeightGradRefAt(s, x, dy, co!, ci!, ky!, kx!), 9);
-          const gflop = convFlops(s) / 1e9;
-          return {
-            layer: L.name, pass: job.pass, version: job.version, batch: nb,
-            shape: `${L.c}x${L.hw}x${L.hw}->${L.k} k${L.kern}`,
-            gflop, ms, gflops: gflop / (ms / 1e3), maxRelError: err, device,
-          } satisfies ConvBenchRow;
-        });
-        rows.push(row);
-        if (opts.log) {
-          if (opts.json) console.log(JSON.stringify(row));
-          else console.log(`${row.layer.padEnd(6)} ${row.pass.padEnd(8)} ${row.version.padEnd(16)} b${String(row.batch).padEnd(3)} ${row.ms.toFixed(2).padStart(9)} ms ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  err ${row.maxRelError.toExponential(1)}`);
         }
+        const ms = median((await d.readTimings()).map((t) => t.ms / inner));
+        const got = await out!.data();
+        let err: number;
+        // the float64 oracle (src/tensor/reference/conv2d.ts) on a sample of the output
+        if (job.pass === 'forward') err = sampledRelError(got, [s.n, s.k, s.oh, s.ow], samples, (n, co, oy, ox) => conv2dRefAt(s, x, w, null, n!, co!, oy!, ox!), 7);
+        else if (job.pass === 'dgrad') err = sampledRelError(got, [s.n, s.c, s.h, s.w], samples, (n, c, iy, ix) => conv2dDataGradRefAt(s, dy, w, n!, c!, iy!, ix!), 8);
+        else err = sampledRelError(got, [s.k, s.c / s.groups, s.kh, s.kw], Math.min(samples, 64), (co, ci, ky, kx) => conv2dWeightGradRefAt(s, x, dy, co!, ci!, ky!, kx!), 9);
+        const gflop = convFlops(s) / 1e9;
+        return {
+          layer: L.name, pass: job.pass, version: job.version, batch: nb,
+          shape: `${L.c}x${L.hw}x${L.hw}->${L.k} k${L.kern}`,
+          gflop, ms, gflops: gflop / (ms / 1e3), maxRelError: err, device,
+        } satisfies ConvBenchRow;
+      });
+      rows.push(row);
+      if (opts.log) {
+        if (opts.json) console.log(JSON.stringify(row));
+        else console.log(`${row.layer.padEnd(6)} ${row.pass.padEnd(8)} ${row.version.padEnd(16)} b${String(row.batch).padEnd(3)} ${row.ms.toFixed(2).padStart(9)} ms ${row.gflops.toFixed(2).padStart(7)} GFLOP/s  err ${row.maxRelError.toExponential(1)}`);
       }
-      if (opts.log && !opts.json) console.log(`       (${explainConv2d(convShape([batch, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts), d)})`);
     }
-  } finally {
-    if (own) d.destroy();
+    if (opts.log && !opts.json) console.log(`       (${explainConv2d(convShape([batch, L.c, L.hw, L.hw], [L.k, L.c, L.kern, L.kern], L.opts), d)})`);
   }
   return rows;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const arg = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const list = (v: string | undefined) => v?.split(',').filter(Boolean);
-  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  const json = args.includes('--json');
-  // --gemm tiled: the GPU path (05_tiled_gemm) through matmul/05 instead of 06
-  const g = arg('--gemm');
-  if (g === 'tiled' || g === 'prefetch') GPU_GEMM.version = g;
-  const bk = arg('--bk');
-  if (bk === '8' || bk === '16') GPU_GEMM.bk = Number(bk) as 8 | 16;
-  const rows = await benchConv({
-    batch: num(arg('--batch')), versions: list(arg('--versions')), layers: list(arg('--layers')),
-    repeats: num(arg('--repeats')), naiveBatch: num(arg('--naive-batch')), skipSlow: args.includes('--skip-slow'),
-    json, log: true,
-  });
-  if (!json && rows[0]) console.log(`device: ${rows[0].device}`);
 }

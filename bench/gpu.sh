@@ -25,7 +25,7 @@ for w in $what; do
   case $w in
     probe) $NODE scripts/probe-adapter.mjs --verbose 2>&1 | tee "$OUT/probe.txt" ;;
     matmul) timeout 300 $NODE dist/bench/run.js matmul 2>&1 | tee "$OUT/matmul.txt" ;;
-    conv) timeout 300 $NODE dist/bench/conv2d.js --batch "${CONV_BATCH:-128}" --skip-slow --repeats 5 ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} 2>&1 | tee "$OUT/conv${GEMM:+-$GEMM}${BK:+-bk$BK}.txt" ;;
+    conv) timeout 300 $NODE dist/bench/conv2d-cli.js --batch "${CONV_BATCH:-128}" --skip-slow --repeats 5 ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} 2>&1 | tee "$OUT/conv${GEMM:+-$GEMM}${BK:+-bk$BK}.txt" ;;
     train) tj=(); [ -f "$OUT/torch.json" ] && tj=(--torch "$OUT/torch.json")
            timeout 540 $NODE dist/bench/run.js train --batch "${BATCH:-128}" --steps 20 --warmup 12 "${tj[@]}" ${GEMM:+--gemm $GEMM} ${BK:+--bk $BK} ${TUNE:+--tune} 2>&1 | tee "$OUT/train${GEMM:+-$GEMM}${BK:+-bk$BK}${TUNE:+-tuned}.txt" ;;
     torch) PYTHONUNBUFFERED=1 timeout 300 python3 bench/torch_alexnet.py --batch "${BATCH:-128}" --json "$OUT/torch.json" 2>&1 | tee "$OUT/torch.txt" ;;

@@ -25,7 +25,7 @@ function make(kind: Kind, params: Tensor[], flat: boolean): Optimizer {
   return new SGD(params, { lr: 0.01, momentum: kind === 'SGD' ? 0 : 0.9, flat });
 }
 
-export async function benchOptim(device: Device): Promise<BenchRow[]> {
+export async function benchOptim(device: Device, opts: { runs?: number } = {}): Promise<BenchRow[]> {
   const model = peerAlexnet(2, 227);
   const params = model.parameters();
   params.forEach((p, i) => (p.grad = rand(p.shape, { seed: 100 + i })));
@@ -40,7 +40,7 @@ export async function benchOptim(device: Device): Promise<BenchRow[]> {
     const after = await Promise.all(checked.map((p) => p.data()));
     let err = 0;
     checked.forEach((_, t) => (err = Math.max(err, maxRelError(after[t]!, reference(kind, before[t]!, grads[t]!)))));
-    const ms = await timeGpu(device, () => opt.step(), 3, 1);
+    const ms = await timeGpu(device, () => opt.step(), opts.runs ?? 3, 1);
     const dispatches = opt.lastStepDispatches; // of a warm step
     // floats read + written per parameter: p, g, p' (+ buf, buf' | m, v, m', v')
     const moved = kind === 'SGD' ? 3 : kind === 'Adam' ? 7 : 5;

@@ -8,15 +8,20 @@
 // (CONV_TUNING.winogradWgrad; CPU drivers).
 // Prints a table per benchmark (GFLOP/s with the error against the reference in the same
 // row), or JSON rows for machines with --json.
+// The bodies (bench/*.ts but pipeline.ts) have no Node imports and run in a page too
+// (npm run bench:browser, bench/browser/); this file is their Node command line.
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { initDevice } from '../src/node/device.js';
+import { formatTuneTable } from '../src/node/commands/tune.js';
+import type { Device } from '../src/tensor/device.js';
 import { benchMatmul } from './matmul.js';
-import { benchConv } from './conv2d.js';
 import { benchPipeline } from './pipeline.js';
 import { printTable, type BenchRow } from './common.js';
-import { benchAlexnetRunner } from './alexnet.js';
+import { benchAlexnet } from './alexnet.js';
 import { benchOptim } from './optim.js';
 import { benchNn } from './nn.js';
+import { convRows } from './workloads.js';
 import { GPU_GEMM } from '../src/tensor/ops/matmul/index.js';
 import { CONV_TUNING } from '../src/tensor/ops/conv2d/index.js';
 
@@ -42,11 +47,7 @@ export async function runBench(argv: string[]): Promise<number> {
       if (name === 'matmul') {
         rows = await benchMatmul(device, { quick });
       } else if (name === 'conv') {
-        const conv = await benchConv({ device, batch: 8, repeats: quick ? 2 : 5, skipSlow: quick, log: false });
-        rows = conv.map((r) => ({
-          bench: `${r.layer} ${r.pass} b${r.batch}`, shape: r.shape, version: r.version, ms: r.ms,
-          gflops: r.gflops, maxRelError: r.maxRelError,
-        }));
+        rows = await convRows(device, { batch: 8, repeats: quick ? 2 : 5, skipSlow: quick });
       } else if (name === 'train' || name === 'alexnet') {
         rows = await benchAlexnetRunner({ device, quick, json });
       } else if (name === 'optim') {
@@ -72,6 +73,25 @@ export async function runBench(argv: string[]): Promise<number> {
   } finally {
     device.destroy();
   }
+}
+
+/** `train`: AlexNet's forward and training step, with the command line's options and --torch file. */
+async function benchAlexnetRunner(a: { device: Device; quick: boolean; json: boolean }): Promise<BenchRow[]> {
+  const num = <T extends number | undefined>(name: string, dflt: T): number | T => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  };
+  const ti = process.argv.indexOf('--torch');
+  const torch = ti > 0 ? JSON.parse(readFileSync(process.argv[ti + 1]!, 'utf8')) : undefined;
+  const log = a.json ? () => {} : console.log;
+  return benchAlexnet(a.device, {
+    torch,
+    batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
+    flat: !process.argv.includes('--no-flat'),
+    tune: process.argv.includes('--tune'),
+    onTuned: (adapter, entries) => log(formatTuneTable(adapter, entries)),
+    log,
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

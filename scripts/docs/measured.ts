@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The measured ladder of docs/conv2d.md: benchmark rows in (the JSON of `npm run bench --
-// conv matmul --json`, or the JSON lines of `node dist/bench/conv2d.js --json`), one table
+// conv matmul --json`, or the JSON lines of `node dist/bench/conv2d-cli.js --json`), one table
 // per device out. A device's measurements live in docs/data/measured-<id>.json (dated, with
 // the adapter and the command that made them); the tables are drawn from those files and
 // from the ladders' own listings (conv2dVersions, matmulVersions), so a new rung shows up as

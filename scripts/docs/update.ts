@@ -7,7 +7,7 @@
 //   npm run docs -- --import lavapipe conv.json matmul.json [--date 2026-12-07]
 //        --machine "2-core AMD EPYC, quiet" --source "the commands" [--note "..."] [--peak 1234]
 //                                        take the rows of `npm run bench -- conv --json` (or of
-//                                        `node dist/bench/conv2d.js --json`) and of
+//                                        `node dist/bench/conv2d-cli.js --json`) and of
 //                                        `npm run bench -- matmul --json` as that device's data
 //                                        (one import is one run: it replaces the device's file),
 //                                        then redraw

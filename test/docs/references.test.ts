@@ -130,7 +130,7 @@ function commandProblem(cmd: string): string | null {
     if (!source.includes(`'${a}'`) && !new RegExp(`\\b${a.slice(2)}: \\{ type:`).test(source)) return `${script} takes no option ${a}`;
     const value = args[i + 1] ?? '';
     if (a === '--versions') {
-      const known = (v: string) => (script === 'bench/conv2d.ts' ? CONV_VERSIONS.has(v) : CONV_VERSIONS.has(v) || !!matmulVersionOf(v));
+      const known = (v: string) => (script === 'bench/conv2d-cli.ts' ? CONV_VERSIONS.has(v) : CONV_VERSIONS.has(v) || !!matmulVersionOf(v));
       const bad = value.split(',').filter((v) => !known(v));
       if (bad.length) return `no version(s) ${bad.join(', ')}`;
     }
@@ -141,20 +141,20 @@ function commandProblem(cmd: string): string | null {
 
 describe('conv docs: commands', () => {
   for (const [file, md] of [...SOURCES, ['BENCHMARKS.md', read('BENCHMARKS.md')], ['bench/README.md', read('bench/README.md')]] as Array<[string, string]>) {
-    const cmds = commands(md).filter((c) => file !== 'BENCHMARKS.md' || /conv2d\.js|npm run (docs|bench)/.test(c));
+    const cmds = commands(md).filter((c) => file !== 'BENCHMARKS.md' || /conv2d-cli\.js|npm run (docs|bench)/.test(c));
     it.skipIf(!cmds.length)(`every command in ${file} names a script, options and versions that exist`, () => {
       expect(cmds.map((c) => [c, commandProblem(c)]).filter(([, p]) => p)).toEqual([]);
     });
   }
 
   it('catches a stale command (the check can fail)', () => {
-    expect(commandProblem('node dist/bench/conv2d.js --versions implicit,splitk,winograd')).toMatch(/no version\(s\) implicit, splitk, winograd/);
-    expect(commandProblem('node dist/bench/conv2d.js --sizes 3')).toMatch(/takes no option --sizes/);
+    expect(commandProblem('node dist/bench/conv2d-cli.js --versions implicit,splitk,winograd')).toMatch(/no version\(s\) implicit, splitk, winograd/);
+    expect(commandProblem('node dist/bench/conv2d-cli.js --sizes 3')).toMatch(/takes no option --sizes/);
     expect(commandProblem('npm run alexnet -- fly')).toMatch(/no alexnet command 'fly'/);
     expect(commandProblem('npm run docs -- --import lavapipe x.json --peak 3')).toBeNull();
   });
 
-  const runs = commands(doc).filter((c) => c.startsWith('node dist/bench/conv2d.js') && /--versions/.test(c));
+  const runs = commands(doc).filter((c) => c.startsWith('node dist/bench/conv2d-cli.js') && /--versions/.test(c));
   it.skipIf(!gpu)(`the ${runs.length} benchmark commands of ${DOC} run (batch 1, one timed run)`, async () => {
     expect(runs.length).toBeGreaterThanOrEqual(6);
     for (const c of runs) {
