@@ -283,7 +283,7 @@ describe('conv docs and the kernel lab link to each other', () => {
     for (const h of headings(doc).filter((x) => /^Rung \d\d/.test(x.text))) {
       const sec = docSection(doc, h.text)!;
       expect(sec, `${h.text}: no link to the kernel lab`).toMatch(/\(http:\/\/127\.0\.0\.1:8080\/#lab=\w+\)/);
-      expect(sec, `${h.text}: no benchmark command`).toMatch(/`node dist\/bench\/conv2d\.js --versions /);
+      expect(sec, `${h.text}: no benchmark command`).toMatch(/`node dist\/bench\/conv2d-cli\.js --versions /);
     }
     expect(doc).toContain('npm run alexnet -- serve');
   });
