@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/browser/**/*.browser.ts'],
+    // its own temp folder and autotune cache, and never a stale dist/ (test/helpers/global-setup.ts)
+    globalSetup: ['test/helpers/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 300_000,

@@ -2,7 +2,7 @@
 // back by every command (unless --no-autotune or WEBGPU_ALEXNET_AUTOTUNE=0), a broken file
 // reported by name and ignored.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -42,6 +42,12 @@ afterAll(() => {
 });
 
 describe('autotune cache file', () => {
+  it("the test run's cache is in its own temp folder, never the user's (test/helpers/global-setup.ts)", () => {
+    const path = defaultTuneCachePath();
+    expect(path.startsWith(join(tmpdir(), 'alexnet-test-run-'))).toBe(true);
+    expect(path.startsWith(join(homedir(), '.cache'))).toBe(false);
+  });
+
   it('defaults to the user cache folder; the environment names another', () => {
     expect(defaultTuneCachePath({ XDG_CACHE_HOME: '/c' })).toBe(join('/c', 'webgpu-alexnet', 'autotune.json'));
     expect(defaultTuneCachePath({ WEBGPU_ALEXNET_AUTOTUNE_CACHE: '/x/t.json', XDG_CACHE_HOME: '/c' })).toBe('/x/t.json');
@@ -99,5 +105,5 @@ describe.skipIf(!hasGpu)('alexnet tune', () => {
     const broken = await run(...prof);
     expect(broken.code).toBe(0);
     expect(broken.err).toContain(`warning: ignoring the autotune cache: ${file}: format 7 is not 1`);
-  }, 120_000);
+  }, 900_000); // bounded by its work (two tunes with --runs 1, four one-step profiles); slow only on a busy machine
 });

@@ -151,7 +151,6 @@ describe.skipIf(!gpu)("space-to-depth + Winograd ('04_winograd_s2d') against the
     const conv1 = convShape([8, 3, 227, 227], [96, 3, 11, 11], { stride: 4 });
     expect(s2dShape(conv1)).toMatchObject({ c: 48, h: 57, w: 57, kh: 3, kw: 3, sh: 1, ph: 0, oh: 55, ow: 55 });
     expect(s2dShape(convShape([1, 3, 20, 20], [4, 3, 3, 3], { stride: [2, 1] }))).toMatch(/stride 2x1/);
-    const before = gpu!.stats.dispatches;
     tidy(() => {
       const x = Tensor.fromArray(f32(3 * 35 * 35, 5), [1, 3, 35, 35]);
       const w = Tensor.fromArray(f32(8 * 3 * 9, 6), [8, 3, 3, 3]);
@@ -160,7 +159,6 @@ describe.skipIf(!gpu)("space-to-depth + Winograd ('04_winograd_s2d') against the
       expect(() => conv2d(x, w, null, { stride: 1, version: '04_winograd_s2d' })).toThrow(/version '04_winograd_s2d' cannot run stride 1x1/);
       expect(gpu!.stats.dispatches).toBe(after);
     });
-    expect(gpu!.stats.dispatches).toBeGreaterThanOrEqual(before);
   });
 });
 

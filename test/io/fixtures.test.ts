@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { hashInit, hashInitScale, sampleIndices } from '../../src/io/hashinit.js';
+import { hashInit, sampleIndices } from '../../src/io/hashinit.js';
 import { parseSafetensors, toFloat32, toInt32, type STTensor } from '../../src/io/safetensors.js';
+import { initValue } from '../models/fixture.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
@@ -25,20 +26,21 @@ describe('fixture files', () => {
   it('every fixture parses, records the torch version and is small', async () => {
     const files = (await readdir(FIXTURES)).filter((name) => name.endsWith('.safetensors')).sort();
     expect(files).toEqual([
-      'alexnet_paper.safetensors', 'alexnet_torchvision.safetensors', 'avgpool.safetensors', 'batchnorm.safetensors',
-      'conv2d.safetensors', 'lrn.safetensors', 'maxpool.safetensors', 'softmax_ce.safetensors',
+      'alexnet_keras-bn.safetensors', 'alexnet_paper.safetensors', 'alexnet_torchvision.safetensors', 'avgpool.safetensors',
+      'batchnorm.safetensors', 'conv2d.safetensors', 'lrn.safetensors', 'maxpool.safetensors', 'optim_adam.safetensors',
+      'optim_sgd.safetensors', 'softmax_ce.safetensors',
     ]);
     let total = 0;
     for (const file of files) {
       const bytes = await readFile(FIXTURES + file);
       total += bytes.length;
-      expect(bytes.length).toBeLessThan(300 * 1024);
+      expect(bytes.length, file).toBeLessThan(2 * 1024 * 1024);
       const { tensors, metadata } = parseSafetensors(bytes, file);
       expect(tensors.size).toBeGreaterThan(0);
       expect(metadata.torch_version).toMatch(/^\d+\.\d+/);
       expect(metadata.generator).toBe('scripts/make-fixtures.py');
     }
-    expect(total).toBeLessThan(2 * 1024 * 1024);
+    expect(total).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('conv2d cases have consistent shapes', async () => {
@@ -82,27 +84,29 @@ describe('fixture files', () => {
   });
 });
 
-describe.each(['alexnet_torchvision', 'alexnet_paper'])('%s parity fixture', (model) => {
-  it('hashInit reproduces the stored initial weights and input, bit for bit', async () => {
+describe.each(['alexnet_torchvision', 'alexnet_paper', 'alexnet_keras-bn'])('%s parity fixture', (model) => {
+  it('the value rule (test/models/fixture.ts initValue) reproduces the stored initial weights and input, bit for bit', async () => {
     const { tensors, metadata } = await load(`${model}.safetensors`);
     const parameters = JSON.parse(metadata.parameters!) as Record<string, number[]>;
-    expect(Object.keys(parameters).length).toBe(16);
+    expect(Object.keys(parameters).length).toBe(model === 'alexnet_keras-bn' ? 26 : 16);
     for (const [name, shape] of Object.entries(parameters)) {
       const numel = shape.reduce((a, b) => a * b, 1);
       const idx = toInt32(get(tensors, `grad.${name}.idx`), name, model);
       expect(idx).toEqual(sampleIndices(name, numel, 64));
       const stored = toFloat32(get(tensors, `init.${name}.val`), name, model);
-      const values = hashInit(name, numel, hashInitScale(shape));
+      const values = initValue(name, shape);
       expect(Float32Array.from(idx, (i) => values[i]!)).toEqual(stored);
-      for (const prefix of ['grad', 'sgd', 'adam']) expect(get(tensors, `${prefix}.${name}.val`).shape).toEqual([64]);
+      expect(get(tensors, `grad.${name}.val`).shape).toEqual([64]);
       expect(get(tensors, `grad.${name}.sum`).dtype).toBe('F64');
       expect(get(tensors, `grad.${name}.sumsq`).dtype).toBe('F64');
       if (shape.length === 1) expect(get(tensors, `grad.${name}`).shape).toEqual(shape);
     }
     const inputShape = JSON.parse(metadata.input_shape!) as number[];
-    const input = hashInit('input', inputShape.reduce((a, b) => a * b, 1), 1);
+    const input = hashInit('input', inputShape.reduce((a, b) => a * b, 1), Number(metadata.input_scale));
     const inputIdx = toInt32(get(tensors, 'input.idx'), 'input.idx', model);
     expect(Float32Array.from(inputIdx, (i) => input[i]!)).toEqual(toFloat32(get(tensors, 'input.val'), 'input.val', model));
+    expect(get(tensors, 'eval.logits').shape).toEqual(get(tensors, 'logits').shape);
+    expect(get(tensors, 'full.logits').shape).toEqual([1, Number(metadata.num_classes)]);
   });
 
   it('logits, labels and loss are consistent', async () => {
@@ -120,5 +124,24 @@ describe.each(['alexnet_torchvision', 'alexnet_paper'])('%s parity fixture', (mo
       total += max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0)) - z[label]!;
     });
     expect(toFloat32(get(tensors, 'loss'), 'loss', model)[0]).toBeCloseTo(total / batch!, 5);
+  });
+});
+
+describe.each(['optim_sgd', 'optim_adam'])('%s fixture', (file) => {
+  it('holds every parameter whole after each of five steps; the init and gradient rules hold', async () => {
+    const { tensors, metadata } = await load(`${file}.safetensors`);
+    const parameters = JSON.parse(metadata.parameters!) as Record<string, number[]>;
+    const optimizers = Object.keys(JSON.parse(metadata.optimizers!) as Record<string, unknown>);
+    expect(optimizers.length).toBe(file === 'optim_sgd' ? 2 : 3);
+    expect(metadata.steps).toBe('5');
+    for (const [name, shape] of Object.entries(parameters)) {
+      const numel = shape.reduce((a, b) => a * b, 1);
+      const idx = toInt32(get(tensors, `init.${name}.idx`), name, file);
+      const init = initValue(name, shape);
+      expect(Float32Array.from(idx, (i) => init[i]!)).toEqual(toFloat32(get(tensors, `init.${name}.val`), name, file));
+      const g = hashInit(`grad1.${name}`, numel, 0.1);
+      expect(Float32Array.from(idx, (i) => g[i]!)).toEqual(toFloat32(get(tensors, `grad1.${name}.val`), name, file));
+      for (const key of optimizers) for (let t = 1; t <= 5; t++) expect(get(tensors, `${key}.step${t}.${name}`).shape).toEqual(shape);
+    }
   });
 });

@@ -1,10 +1,13 @@
-// Shared by the fuzz suites: a seeded generator, the number of cases, and the one check every
-// case makes of an error (it names the input, and it is not a crash of our own code).
+// Shared by the fuzz suites: a seeded generator, the number of cases, the seed of this run and
+// how to replay it, the count of cases each suite ran, and the one check every case makes of an
+// error (it names the input, and it is not a crash of our own code).
+import { appendFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { mulberry32 } from '../../src/tensor/rng.js';
 
 /**
  * Cases per suite: `base` in `npm test` (a few seconds), times ALEXNET_FUZZ for a longer run
- * (`ALEXNET_FUZZ=20 npx vitest run test/robustness`). ALEXNET_FUZZ_SEED changes the seed.
+ * (`ALEXNET_FUZZ=20 npx vitest run test/robustness`).
  */
 export function fuzzCases(base: number): number {
   const scale = Number(process.env['ALEXNET_FUZZ'] ?? 1);
@@ -16,7 +19,29 @@ export function fuzzTimeout(base: number): number {
   return Math.max(base, Math.round((base * fuzzCases(1000)) / 1000));
 }
 
-export const FUZZ_SEED = Number(process.env['ALEXNET_FUZZ_SEED'] ?? 14);
+/**
+ * This run's seed: drawn afresh for every run by the test setup (test/helpers/global-setup.ts),
+ * which prints it; ALEXNET_FUZZ_SEED=S replays a run exactly. Every suite derives its own
+ * generator from it.
+ */
+export const FUZZ_SEED = seedOf(process.env['ALEXNET_FUZZ_SEED']);
+
+function seedOf(v: string | undefined): number {
+  if (v === undefined) return randomInt(2 ** 32);
+  if (!/^\d+$/.test(v)) throw new Error(`ALEXNET_FUZZ_SEED must be an integer seed, got '${v}'`);
+  return Number(v) >>> 0;
+}
+
+/** What a failure message says so that it can be replayed: the seed and the command. */
+export function replay(file: string): string {
+  return `fuzz seed ${FUZZ_SEED}: replay with ALEXNET_FUZZ_SEED=${FUZZ_SEED} npx vitest run ${file}`;
+}
+
+/** Records that `suite` ran `cases` cases (the test setup prints the total, and checks it). */
+export function reportFuzzCases(suite: string, cases: number): void {
+  const file = process.env['ALEXNET_FUZZ_COUNTS'];
+  if (file) appendFileSync(file, JSON.stringify({ suite, cases }) + '\n');
+}
 
 export class Rng {
   private readonly next: () => number;

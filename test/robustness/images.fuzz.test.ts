@@ -1,13 +1,16 @@
 // Fuzz: seeded mutations of real JPEG and PNG files (bits flipped, truncated, frame/IHDR sizes
-// rewritten, segments inserted), each decoded with decodeImage. Acceptable: an image of the
-// size the header says, or an ImageDecodeError naming the file. No crash, no case over its time
-// limit (a header is checked before any decoding), no memory growth beyond a bound.
+// rewritten, segments inserted), each decoded with decodeImage. Acceptable: an image of exactly
+// the size its header says (JPEG: the frame header; PNG: IHDR), RGB, or an ImageDecodeError
+// naming the file. A header that claims more than the documented limits (docs/data.md: 25 MP
+// for JPEG, 40 MP for PNG) is refused from the header, with that reason, before any decoding.
+// No crash, no memory growth beyond a bound.
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 
-import { decodeImage, ImageDecodeError } from '../../src/node/data/index.js';
-import { badError, FUZZ_SEED, fuzzCases, fuzzTimeout, Rng } from './fuzz.js';
+import { decodeImage, ImageDecodeError, jpegInfo } from '../../src/node/data/index.js';
+import { JPEG_MAX_MEGAPIXELS, PNG_MAX_MEGAPIXELS } from '../../src/node/data/decode.js';
+import { badError, FUZZ_SEED, fuzzCases, fuzzTimeout, replay, reportFuzzCases, Rng } from './fuzz.js';
 
 const NAME = 'fuzzed-image';
 const LONG = fuzzCases(1) > 1;
@@ -29,7 +32,19 @@ function sizeFieldOffset(b: Uint8Array): number {
   return -1;
 }
 
-type Mutation = (r: Rng, b: Uint8Array) => { what: string; bytes: Uint8Array };
+/** The size a file's header claims: JPEG's first frame header, PNG's IHDR (null: none readable). */
+function headerSize(b: Uint8Array): { width: number; height: number; format: 'JPEG' | 'PNG' } | null {
+  if (b[0] === 0xff) {
+    const info = jpegInfo(b);
+    return info ? { width: info.width, height: info.height, format: 'JPEG' } : null;
+  }
+  if (b.length < 24) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: v.getUint32(16), height: v.getUint32(20), format: 'PNG' };
+}
+
+/** `sizeOnly`: only the header's size changed, so a size over the limits is the one reason to refuse it. */
+type Mutation = (r: Rng, b: Uint8Array) => { what: string; bytes: Uint8Array; sizeOnly?: boolean };
 const MUTATIONS: Mutation[] = [
   (r, b) => {
     const c = b.slice();
@@ -55,7 +70,7 @@ const MUTATIONS: Mutation[] = [
       v.setUint16(o, h);
       v.setUint16(o + 2, w);
     }
-    return { what: `size ${w}x${h}`, bytes: c };
+    return { what: `size ${w}x${h}`, bytes: c, sizeOnly: true };
   },
   (r, b) => {
     // a random segment/chunk-like blob inserted after the signature
@@ -71,30 +86,43 @@ const MUTATIONS: Mutation[] = [
 ];
 
 describe('fuzz: image mutations decode or fail naming the file', () => {
-  const n = fuzzCases(300);
-  it(`${n} seeded mutations of a JPEG and a PNG (seed ${FUZZ_SEED})`, { timeout: fuzzTimeout(60000) }, () => {
+  const n = fuzzCases(1000);
+  it(`${n} seeded mutations of a JPEG and a PNG (seed ${FUZZ_SEED}): the header's size, or refused naming the file`, { timeout: fuzzTimeout(600_000) }, () => {
     const r = new Rng(FUZZ_SEED ^ 0x1a6e);
     const bases = baseImages();
     for (const b of bases) expect(decodeImage(b, NAME).width).toBe(40);
     const rssBefore = process.memoryUsage().rss;
     const problems: string[] = [];
-    let slowest = 0;
+    const outcomes = { decoded: 0, refused: 0, tooLarge: 0, bySize: 0 };
     for (let i = 0; i < n; i++) {
-      const { what, bytes } = r.pick(MUTATIONS)(r, r.pick(bases));
-      const t = performance.now();
+      const { what, bytes, sizeOnly } = r.pick(MUTATIONS)(r, r.pick(bases));
+      const claimed = headerSize(bytes);
+      const limit = claimed?.format === 'PNG' ? PNG_MAX_MEGAPIXELS : JPEG_MAX_MEGAPIXELS;
+      const tooLarge = claimed !== null && (claimed.width * claimed.height) / 1e6 > limit;
+      if (tooLarge) outcomes.tooLarge++;
+      if (tooLarge && sizeOnly) outcomes.bySize++;
       try {
         const img = decodeImage(bytes, NAME);
+        outcomes.decoded++;
+        if (!claimed) problems.push(`case ${i} (${what}): decoded ${img.width}x${img.height} from a file whose header names no size`);
+        else if (img.width !== claimed.width || img.height !== claimed.height) problems.push(`case ${i} (${what}): decoded ${img.width}x${img.height}, the header says ${claimed.width}x${claimed.height}`);
         if (img.data.length !== img.width * img.height * 3) problems.push(`case ${i} (${what}): ${img.width}x${img.height} with ${img.data.length} bytes`);
+        if (tooLarge) problems.push(`case ${i} (${what}): decoded, though its header claims more than ${limit} MP`);
       } catch (e) {
+        outcomes.refused++;
         const bad = badError(e, NAME) ?? (e instanceof ImageDecodeError ? null : `not an ImageDecodeError: ${(e as Error).message}`);
         if (bad) problems.push(`case ${i} (${what}): ${bad}`);
+        // refused from the header, by the documented limit, not by running out of memory in the decoder
+        else if (tooLarge && sizeOnly && !new RegExp(`exceeds the ${limit} MP this loader decodes`).test((e as Error).message)) {
+          problems.push(`case ${i} (${what}): a header over ${limit} MP refused for another reason: ${(e as Error).message}`);
+        }
       }
-      const ms = performance.now() - t;
-      slowest = Math.max(slowest, ms);
-      // the largest accepted header (25 MP) costs jpeg-js ~2.4 s here; anything larger is refused at once
-      if (ms > 10_000) problems.push(`case ${i} (${what}): took ${ms.toFixed(0)} ms`);
     }
-    expect(problems).toEqual([]);
+    reportFuzzCases('images', n);
+    console.log(`images fuzz: ${n} cases, ${outcomes.decoded} decoded, ${outcomes.refused} refused (${outcomes.tooLarge} claimed too many pixels) (seed ${FUZZ_SEED})`);
+    expect(problems, replay('test/robustness/images.fuzz.test.ts')).toEqual([]);
+    expect(outcomes.decoded).toBeGreaterThan(n / 20);
+    expect(outcomes.bySize).toBeGreaterThan(0);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(1024 * 2 ** 20);
   });
 });
