@@ -202,7 +202,8 @@ const MUTATIONS: Mutation[] = [
  * tensors then do not fit it, and the message names those tensors rather than the field.
  */
 function tensorNames(json: Record<string, unknown>): string[] {
-  return Object.keys(json).filter((k) => k !== '__metadata__').map((k) => `${k}:`);
+  // a message names a tensor as `name:` or, quoted, as `'name'`
+  return Object.keys(json).filter((k) => k !== '__metadata__').flatMap((k) => [`${k}:`, `'${k}'`]);
 }
 
 /** The tensors of a safetensors file as its header says (F32 only: what a loaded model holds). */
