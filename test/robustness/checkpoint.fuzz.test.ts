@@ -16,6 +16,7 @@ import { modelFromCheckpoint } from '../../src/io/checkpoint.js';
 import { main } from '../../src/node/cli.js';
 import { makeOptimizer, readMeta } from '../../src/node/commands/checkpoint.js';
 import type { Optimizer } from '../../src/optim/optimizer.js';
+import type { Tensor } from '../../src/tensor/index.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 import { destroyDevice, initDevice } from '../../src/node/device.js';
 import { badError, FUZZ_SEED, fuzzCases, fuzzTimeout, GARBAGE, replay, reportFuzzCases, Rng } from './fuzz.js';
@@ -36,7 +37,8 @@ let original: Uint8Array;
 
 /**
  * Loads as the CLI does; throws what the CLI would report. When it loads, returns the tensors
- * whose values differ from what the file stores (none, or the loader is wrong).
+ * (the model's, and the optimizer state's) whose values differ from what the file stores (none,
+ * or the loader is wrong).
  */
 async function load(bytes: Uint8Array): Promise<string[]> {
   const loaded = modelFromCheckpoint(bytes, NAME);
@@ -57,7 +59,11 @@ async function load(bytes: Uint8Array): Promise<string[]> {
       }
     }
     const stored = storedTensors(bytes);
-    const state = [...loaded.model.stateDict()];
+    // the model's tensors by their names in the file, and the optimizer's state as optim.<key>
+    const state: [string, Tensor][] = [
+      ...loaded.model.stateDict(),
+      ...[...(optimizer?.stateDict().tensors ?? [])].map(([k, t]) => [`optim.${k}`, t as Tensor] as [string, Tensor]),
+    ];
     const values = await Promise.all(state.map(([, t]) => t.data()));
     optimizer?.dispose();
     const wrong: string[] = [];
