@@ -12,17 +12,7 @@
 import argparse, json, statistics, sys, time
 import torch
 import torch.nn as nn
-
-
-def peer_alexnet(num_classes=2):
-    return nn.Sequential(
-        nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Flatten(),
-        nn.Linear(9216, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, num_classes))
+from torch_alexnet import peer_alexnet  # the same model as the CUDA benchmark
 
 
 def keras_bn(width=1.0, size=227, num_classes=2, dropout=0.5):

@@ -71,7 +71,8 @@ export function makeOutFolder(dir: string, flag = '--out'): void {
 /** The lock file of a run folder. */
 export const LOCK_NAME = '.alexnet-run.lock';
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs (this one does; EPERM: it runs under another user). */
+export function alive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -8,6 +8,7 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { alive } from '../out-folder.js';
 import { quotePath } from '../quote.js';
 import { notRegularFile, readRegularFile } from '../read-file.js';
 import { readSafetensorsMetadata } from '../weights-file.js';
@@ -151,15 +152,6 @@ export async function rewriteCsv(path: string, previous: History): Promise<void>
 /** `.name.tmp-<pid>-<hex>`, the temporary name of writeFileAtomic. */
 const TEMPORARY = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the temporary files that killed runs left in `dir` (those of a live process are kept). Returns their names. */
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
