@@ -51,7 +51,7 @@ export function ensureOnnx(root: string, dir: string, batch: number, log: (s: st
   try {
     execFileSync(PYTHON, [join(root, scripts[0]!), '--out', dir, ...want.flatMap((b) => ['--batch', String(b)])], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (e) {
-    throw new Error(`onnxruntime-web peer: ${scripts[0]} failed (${(e as Error).message.split('\n')[0]}); it needs Debian's python3-torch (apt-get install python3-torch), or leave the peer out: --peers tfjs`);
+    throw new Error(`onnxruntime-web peer: ${scripts[0]} failed (${(e as Error).message.split('\n')[0]}); it needs Debian's python3-torch (bash scripts/setup.sh --bench, or apt-get install python3-torch), or leave the peer out: --peers tfjs`);
   }
   writeFileSync(stampFile, JSON.stringify({ stamp, batches: want }) + '\n');
   return dir;
