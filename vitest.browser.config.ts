@@ -9,7 +9,8 @@ export default defineConfig({
     // its own temp folder and autotune cache, and never a stale dist/ (test/helpers/global-setup.ts)
     globalSetup: ['test/helpers/global-setup.ts'],
     fileParallelism: false,
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
+    // limits only catch hangs (test/browser/app.browser.ts): a busy machine is slow
+    testTimeout: 1_800_000,
+    hookTimeout: 1_800_000,
   },
 });

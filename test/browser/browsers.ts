@@ -22,7 +22,8 @@ export function launchOptions(name: BrowserName, webgpu = true): LaunchOptions {
       headless: true,
       // --no-sandbox: required as root; --enable-unsafe-webgpu: without it requestAdapter() gives null here
       args: ['--no-sandbox', '--headless=new', ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
-      protocolTimeout: 240_000,
+      protocolTimeout: 900_000,
+      timeout: 180_000, // to start: a busy machine may take well over the default 30 s
     };
   }
   return {
@@ -30,13 +31,14 @@ export function launchOptions(name: BrowserName, webgpu = true): LaunchOptions {
     executablePath: EXECUTABLES.firefox,
     headless: true,
     extraPrefsFirefox: webgpu ? { 'dom.webgpu.enabled': true, 'gfx.webgpu.ignore-blocklist': true } : { 'dom.webgpu.enabled': false },
-    protocolTimeout: 240_000,
+    protocolTimeout: 900_000,
+    timeout: 180_000,
   };
 }
 
 /**
  * Runs `fn` with a fresh browser and page; kills the browser if the whole session takes longer
- * than `limitMs` (a hang fails instead of blocking CI).
+ * than `limitMs` (a hang fails instead of blocking CI). An uncaught error in the page fails it.
  */
 export async function withBrowser<T>(name: BrowserName, limitMs: number, fn: (page: Page, browser: Browser) => Promise<T>, webgpu = true): Promise<T> {
   const browser = await puppeteer.launch(launchOptions(name, webgpu));
@@ -49,11 +51,18 @@ export async function withBrowser<T>(name: BrowserName, limitMs: number, fn: (pa
   });
   try {
     const page = await browser.newPage();
+    const pageErrors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || process.env.BROWSER_LOG) console.log(`[${name} console.${m.type()}] ${m.text()}`);
     });
-    page.on('pageerror', (e) => console.log(`[${name} pageerror] ${(e as Error).message}`));
-    return await Promise.race([fn(page, browser), limit]);
+    page.on('pageerror', (e) => {
+      console.log(`[${name} pageerror] ${(e as Error).message}`);
+      pageErrors.push((e as Error).message);
+    });
+    const result = await Promise.race([fn(page, browser), limit]);
+    // an uncaught error in the page is a failure, whatever fn returned
+    if (pageErrors.length) throw new Error(`${name}: uncaught error(s) in the page:\n${pageErrors.join('\n')}`);
+    return result;
   } finally {
     clearTimeout(timer);
     await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
