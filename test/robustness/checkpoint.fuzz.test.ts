@@ -49,9 +49,9 @@ async function load(bytes: Uint8Array): Promise<string[]> {
     if (loaded.optimizerState) {
       // as `train --resume` does: the optimizer the metadata names, the state checked, then loaded
       optimizer = makeOptimizer((meta.optimizer ?? 'sgd') as 'sgd' | 'adam' | 'adamw', loaded.model, 0.01);
-      const names = loaded.model.namedParameters().map(([n]) => n);
+      const params = loaded.model.namedParameters();
       try {
-        checkOptimizerState(loaded.optimizerState, optimizer.stateDict().type, names, NAME);
+        checkOptimizerState(loaded.optimizerState, optimizer.stateDict().type, params.map(([n]) => n), NAME, params.map(([, t]) => t.shape));
         optimizer.loadStateDict(loaded.optimizerState);
       } catch (e) {
         optimizer.dispose();
@@ -251,7 +251,7 @@ describe.skipIf(!hasGpu)('fuzz: checkpoint mutations load or fail naming the fil
     const r = new Rng(FUZZ_SEED);
     const rssBefore = process.memoryUsage().rss;
     const problems: string[] = [];
-    const outcomes = { refused: 0, loaded: 0, mustFail: 0, issue24: 0 };
+    const outcomes = { refused: 0, loaded: 0, mustFail: 0 };
     for (let i = 0; i < n; i++) {
       const m = r.pick(MUTATIONS)(r, original);
       if (m.must === 'fail') outcomes.mustFail++;
@@ -261,12 +261,6 @@ describe.skipIf(!hasGpu)('fuzz: checkpoint mutations load or fail naming the fil
       } catch (e) {
         outcomes.refused++;
         const message = (e as Error).message;
-        // issue 24: an optimizer tensor of the wrong shape is refused by the optimizer, whose
-        // message names the tensor but not the file; once it names the file, delete this
-        if (!message.includes(NAME) && message.startsWith('optimizer.loadStateDict:')) {
-          outcomes.issue24++;
-          continue;
-        }
         const bad = badError(e, NAME);
         if (bad) problems.push(`case ${i} (${m.what}): ${bad}`);
         else if (m.names.length && !m.names.some((x) => message.includes(x))) problems.push(`case ${i} (${m.what}): the message names none of ${JSON.stringify(m.names)}: ${message}`);
@@ -277,7 +271,7 @@ describe.skipIf(!hasGpu)('fuzz: checkpoint mutations load or fail naming the fil
       else if (wrong.length) problems.push(`case ${i} (${m.what}): loaded other values than the file stores in ${wrong.join(', ')}`);
     }
     reportFuzzCases('checkpoint', n);
-    console.log(`checkpoint fuzz: ${n} cases, ${outcomes.refused} refused, ${outcomes.loaded} loaded, ${outcomes.mustFail} that must fail, ${outcomes.issue24} refused without naming the file (issue 24) (seed ${FUZZ_SEED})`);
+    console.log(`checkpoint fuzz: ${n} cases, ${outcomes.refused} refused, ${outcomes.loaded} loaded, ${outcomes.mustFail} that must fail (seed ${FUZZ_SEED})`);
     expect(problems, replay('test/robustness/checkpoint.fuzz.test.ts')).toEqual([]);
     // both outcomes occur
     expect(outcomes.mustFail).toBeGreaterThan(n / 4);

@@ -29,6 +29,9 @@ export async function tuneCommand(args: string[], ctx: CommandContext): Promise<
     strict: true,
   });
   const path = values.cache ?? defaultTuneCachePath();
+  // every option is checked before the device is taken (a bad command line starts no GPU)
+  const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
+  const runs = parseInteger('runs', values.runs, 1, 3);
   const device = await ensureDevice(ctx);
   const adapter = device.describe();
   if (values.show) {
@@ -36,8 +39,6 @@ export async function tuneCommand(args: string[], ctx: CommandContext): Promise<
     io.stdout(values.json ? JSON.stringify({ adapter, path, entries }, null, 2) + '\n' : formatTuneTable(adapter, entries) + `\n(${path})\n`);
     return 0;
   }
-  const { preset, inputSize, width, batch, numClasses } = parseStepModel(values);
-  const runs = parseInteger('runs', values.runs, 1, 3);
   const { tuneTrainStep } = await import('../../train/autotune-step.js');
   checkInputFits(device, { preset, inputSize, numClasses, width }, batch);
   const model = buildModel({ preset, numClasses, inputSize, seed: 1, width });
