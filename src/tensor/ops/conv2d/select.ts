@@ -39,7 +39,7 @@ export function ruleConv2d(s: ConvShape, device?: Device): Choice<ConvVersion> {
   const wino = winogradWorth(s, device);
   if (wino) {
     const gemmBad = winogradGemmUnsupported(s);
-    return gemmBad ? { version: '04_winograd', why: `${wino}; rung 03's kernel as the GEMM, not 06's batched GEMM: ${gemmBad}` } : { version: '06_winograd_gemm', why: `${wino}; ${batchedGemm(device!)}` };
+    return gemmBad ? { version: '04_winograd', why: `${wino}; ${PER_POINT_GEMM}, not 06's batched GEMM: ${gemmBad}` } : { version: '06_winograd_gemm', why: `${wino}; ${batchedGemm(device!)}` };
   }
   const s2d = s2dWorth(s, device);
   if (s2d) {
@@ -69,7 +69,7 @@ export function ruleConv2dBackwardData(s: ConvShape, device?: Device): Choice<Dg
   const wino = e ? winogradWorth(e, device) : null;
   if (wino) {
     const gemmBad = winogradGemmDgradUnsupported(s);
-    return gemmBad ? { version: '04_winograd', why: `${wino} (dy convolved with the turned filters)` } : { version: '06_winograd_gemm', why: `${wino} (dy convolved with the turned filters); ${batchedGemm(device!)}` };
+    return gemmBad ? { version: '04_winograd', why: `${wino} (dy convolved with the turned filters); ${PER_POINT_GEMM}, not 06's batched GEMM: ${gemmBad}` } : { version: '06_winograd_gemm', why: `${wino} (dy convolved with the turned filters); ${batchedGemm(device!)}` };
   }
   const t = fit(CONV_TUNING.dgrad, s.c / s.groups);
   const blocks = Math.ceil((s.n * s.h * s.w) / (t.WG * t.PIX)) * Math.ceil(s.c / s.groups / (4 * t.COV)) * s.groups;
@@ -90,7 +90,7 @@ export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<
   const wino = CONV_TUNING.winogradWgrad ? winogradWorth(s, device) : null;
   if (wino) {
     const why = `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)`;
-    return (s.c / s.groups) % 4 ? { version: '04_winograd', why } : { version: '06_winograd_gemm', why: `${why}; ${batchedGemm(device!)}` };
+    return (s.c / s.groups) % 4 ? { version: '04_winograd', why: `${why}; ${PER_POINT_GEMM}, not 06's batched GEMM: ${s.c / s.groups} input channels per group are not a multiple of 4` } : { version: '06_winograd_gemm', why: `${why}; ${batchedGemm(device!)}` };
   }
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: '01_naive', why: 'naive wgrad: a tiny problem' };
   return { version: '03_implicit_gemm', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };
@@ -100,6 +100,9 @@ export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<
 export function explainConv2d(s: ConvShape, device?: Device): string {
   return selectConv2d(s, device).why;
 }
+
+/** What 04 runs between its transforms (06 replaces it by one batched GEMM). */
+const PER_POINT_GEMM = "rung 03's register-blocked kernel as a 1x1 GEMM per transform point";
 
 /** What 06's batched GEMM runs on this device (a CPU driver: matmul's image kernels). */
 function batchedGemm(device: Device): string {
@@ -122,7 +125,7 @@ function winogradWorth(s: ConvShape, device?: Device): string | null {
   const my = winogradTileFor(s.kh);
   const mx = winogradTileFor(s.kw);
   return `Winograd F(${my}x${mx}, ${s.kh}x${s.kw}): ${s.kh * s.kw} multiplies per output and channel pair become ${((my + s.kh - 1) * (mx + s.kw - 1) / (my * mx)).toFixed(2)} ` +
-    `(${saving.toFixed(2)}x fewer with the tiles' edge overhang), in a 1x1 register-blocked GEMM per transform point between input and output transforms`;
+    `(${saving.toFixed(2)}x fewer with the tiles' edge overhang), multiplied point by point between an input and an output transform`;
 }
 
 /**
