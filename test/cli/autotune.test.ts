@@ -6,20 +6,11 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
 import { defaultTuneCachePath, readTuneCache, saveTuneEntries } from '../../src/node/autotune-cache.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 
 async function run(...argv: string[]) {
   const io: CliIO & { out: string; err: string } = {

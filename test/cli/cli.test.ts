@@ -6,20 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 
 function capture(): CliIO & { out: string; err: string } {
   const io = {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
@@ -16,15 +16,6 @@ import type { STTensorInput } from '../../src/io/safetensors.js';
 import { metadataFields } from '../../src/io/checkpoint-meta.js';
 import { readMeta } from '../../src/node/commands/checkpoint.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 const hasMkfifo = process.platform !== 'win32';
 
 async function run(argv: string[], onOut?: (s: string) => void) {

@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING, loadCheckpoint } from '../../src/node/commands/checkpoint.js';
 import { predictFiles, readImage } from '../../src/node/commands/predict.js';
 import { Tensor } from '../../src/tensor/index.js';
@@ -21,15 +22,6 @@ import { fit } from '../../src/train/fit.js';
 import type { DataSource } from '../../src/train/model.js';
 import { SGD } from '../../src/optim/sgd.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 
 const root = mkdtempSync(join(tmpdir(), 'alexnet-memory-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -19,17 +19,9 @@ import type { Optimizer } from '../../src/optim/optimizer.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { badError, FUZZ_SEED, fuzzCases, fuzzTimeout, GARBAGE, replay, reportFuzzCases, Rng } from './fuzz.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 
 const NAME = 'fuzzed.safetensors';
 const root = mkdtempSync(join(tmpdir(), 'alexnet-fuzz-ckpt-'));
