@@ -39,6 +39,8 @@ export abstract class Callback {
   onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
   /** Before the validation pass at the end of an epoch (Keras' on_test_begin). */
   onTestBegin(_logs?: Logs): void | Promise<void> {}
+  /** Before each batch of the validation pass (Keras' on_test_batch_begin). */
+  onTestBatchBegin(_batch: number): void | Promise<void> {}
   /** After the validation pass, before onEpochEnd (Keras' on_test_end). */
   onTestEnd(_logs?: Logs): void | Promise<void> {}
 }
@@ -80,12 +82,15 @@ export class CallbackList {
   async onTestBegin(logs?: Logs): Promise<void> {
     for (const callback of this.callbacks) await callback.onTestBegin(logs);
   }
+  async onTestBatchBegin(batch: number): Promise<void> {
+    for (const callback of this.callbacks) await callback.onTestBatchBegin(batch);
+  }
   async onTestEnd(logs?: Logs): Promise<void> {
     for (const callback of this.callbacks) await callback.onTestEnd(logs);
   }
 }
 
-type Hooks = Partial<Pick<Callback, 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd' | 'onTestBegin' | 'onTestEnd'>>;
+type Hooks = Partial<Pick<Callback, 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd' | 'onTestBegin' | 'onTestBatchBegin' | 'onTestEnd'>>;
 
 /** A callback built from plain functions: `new LambdaCallback({ onEpochEnd: (e, logs) => ... })`. */
 export class LambdaCallback extends Callback {

@@ -16,6 +16,11 @@ export interface EvaluateOptions {
   confusionMatrix?: boolean;
   /** The loss, when the model was not compiled. */
   loss?: LossName;
+  /**
+   * Called before each batch is submitted (fit passes its callbacks' onTestBatchBegin). If it
+   * throws, evaluate stops there: it waits for the batches already submitted, then rethrows.
+   */
+  onBatchBegin?: (batch: number) => void | Promise<void>;
 }
 
 export interface EvaluateResult {
@@ -51,8 +56,10 @@ export async function evaluate(model: TrainableModel, data: DataSource | ArrayDa
   const confusion = opts.confusionMatrix ? Array.from({ length: Math.max(classes, 2) }, () => new Array<number>(Math.max(classes, 2)).fill(0)) : undefined;
   // the previous batch's readback; each one also waits for the one before it
   let pending: Promise<void> | undefined;
+  let step = 0;
   try {
     for await (const batch of source.batches(batchSize, { epoch: 0 })) {
+      await opts.onBatchBegin?.(step++);
       const n = batch.n;
       const labels = Int32Array.from(batch.y.subarray(0, n));
       let predicted: Tensor | undefined;
@@ -94,6 +101,8 @@ export async function evaluate(model: TrainableModel, data: DataSource | ArrayDa
     const skipped = source.takeSkipped?.().length ?? 0;
     return { loss: count ? lossSum / count : NaN, accuracy: count ? accSum / count : NaN, count, skipped, confusion };
   } finally {
+    // on an early exit, the batches already submitted finish before the model is touched again
+    await pending?.catch(() => {});
     if (wasTraining === true) setTrainMode(model, true);
   }
 }

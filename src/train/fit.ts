@@ -204,7 +204,7 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
       let validationSkipped = 0;
       if (validation) {
         await callbacks.onTestBegin();
-        const v = await evaluate(model, validation, { batchSize: opts.validationBatchSize ?? batchSize });
+        const v = await evaluate(model, validation, { batchSize: opts.validationBatchSize ?? batchSize, onBatchBegin: (b) => callbacks.onTestBatchBegin(b) });
         logs['val_loss'] = v.loss;
         if (c.metrics.includes('accuracy')) logs['val_accuracy'] = v.accuracy;
         await callbacks.onTestEnd({ val_loss: v.loss, val_accuracy: v.accuracy });

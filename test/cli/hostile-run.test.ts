@@ -10,22 +10,16 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { destroyDevice, initDevice } from '../../src/node/device.js';
+import { hasGpu } from '../helpers/adapter.js';
 import { main } from '../../src/node/cli.js';
 import type { CliIO } from '../../src/node/commands/common.js';
 import { buildModel, checkpointSaver, DEFAULT_PREPROCESSING } from '../../src/node/commands/checkpoint.js';
 import { writeSyntheticSet } from '../../src/node/demo.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../src/node/weights-file.js';
 import type { STTensorInput } from '../../src/io/safetensors.js';
+import { StopOnSignal } from '../../src/node/commands/train-callbacks.js';
+import { StoppedBySignal, type StopSignal } from '../../src/node/stop-signals.js';
 
-let hasGpu = false;
-try {
-  await initDevice();
-  hasGpu = true;
-} catch (e) {
-  if (process.env.CI) throw e;
-} finally {
-  destroyDevice();
-}
 
 async function run(argv: string[]) {
   const io: CliIO & { out: string; err: string } = { out: '', err: '', isTTY: false, stdout: (s) => void (io.out += s), stderr: (s) => void (io.err += s) };
@@ -311,5 +305,16 @@ describe.skipIf(!hasGpu)('issue 24: the run folder, signals and exit statuses', 
         expect((r.out + r.err).split('\n').filter((l) => l.startsWith('y.'))).toEqual([]); // no forged line
       }
     });
+  });
+});
+
+describe('a stop signal during the validation pass', () => {
+  it('stops it at its next batch: StopOnSignal checks before each validation batch too', () => {
+    // fit.test.ts shows that a throw from onTestBatchBegin ends the pass and fit at once
+    const listener: { signal: StopSignal | undefined; dispose(): void } = { signal: undefined, dispose() {} };
+    const cb = new StopOnSignal(listener);
+    expect(() => cb.onTestBatchBegin()).not.toThrow();
+    listener.signal = 'SIGTERM';
+    expect(() => cb.onTestBatchBegin()).toThrow(StoppedBySignal);
   });
 });

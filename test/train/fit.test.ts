@@ -154,6 +154,32 @@ describe.skipIf(!gpu)('fit', () => {
     expect(seen).toEqual([]);
   });
 
+  it('calls onTestBatchBegin before each validation batch; a throw there ends the pass and fit', async () => {
+    const { model } = makeModel();
+    const seen: string[] = [];
+    const ok = new LambdaCallback({ onTestBatchBegin: (b) => void seen.push(`test ${b}`), onEpochEnd: (e) => void seen.push(`end ${e}`) });
+    // 40 validation samples in batches of 16: batches 0, 1, 2 before each epoch's end
+    await fit(model, train(), quiet({ epochs: 2, callbacks: [ok] }));
+    expect(seen).toEqual(['test 0', 'test 1', 'test 2', 'end 0', 'test 0', 'test 1', 'test 2', 'end 1']);
+
+    class Stop extends Error {}
+    const after: number[] = [];
+    const stopper = new LambdaCallback({
+      onTestBatchBegin: (b) => {
+        after.push(b);
+        if (b === 1) throw new Stop('stop');
+      },
+      onEpochEnd: () => void after.push(-1),
+    });
+    await expect(fit(model, train(), quiet({ epochs: 3, callbacks: [stopper] }))).rejects.toBeInstanceOf(Stop);
+    expect(after).toEqual([0, 1]);  // no third batch, no epoch end
+    expect(model.training).toBe(true);  // evaluate put train mode back
+    // the model is still usable: the pass was not left half-submitted
+    const r = await evaluate(model, val());
+    expect(r.count).toBe(40);
+    expect(Number.isFinite(r.loss)).toBe(true);
+  });
+
   it('resumes from a checkpoint with the optimizer state and the epoch counter', async () => {
     const full = await fit(makeModel().model, train(), quiet({ epochs: 4 }));
 

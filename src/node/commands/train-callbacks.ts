@@ -62,4 +62,9 @@ export class StopOnSignal extends Callback {
   override onBatchBegin(): void {
     this.check();
   }
+
+  /** A signal during the validation pass stops it too: that epoch is not completed. */
+  override onTestBatchBegin(): void {
+    this.check();
+  }
 }
