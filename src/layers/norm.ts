@@ -77,12 +77,21 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /** forward followed by ReLU in the same kernels (Sequential fuses BatchNorm2d → ReLU) */
+  forwardRelu(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, relu: boolean): Tensor {
     const rank = this.constructor === BatchNorm1d ? 2 : 4;
     if (x.rank !== rank || x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.constructor.name}(${this.numFeatures}): expected [N, ${this.numFeatures}${rank === 4 ? ', H, W' : ''}], got [${x.shape.join(', ')}]`);
     }
     return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
-      training: this.training, momentum: this.momentum, eps: this.eps,
+      training: this.training, momentum: this.momentum, eps: this.eps, relu,
     });
   }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Sequential: children named "0", "1", ... (PyTorch's state_dict names), run in order.
-// A layer with `forwardRelu` (Linear, Conv2d) followed by ReLU runs as ONE fused kernel
-// (bias + ReLU in the epilogue); the gradient is the same as for the two layers apart.
+// A layer with `forwardRelu` (Linear, Conv2d, BatchNorm2d/1d) followed by ReLU runs as ONE
+// fused kernel (bias + ReLU in the GEMM's epilogue; batch norm's normalise-scale-shift and
+// ReLU in one pass, the mask recomputed in its backward); the gradient is the same as for
+// the two layers apart.
 
 import type { Shape, Tensor } from '../tensor/index.js';
 import { ReLU } from './activation.js';
@@ -18,7 +20,7 @@ function fusable(m: Module): m is Module & ReluFusable {
 
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
-  /** fuse Linear/Conv2d → ReLU pairs (default true) */
+  /** fuse Linear/Conv2d/BatchNorm → ReLU pairs (default true) */
   fuseRelu = true;
 
   constructor(...layers: Module[]) {

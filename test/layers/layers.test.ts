@@ -91,11 +91,12 @@ describe.skipIf(!gpu)('layers', () => {
     lin.dispose();
   });
 
-  for (const kind of ['conv', 'linear'] as const) {
+  for (const kind of ['conv', 'linear', 'batchnorm'] as const) {
     it(`${kind} → ReLU fused in Sequential: same values and gradients as unfused`, async () => {
-      const layer = kind === 'conv' ? new Conv2d(3, 4, 3, { padding: 1, seed: 2 }) : new Linear(12, 6, { seed: 2 });
+      const layer = kind === 'conv' ? new Conv2d(3, 4, 3, { padding: 1, seed: 2 })
+        : kind === 'linear' ? new Linear(12, 6, { seed: 2 }) : new BatchNorm2d(3);
       const model = new Sequential(layer, new ReLU());
-      const shape = kind === 'conv' ? [2, 3, 5, 5] : [4, 12];
+      const shape = kind === 'linear' ? [4, 12] : [2, 3, 5, 5];
       const n = shape.reduce((a, b) => a * b, 1);
       const x = keep(Tensor.fromArray(f32(n, 4), shape)).requiresGrad_();
       const run = async (fuse: boolean) => tidy(async () => {

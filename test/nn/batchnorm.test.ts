@@ -33,6 +33,38 @@ describe.skipIf(!gpu)('batchNorm2d', () => {
     });
   }
 
+  for (const training of [true, false]) {
+    it(`relu: true (${training ? 'training' : 'eval'}) is relu(batchNorm2d): float64 forward, the same gradients as the two ops apart`, async () => {
+      const shape = [3, 4, 5, 7];
+      const [N, C, HW] = [3, 4, 35];
+      const x = f32(randomArray(size(shape), 21, -2, 2));
+      const w = f32(randomArray(C, 22, -1.5, 1.5)); // negative scales flip which side ReLU keeps
+      const b = f32(randomArray(C, 23, -0.5, 0.5));
+      const g = f32(randomArray(size(shape), 24, -1, 1));
+      const rm = f32(randomArray(C, 25, -0.5, 0.5));
+      const rv = f32(randomArray(C, 26, 0.5, 2));
+      const run = (relu: boolean) => T.tidy(async () => {
+        const t = (a: Float64Array, s: number[]) => T.Tensor.fromArray(Float32Array.from(a), s);
+        const xt = t(x, shape).requiresGrad_();
+        const wt = t(w, [C]).requiresGrad_();
+        const bt = t(b, [C]).requiresGrad_();
+        const o = { training };
+        const y = relu ? batchNorm2d(xt, wt, bt, t(rm, [C]), t(rv, [C]), { ...o, relu: true })
+          : T.relu(batchNorm2d(xt, wt, bt, t(rm, [C]), t(rv, [C]), o));
+        T.sum(T.mul(y, t(g, shape))).backward();
+        return { y: await y.data(), dx: await xt.grad!.data(), dw: await wt.grad!.data(), db: await bt.grad!.data() };
+      });
+      const fused = await run(true);
+      const apart = await run(false);
+      const ref = batchNormRef(x, w, b, N, C, HW, training ? null : { mean: rm, variance: rv }).map((v) => Math.max(v, 0));
+      expectClose(fused.y, ref, { atol: 1e-5, rtol: 1e-4, name: 'fused y against float64' });
+      const zeros = fused.y.filter((v) => v === 0).length;
+      expect(zeros).toBeGreaterThan(size(shape) / 5);
+      expect(zeros).toBeLessThan(size(shape) * 4 / 5);
+      for (const k of ['y', 'dx', 'dw', 'db'] as const) expectClose(fused[k], apart[k], { atol: 1e-5, rtol: 1e-5, name: `fused ${k}` });
+    });
+  }
+
   it('updates the running stats in place: momentum, unbiased variance, no graph', async () => {
     const shape = [4, 3, 5, 5];
     const x = f32(randomArray(size(shape), 9, 1, 4));

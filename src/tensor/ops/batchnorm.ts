@@ -7,10 +7,12 @@
 // training: mean and the biased var over N and the spatial axes; the running stats are
 //           updated in place (no graph) with the unbiased var: r = (1 - momentum) r + momentum stat.
 // eval:     the running stats (batch stats when none are given).
+// relu:     y = max(y, 0) in the same kernels; the gradient is that of the two ops apart
+//           (the layer Sequential fuses BatchNorm2d → ReLU into this).
 
 import { gradTarget } from '../autograd.js';
-import { fmtShape, noGrad, record, sizeOf, Tensor } from '../tensor.js';
-import { addScalar, ones, pow, scaleShift, zeros } from './elementwise.js';
+import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
+import { ones, zeros } from './elementwise.js';
 import { assertFloat, assertSameDevice, bind, grid, grid1 } from './util.js';
 
 export interface BatchNormOptions {
@@ -20,6 +22,8 @@ export interface BatchNormOptions {
   momentum?: number;
   /** default 1e-5 */
   eps?: number;
+  /** apply ReLU to the result in the same kernels (forward and backward); default false */
+  relu?: boolean;
 }
 
 /**
@@ -60,49 +64,44 @@ export function batchNorm2d(
   if (x.byteLength > d.maxBinding) throw new Error(`${op}: ${fmtShape(x.shape)} exceeds one storage binding`);
   const dims = [{ u: N }, { u: C }, { u: HW }, { u: 0 }];
 
-  // ---- statistics: mean and invstd per channel ----
-  let mean: Tensor;
-  let invstd: Tensor;
-  if (batchStats) {
-    mean = Tensor.empty([C], 'float32', d);
-    invstd = Tensor.empty([C], 'float32', d);
-    const update = training && runningMean !== null;
-    // without running stats the kernel still needs two (unwritten) buffers: writable
-    // bindings may not alias, so they cannot be mean and invstd
-    const rm = runningMean ?? Tensor.empty([1], 'float32', d);
-    const rv = runningVar ?? Tensor.empty([1], 'float32', d);
-    d.dispatch('batchnorm/stats.wgsl', [bind(x), bind(mean), bind(invstd), bind(rm), bind(rv)],
-      [{ u: N }, { u: C }, { u: HW }, { f: momentum }, { f: eps }, { u: 0 }, { u: 0 }, { u: 0 }],
-      grid1(C), { UPDATE: update ? 1 : 0 });
-    if (!runningMean) {
-      rm.dispose();
-      rv.dispose();
-    }
-  } else {
-    // copies: a later training step updates the running stats in place
-    [mean, invstd] = noGrad(() => [scaleShift(runningMean!, 1, 0), pow(addScalar(runningVar!, eps), -0.5)]);
+  // ---- statistics: mean and invstd per channel, in one [2C] tensor (mean, then invstd) ----
+  const stats = Tensor.empty([2 * C], 'float32', d);
+  const update = batchStats && training && runningMean !== null;
+  // without running stats the kernel still needs two (unread) buffers: writable bindings
+  // may not alias, so they cannot be the stats tensor
+  const rm = runningMean ?? Tensor.empty([1], 'float32', d);
+  const rv = runningVar ?? Tensor.empty([1], 'float32', d);
+  d.dispatch('batchnorm/stats.wgsl', [bind(x), bind(stats), bind(rm), bind(rv)],
+    [{ u: N }, { u: C }, { u: HW }, { f: momentum }, { f: eps }, { u: 0 }, { u: 0 }, { u: 0 }],
+    grid1(C), { UPDATE: update ? 1 : 0, RUNNING: batchStats ? 0 : 1 });
+  if (!runningMean) {
+    rm.dispose();
+    rv.dispose();
   }
   const w = weight ?? ones([C], 'float32', d);
   const b = bias ?? zeros([C], 'float32', d);
+  const RELU = opts.relu ? 1 : 0;
 
   const y = Tensor.empty(x.shape, 'float32', d);
-  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(mean), bind(invstd), bind(w), bind(b), bind(y)], dims, grid(y.size));
+  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(stats), bind(w), bind(b), bind(y)], dims, grid(y.size), { RELU });
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, op, inputs, (dy) => {
-    // dbias = sum dy, dweight = sum dy * xhat (per channel); straight into the parameters'
-    // gradient slots when autograd offers them (two writable ranges of one buffer in one
-    // dispatch are allowed; a writable and a read-only binding of it would not be)
+    // dbias = sum g, dweight = sum g * xhat (per channel; g is dy, masked by the ReLU when
+    // it is fused); straight into the parameters' gradient slots when autograd offers them
+    // (two writable ranges of one buffer in one dispatch are allowed; a writable and a
+    // read-only binding of it would not be)
     const dw = (weight && gradTarget(weight)) || Tensor.empty([C], 'float32', d);
     const db = (bias && gradTarget(bias)) || Tensor.empty([C], 'float32', d);
-    d.dispatch('batchnorm/backward_reduce.wgsl', [bind(x), bind(dy), bind(mean), bind(invstd), bind(dw), bind(db)], dims, grid1(C));
-    // training: dx = w invstd (dy - db/M - xhat dw/M); eval: dx = dy w invstd
+    d.dispatch('batchnorm/backward_reduce.wgsl', [bind(x), bind(dy), bind(stats), bind(w), bind(b), bind(dw), bind(db)],
+      dims, grid1(C), { RELU });
+    // training: dx = w invstd (g - db/M - xhat dw/M); eval: dx = g w invstd
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, 'float32', d);
       d.dispatch('batchnorm/backward_dx.wgsl',
-        [bind(x), bind(dy), bind(mean), bind(invstd), bind(w), bind(dw), bind(db), bind(dx)],
-        dims, grid(dx.size), { TRAINING: batchStats ? 1 : 0 });
+        [bind(x), bind(dy), bind(stats), bind(w), bind(b), bind(dw), bind(db), bind(dx)],
+        dims, grid(dx.size), { TRAINING: batchStats ? 1 : 0, RELU });
     }
     if (!weight) dw.dispose();
     if (!bias) db.dispose();

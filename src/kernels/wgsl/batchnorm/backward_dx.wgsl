@@ -1,16 +1,21 @@
 // batchnorm/backward_dx.wgsl — dx of batch norm.
 //
 // Math:     TRAINING (batch statistics, which depend on x):
-//             dx = weight[c] * invstd[c] * (dy - dbias[c] / M - xhat * dweight[c] / M)
-//           with xhat = (x - mean[c]) * invstd[c], M = N * HW, and dbias = sum dy,
-//           dweight = sum dy * xhat from backward_reduce.wgsl (the standard batch-norm
+//             dx = weight[c] * invstd[c] * (g - dbias[c] / M - xhat * dweight[c] / M)
+//           with xhat = (x - mean[c]) * invstd[c], M = N * HW, and dbias = sum g,
+//           dweight = sum g * xhat from backward_reduce.wgsl (the standard batch-norm
 //           backward: the two sums are the gradient through the mean and the variance).
-//           Evaluation (fixed running statistics): dx = dy * weight[c] * invstd[c].
-// Layout:   x, dy, dx [N, C, HW] contiguous; per-channel arrays [C].
+//           Evaluation (fixed running statistics): dx = g * weight[c] * invstd[c].
+//           g = dy, or with RELU (forward.wgsl applied the ReLU) g = dy where
+//           xhat * weight[c] + bias[c] > 0 and 0 elsewhere, the forward's expression.
+// Layout:   x, dy, dx [N, C, HW] contiguous; stats [2C] (mean, then invstd); the other
+//           per-channel arrays [C]. Eight storage bindings, WebGPU's default limit per stage.
 // Threads:  one invocation per element, 256 per workgroup, 2-D grid. Memory: none.
 // Bounds:   i >= N*C*HW returns.
+// Changed from the unfused kernel: the optional ReLU mask, and mean and invstd in one binding.
 
 override TRAINING: bool = true;
+override RELU: bool = false;
 
 struct Params {
   N: u32,
@@ -22,9 +27,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> invstd: array<f32>;
-@group(0) @binding(5) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> weight: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> dweight: array<f32>;
 @group(0) @binding(7) var<storage, read> dbias: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dx: array<f32>;
@@ -34,12 +39,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.N * p.C * p.HW) { return; }
   let c = (i / p.HW) % p.C;
-  let scale = weight[c] * invstd[c];
+  let inv = stats[p.C + c];
+  let scale = weight[c] * inv;
+  let xhat = (x[i] - stats[c]) * inv;
+  var g = dy[i];
+  if (RELU && !(xhat * weight[c] + bias[c] > 0.0)) { g = 0.0; }
   if (TRAINING) {
     let M = f32(p.N * p.HW);
-    let xhat = (x[i] - mean[c]) * invstd[c];
-    dx[i] = scale * (dy[i] - dbias[c] / M - xhat * dweight[c] / M);
+    dx[i] = scale * (g - dbias[c] / M - xhat * dweight[c] / M);
   } else {
-    dx[i] = dy[i] * scale;
+    dx[i] = g * scale;
   }
 }

@@ -1,15 +1,22 @@
 // batchnorm/backward_reduce.wgsl — the per-channel sums of the batch-norm backward:
-//           dbias[c]   = sum_{n,s} dy[n, c, s]
-//           dweight[c] = sum_{n,s} dy[n, c, s] * xhat[n, c, s],   xhat = (x - mean[c]) * invstd[c]
+//           dbias[c]   = sum_{n,s} g[n, c, s]
+//           dweight[c] = sum_{n,s} g[n, c, s] * xhat[n, c, s],   xhat = (x - mean[c]) * invstd[c]
+//           g = dy, or with RELU g = dy where xhat * weight[c] + bias[c] > 0 and 0 elsewhere
 //
 // Math:     these are the weight and bias gradients, and (divided by M) the two
-//           corrections in dx (backward_dx.wgsl).
-// Layout:   x, dy [N, C, HW] contiguous; mean, invstd, dweight, dbias [C].
+//           corrections in dx (backward_dx.wgsl). With RELU, dy is the gradient of the
+//           ReLU's output (forward.wgsl with RELU); its mask is recomputed from x with the
+//           forward's expression, so no mask and no separate ReLU gradient go through memory.
+// Layout:   x, dy [N, C, HW] contiguous; stats [2C] (mean, then invstd); weight, bias,
+//           dweight, dbias [C].
 // Threads:  one WORKGROUP of 256 per channel; both sums are reduced together by a tree in
 //           workgroup memory.
 // Work:     M / 256 pairs of loads per invocation (M = N * HW).
 // Memory:   2 x 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier.
+// Changed from the unfused kernel: the optional ReLU mask, and mean and invstd in one binding.
+
+override RELU: bool = false;
 
 struct Params {
   N: u32,
@@ -21,10 +28,11 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> invstd: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> weight: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbias: array<f32>;
 
 var<workgroup> part_dy: array<f32, 256>;
 var<workgroup> part_dyx: array<f32, 256>;
@@ -35,14 +43,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
   let M = p.N * p.HW;
-  let mu = mean[c];
-  let inv = invstd[c];
+  let mu = stats[c];
+  let inv = stats[p.C + c];
+  let w = weight[c];
+  let b = bias[c];
   var s = 0.0;
   var sx = 0.0;
   for (var k = t; k < M; k += 256u) {
     let i = ((k / p.HW) * p.C + c) * p.HW + k % p.HW;
-    s += dy[i];
-    sx += dy[i] * (x[i] - mu) * inv;
+    let xhat = (x[i] - mu) * inv;
+    var g = dy[i];
+    if (RELU && !(xhat * w + b > 0.0)) { g = 0.0; }
+    s += g;
+    sx += g * xhat;
   }
   part_dy[t] = s;
   part_dyx[t] = sx;

@@ -4,17 +4,24 @@
 //           invstd[c] = 1 / sqrt(var + eps)
 //           UPDATE:   running_mean[c] = (1 - momentum) running_mean[c] + momentum mean[c]
 //                     running_var[c]  = (1 - momentum) running_var[c]  + momentum var M/(M-1)
+//           RUNNING:  (evaluation) mean[c] = running_mean[c],
+//                     invstd[c] = 1 / sqrt(running_var[c] + eps); x is not read
 //
 // Math:     two passes (mean first, then squared deviations from it): no cancellation of
 //           E[x^2] - E[x]^2 when |mean| >> std. Running variance is unbiased, as in PyTorch.
-// Layout:   x [N, C, HW] contiguous (NCHW, or [N, C] with HW = 1); per-channel arrays [C].
+// Layout:   x [N, C, HW] contiguous (NCHW, or [N, C] with HW = 1); running stats [C];
+//           stats [2C]: mean[c] at c, invstd[c] at C + c (one binding, so that the backward
+//           kernels stay within 8 storage bindings, WebGPU's default per stage).
 // Threads:  one WORKGROUP of 256 per channel c: invocation t adds up elements t, t+256, ...
 //           of the channel; the partial sums are combined by a tree in workgroup memory.
 // Work:     2 * M / 256 loads per invocation. Memory: 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier (uniform per workgroup).
 // UPDATE:   override; true in training with running stats.
+// RUNNING:  override; true in evaluation with running stats (one invocation per workgroup
+//           does the work; C workgroups of a few floats each).
 
 override UPDATE: bool = false;
+override RUNNING: bool = false;
 
 struct Params {
   N: u32,
@@ -29,10 +36,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> invstd: array<f32>;
-@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
-@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_var: array<f32>;
 
 var<workgroup> part: array<f32, 256>;
 
@@ -54,6 +60,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) t: u32) {
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
+  if (RUNNING) {
+    if (t == 0u) {
+      stats[c] = running_mean[c];
+      stats[p.C + c] = 1.0 / sqrt(running_var[c] + p.eps);
+    }
+    return;
+  }
   let M = p.N * p.HW;
 
   var s = 0.0;
@@ -73,8 +86,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let v = tree_sum(t) / f32(M);
 
   if (t == 0u) {
-    mean[c] = mu;
-    invstd[c] = 1.0 / sqrt(v + p.eps);
+    stats[c] = mu;
+    stats[p.C + c] = 1.0 / sqrt(v + p.eps);
     if (UPDATE) {
       running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
       running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * v * f32(M) / f32(M - 1u);
