@@ -9,7 +9,11 @@
 import { keep, Tensor, tidy, type Device } from '../src/tensor/index.js';
 import { maxPool2d } from '../src/tensor/ops/pool.js';
 import { localResponseNorm, LRN_TUNING } from '../src/tensor/ops/lrn.js';
-import { lrnBackwardRef, lrnRef, maxPool2dBackwardRef, maxPool2dRef, maxRelError } from '../src/tensor/reference/index.js';
+import { batchNorm2d } from '../src/tensor/ops/batchnorm.js';
+import { relu } from '../src/tensor/ops/elementwise.js';
+import {
+  batchNormBackwardRef, batchNormRef, lrnBackwardRef, lrnRef, maxPool2dBackwardRef, maxPool2dRef, maxRelError,
+} from '../src/tensor/reference/index.js';
 import { randomFloats, timeGpu, type BenchRow } from './common.js';
 
 const LRN = { size: 5, alpha: 1e-4, beta: 0.75, k: 2 }; // the paper's ('sum' scale)
@@ -90,6 +94,67 @@ export async function benchNn(device: Device): Promise<BenchRow[]> {
     }
     x.dispose();
     dy.dispose();
+  }
+  // keras-bn's BatchNorm2d → ReLU in training mode at the recipe's shapes (width 0.5, 128 px,
+  // batch 32): fused (the layer pair as Sequential runs it) and as two ops
+  for (const [name, shape] of [['bn1', [32, 48, 31, 31]], ['bn2', [32, 128, 15, 15]], ['bn3', [32, 192, 7, 7]]] as const) {
+    const [N, C, H, W] = shape;
+    const HW = H * W;
+    const xs = randomFloats(N * C * HW, 5).map((v) => 3 * v + 1);
+    const ws = randomFloats(C, 6).map((v) => 1 + 0.5 * v);
+    const bs = randomFloats(C, 7).map((v) => 0.3 * v);
+    const dys = randomFloats(N * C * HW, 8);
+    const x = keep(Tensor.fromArray(xs, [...shape]).requiresGrad_());
+    const w = keep(Tensor.fromArray(ws, [C]).requiresGrad_());
+    const b = keep(Tensor.fromArray(bs, [C]).requiresGrad_());
+    const rm = keep(Tensor.fromArray(new Float32Array(C), [C]));
+    const rv = keep(Tensor.fromArray(new Float32Array(C).fill(1), [C]));
+    const dy = keep(Tensor.fromArray(dys, [...shape]));
+    const x64 = Float64Array.from(xs);
+    const w64 = Float64Array.from(ws);
+    const b64 = Float64Array.from(bs);
+    const pre = batchNormRef(x64, w64, b64, N, C, HW, null);
+    const yRef = pre.map((v) => Math.max(v, 0));
+    const dxRef = batchNormBackwardRef(x64, w64, b64, dys, N, C, HW, true);
+    // dx where float32 and float64 agree on ReLU's mask (|pre-activation| > 1e-4); at the
+    // kink either side is a valid gradient
+    const dxErr = (dx: ArrayLike<number>) => {
+      const scale = 1e-3 * dxRef.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      let worst = 0;
+      for (let i = 0; i < dxRef.length; i++) {
+        if (Math.abs(pre[i]!) > 1e-4) worst = Math.max(worst, Math.abs(dx[i]! - dxRef[i]!) / Math.max(Math.abs(dxRef[i]!), scale));
+      }
+      return worst;
+    };
+    const mb = (xs.length * 4) / 1e6;
+    for (const fused of [true, false]) {
+      const fwd = () => (fused ? batchNorm2d(x, w, b, rm, rv, { training: true, relu: true }) : relu(batchNorm2d(x, w, b, rm, rv, { training: true })));
+      const step = () => {
+        fwd().backward(dy);
+        for (const t of [x, w, b]) {
+          t.grad!.dispose();
+          t.grad = null;
+        }
+      };
+      const fwdMs = await timeGpu(device, () => tidy(() => { fwd(); }), 5, 2);
+      const bothMs = await timeGpu(device, () => tidy(step), 5, 2);
+      const [y, dx] = await tidy(async () => {
+        const yt = fwd();
+        yt.backward(dy);
+        const out = [await yt.data(), await x.grad!.data()];
+        for (const t of [x, w, b]) {
+          t.grad!.dispose();
+          t.grad = null;
+        }
+        return out;
+      });
+      const version = fused ? 'fused' : 'two ops';
+      rows.push({ bench: `batchNorm2d + ReLU ${name}`, shape: shape.join('x'), version: `${version}, forward`, ms: fwdMs, gflops: NaN,
+        maxRelError: maxRelError(y!, yRef, 1e-3), note: `${((2 * mb) / fwdMs).toFixed(1)} GB/s counting one read of x and one write of y (the statistics read x twice more)` });
+      rows.push({ bench: `batchNorm2d + ReLU ${name}`, shape: shape.join('x'), version: `${version}, forward + backward`, ms: bothMs, gflops: NaN,
+        maxRelError: dxErr(dx!), note: `backward about ${(bothMs - fwdMs).toFixed(1)} ms; error of dx` });
+    }
+    for (const t of [x, w, b, rm, rv, dy]) t.dispose();
   }
   return rows;
 }

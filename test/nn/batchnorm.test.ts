@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu } from '../helpers/gpu.js';
 import { checkOp } from '../helpers/op.js';
 import { expectClose, randomArray } from '../helpers/check.js';
-import { batchNormRef, channelStats } from '../../src/tensor/reference/nn.js';
+import { batchNormBackwardRef, batchNormRef, channelStats } from '../../src/tensor/reference/nn.js';
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';
@@ -14,7 +14,8 @@ const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
 
 describe.skipIf(!gpu)('batchNorm2d', () => {
-  const shapes = [[2, 3, 5, 7], [1, 5, 3, 3], [6, 5], [3, 4, 7], [4, 1, 13, 1]];
+  // HW from 1 to 323: positions per channel below and above a stats workgroup's 256
+  const shapes = [[2, 3, 5, 7], [1, 5, 3, 3], [6, 5], [3, 4, 7], [4, 1, 13, 1], [2, 3, 17, 19]];
   for (const shape of shapes) {
     const [N, C] = shape as [number, number];
     const HW = size(shape.slice(2));
@@ -62,6 +63,8 @@ describe.skipIf(!gpu)('batchNorm2d', () => {
       expect(zeros).toBeGreaterThan(size(shape) / 5);
       expect(zeros).toBeLessThan(size(shape) * 4 / 5);
       for (const k of ['y', 'dx', 'dw', 'db'] as const) expectClose(fused[k], apart[k], { atol: 1e-5, rtol: 1e-5, name: `fused ${k}` });
+      // the closed form the benchmark checks against (bench/nn.ts)
+      if (training) expectClose(fused.dx, batchNormBackwardRef(x, w, b, g, N, C, HW, true), { atol: 1e-4, rtol: 1e-3, name: 'fused dx against float64' });
     });
   }
 

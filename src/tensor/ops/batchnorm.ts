@@ -15,6 +15,9 @@ import { fmtShape, record, sizeOf, Tensor } from '../tensor.js';
 import { ones, zeros } from './elementwise.js';
 import { assertFloat, assertSameDevice, bind, grid, grid1 } from './util.js';
 
+/** workgroup size of the elementwise batch-norm kernels (along a channel's positions) */
+const BN_WG = 64;
+
 export interface BatchNormOptions {
   /** true: batch statistics and a running-stat update; false: running statistics */
   training: boolean;
@@ -63,6 +66,8 @@ export function batchNorm2d(
   const d = x.device;
   if (x.byteLength > d.maxBinding) throw new Error(`${op}: ${fmtShape(x.shape)} exceeds one storage binding`);
   const dims = [{ u: N }, { u: C }, { u: HW }, { u: 0 }];
+  // the elementwise kernels: invocation c * HW + s loops over the N images (forward.wgsl)
+  const planes = grid(C * HW, BN_WG);
 
   // ---- statistics: mean and invstd per channel, in one [2C] tensor (mean, then invstd) ----
   const stats = Tensor.empty([2 * C], 'float32', d);
@@ -83,7 +88,7 @@ export function batchNorm2d(
   const RELU = opts.relu ? 1 : 0;
 
   const y = Tensor.empty(x.shape, 'float32', d);
-  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(stats), bind(w), bind(b), bind(y)], dims, grid(y.size), { RELU });
+  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(stats), bind(w), bind(b), bind(y)], dims, planes, { RELU, WG: BN_WG });
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, op, inputs, (dy) => {
@@ -101,7 +106,7 @@ export function batchNorm2d(
       dx = Tensor.empty(x.shape, 'float32', d);
       d.dispatch('batchnorm/backward_dx.wgsl',
         [bind(x), bind(dy), bind(stats), bind(w), bind(b), bind(dw), bind(db), bind(dx)],
-        dims, grid(dx.size), { TRAINING: batchStats ? 1 : 0, RELU });
+        dims, planes, { TRAINING: batchStats ? 1 : 0, RELU, WG: BN_WG });
     }
     if (!weight) dw.dispose();
     if (!bias) db.dispose();

@@ -209,6 +209,40 @@ export function batchNormRef(
   return y;
 }
 
+/**
+ * dx of training-mode batch norm (batch statistics), optionally of relu(batch norm):
+ * g = dy (times y > 0 with relu), dx = w invstd (g - mean(g) - xhat mean(g xhat)) per channel.
+ */
+export function batchNormBackwardRef(
+  x: Float64Array, w: Float64Array, b: Float64Array, dy: ArrayLike<number>, N: number, C: number, HW: number,
+  relu: boolean, eps = 1e-5,
+): Float64Array {
+  const { mean, varBiased } = channelStats(x, N, C, HW);
+  const dx = new Float64Array(x.length);
+  const m = N * HW;
+  for (let c = 0; c < C; c++) {
+    const inv = 1 / Math.sqrt(varBiased[c]! + eps);
+    const xhat = (i: number) => (x[i]! - mean[c]!) * inv;
+    const g = (i: number) => (relu && !(xhat(i) * w[c]! + b[c]! > 0) ? 0 : dy[i]!);
+    let sg = 0;
+    let sgx = 0;
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < HW; j++) {
+        const i = (n * C + c) * HW + j;
+        sg += g(i);
+        sgx += g(i) * xhat(i);
+      }
+    }
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < HW; j++) {
+        const i = (n * C + c) * HW + j;
+        dx[i] = w[c]! * inv * (g(i) - sg / m - xhat(i) * sgx / m);
+      }
+    }
+  }
+  return dx;
+}
+
 // ---- dropout mask: the hash of init/random.wgsl and dropout/dropout.wgsl, in u32 arithmetic
 
 function pcg(v: number): number {

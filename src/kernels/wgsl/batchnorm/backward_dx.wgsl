@@ -10,12 +10,17 @@
 //           xhat * weight[c] + bias[c] > 0 and 0 elsewhere, the forward's expression.
 // Layout:   x, dy, dx [N, C, HW] contiguous; stats [2C] (mean, then invstd); the other
 //           per-channel arrays [C]. Eight storage bindings, WebGPU's default limit per stage.
-// Threads:  one invocation per element, 256 per workgroup, 2-D grid. Memory: none.
-// Bounds:   i >= N*C*HW returns.
-// Changed from the unfused kernel: the optional ReLU mask, and mean and invstd in one binding.
+// Threads:  as forward.wgsl: invocation j = c * HW + s loads channel c's six numbers once and
+//           loops over the N images at position s. Workgroups of WG, 2-D grid over C*HW.
+// Work:     N elements per invocation. Memory: none.
+// Bounds:   j >= C*HW returns.
+// Changed from the one-invocation-per-element kernel: the per-channel loads and the division
+//           once per invocation instead of once per element (forward.wgsl says why that
+//           matters on a CPU driver); the optional ReLU mask; mean and invstd in one binding.
 
 override TRAINING: bool = true;
 override RELU: bool = false;
+override WG: u32 = 64;
 
 struct Params {
   N: u32,
@@ -34,20 +39,30 @@ struct Params {
 @group(0) @binding(7) var<storage, read> dbias: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dx: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.N * p.C * p.HW) { return; }
-  let c = (i / p.HW) % p.C;
+  let j = gid.x + gid.y * nwg.x * WG;          // j = c * HW + s
+  if (j >= p.C * p.HW) { return; }
+  let c = j / p.HW;
+  let mu = stats[c];
   let inv = stats[p.C + c];
-  let scale = weight[c] * inv;
-  let xhat = (x[i] - stats[c]) * inv;
-  var g = dy[i];
-  if (RELU && !(xhat * weight[c] + bias[c] > 0.0)) { g = 0.0; }
-  if (TRAINING) {
-    let M = f32(p.N * p.HW);
-    dx[i] = scale * (g - dbias[c] / M - xhat * dweight[c] / M);
-  } else {
-    dx[i] = g * scale;
+  let w = weight[c];
+  let b = bias[c];
+  let scale = w * inv;
+  let M = f32(p.N * p.HW);
+  let mb = dbias[c] / M;
+  let mw = dweight[c] / M;
+  let step = p.C * p.HW;
+  var i = j;
+  for (var n = 0u; n < p.N; n++) {
+    let xhat = (x[i] - mu) * inv;
+    var g = dy[i];
+    if (RELU && !(xhat * w + b > 0.0)) { g = 0.0; }
+    if (TRAINING) {
+      dx[i] = scale * (g - mb - xhat * mw);
+    } else {
+      dx[i] = g * scale;
+    }
+    i += step;
   }
 }

@@ -14,7 +14,8 @@
 // Work:     M / 256 pairs of loads per invocation (M = N * HW).
 // Memory:   2 x 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier.
-// Changed from the unfused kernel: the optional ReLU mask, and mean and invstd in one binding.
+// Changed from the unfused kernel: the optional ReLU mask, mean and invstd in one binding, and
+//           one division per invocation instead of one per element.
 
 override RELU: bool = false;
 
@@ -42,20 +43,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) t: u32) {
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
-  let M = p.N * p.HW;
   let mu = stats[c];
   let inv = stats[p.C + c];
   let w = weight[c];
   let b = bias[c];
   var s = 0.0;
   var sx = 0.0;
+  // elements k = t, t + 256, ... of the channel: image n = k / HW, position q = k % HW,
+  // divided once and then stepped (a CPU driver has no SIMD integer division)
+  let M = p.N * p.HW;
+  let dn = 256u / p.HW;
+  let dq = 256u % p.HW;
+  var n = t / p.HW;
+  var q = t % p.HW;
   for (var k = t; k < M; k += 256u) {
-    let i = ((k / p.HW) * p.C + c) * p.HW + k % p.HW;
+    let i = (n * p.C + c) * p.HW + q;
     let xhat = (x[i] - mu) * inv;
     var g = dy[i];
     if (RELU && !(xhat * w + b > 0.0)) { g = 0.0; }
     s += g;
     sx += g * xhat;
+    n += dn;
+    q += dq;
+    if (q >= p.HW) {
+      q -= p.HW;
+      n += 1u;
+    }
   }
   part_dy[t] = s;
   part_dyx[t] = sx;

@@ -42,9 +42,31 @@ struct Params {
 
 var<workgroup> part: array<f32, 256>;
 
-// element k (0 <= k < M) of channel c
-fn at(c: u32, k: u32) -> u32 {
-  return ((k / p.HW) * p.C + c) * p.HW + k % p.HW;
+
+// Element k (0 <= k < M) of the channel is position q = k % HW of image n = k / HW. An
+// invocation walks k = t, t + 256, ...; it divides once, then steps n and q by 256's
+// quotient and remainder (a CPU driver has no SIMD integer division).
+struct Walk {
+  k: u32,
+  n: u32,
+  q: u32,
+}
+
+fn first(t: u32) -> Walk {
+  return Walk(t, t / p.HW, t % p.HW);
+}
+
+fn next(e: Walk) -> Walk {
+  var r = Walk(e.k + 256u, e.n + 256u / p.HW, e.q + 256u % p.HW);
+  if (r.q >= p.HW) {
+    r.q -= p.HW;
+    r.n += 1u;
+  }
+  return r;
+}
+
+fn at(c: u32, e: Walk) -> u32 {
+  return (e.n * p.C + c) * p.HW + e.q;
 }
 
 fn tree_sum(t: u32) -> f32 {
@@ -70,15 +92,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let M = p.N * p.HW;
 
   var s = 0.0;
-  for (var k = t; k < M; k += 256u) { s += x[at(c, k)]; }
+  for (var e = first(t); e.k < M; e = next(e)) { s += x[at(c, e)]; }
   part[t] = s;
   workgroupBarrier();
   let mu = tree_sum(t) / f32(M);
   workgroupBarrier();                     // everyone has read part[0] before it is reused
 
   var q = 0.0;
-  for (var k = t; k < M; k += 256u) {
-    let d = x[at(c, k)] - mu;
+  for (var e = first(t); e.k < M; e = next(e)) {
+    let d = x[at(c, e)] - mu;
     q += d * d;
   }
   part[t] = q;
