@@ -81,6 +81,7 @@ describe.skipIf(!hasGpu)('alexnet train / predict / evaluate', () => {
   it('train writes the best checkpoint, history and plots, and counts skipped files', async () => {
     const r = await run('train', '--data', set.train, '--val', set.validation, '--epochs', '2', '--out', out, ...tiny);
     expect(r.err).not.toMatch(/alexnet( \w+)?: error/);
+    expect(r.err).not.toMatch(/earlier run/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Device: /m);
     expect(r.out).toContain('Found 17 training and 8 validation images in 2 classes: circles, stripes');
@@ -110,6 +111,16 @@ describe.skipIf(!hasGpu)('alexnet train / predict / evaluate', () => {
     const again = await run('train', '--data', set.train, '--epochs', '3', '--out', out, '--resume', join(out, 'last.safetensors'), ...tiny);
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/already completed 3 epoch\(s\)/);
+  });
+
+  it("a new run into an earlier run's folder says that it replaces its files", async () => {
+    const again = join(root, 'again');
+    const first = await run('train', '--data', set.train, '--val', set.validation, '--epochs', '1', '--out', again, ...tiny);
+    expect(first.code).toBe(0);
+    expect(first.err).not.toMatch(/earlier run/);
+    const second = await run('train', '--data', set.train, '--val', set.validation, '--epochs', '1', '--out', again, ...tiny);
+    expect(second.code).toBe(0);
+    expect(second.err).toContain(`alexnet train: warning: ${again} holds an earlier run's best.safetensors, last.safetensors, history.json, history.csv; this new run replaces them`);
   });
 
   it('predict prints the top class and probability; --json', async () => {

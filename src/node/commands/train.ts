@@ -196,6 +196,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** the files a run writes that a later run would replace */
+const RUN_FILES = ['best.safetensors', 'last.safetensors', 'history.json', 'history.csv'];
+
 async function trainLocked(o: TrainOptions, trainClasses: string[], stop: StopListener, started: number): Promise<TrainResult> {
   const io = o.io;
   const verbose = o.verbose ?? 1;
@@ -231,6 +234,12 @@ async function trainLocked(o: TrainOptions, trainClasses: string[], stop: StopLi
   } else {
     const inputSize = o.inputSize ?? DEFAULT_INPUT_SIZE[o.preset];
     meta = { preset: o.preset, classNames: trainClasses, inputSize, preprocessing: DEFAULT_PREPROCESSING, width: o.width, seed: o.seed };
+    // a new run into an earlier run's folder replaces its files, as Keras' ModelCheckpoint
+    // would: said, so that nobody loses a best model without a word
+    const earlier = RUN_FILES.filter((f) => existsSync(join(o.out, f)));
+    if (earlier.length) {
+      io.stderr(`alexnet train: warning: ${quotePath(o.out)} holds an earlier run's ${earlier.join(', ')}; this new run replaces them (--resume FILE continues a run instead)\n`);
+    }
   }
 
   // Data.
