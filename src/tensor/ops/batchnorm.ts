@@ -67,11 +67,11 @@ export function batchNorm2d(
   if (x.byteLength > d.maxBinding) throw new Error(`${op}: ${fmtShape(x.shape)} exceeds one storage binding`);
   const dims = [{ u: N }, { u: C }, { u: HW }, { u: 0 }];
   // the elementwise kernels: invocation c * HW + s loops over the N images (forward.wgsl)
-  const planes = grid(C * HW, BN_WG);
+  const positions = grid(C * HW, BN_WG);
 
   // ---- statistics: mean and invstd per channel, in one [2C] tensor (mean, then invstd) ----
   const stats = Tensor.empty([2 * C], 'float32', d);
-  const update = batchStats && training && runningMean !== null;
+  const update = training && runningMean !== null; // training implies batch statistics
   // without running stats the kernel still needs two (unread) buffers: writable bindings
   // may not alias, so they cannot be the stats tensor
   const rm = runningMean ?? Tensor.empty([1], 'float32', d);
@@ -88,7 +88,7 @@ export function batchNorm2d(
   const RELU = opts.relu ? 1 : 0;
 
   const y = Tensor.empty(x.shape, 'float32', d);
-  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(stats), bind(w), bind(b), bind(y)], dims, planes, { RELU, WG: BN_WG });
+  d.dispatch('batchnorm/forward.wgsl', [bind(x), bind(stats), bind(w), bind(b), bind(y)], dims, positions, { RELU, WG: BN_WG });
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, op, inputs, (dy) => {
@@ -106,7 +106,7 @@ export function batchNorm2d(
       dx = Tensor.empty(x.shape, 'float32', d);
       d.dispatch('batchnorm/backward_dx.wgsl',
         [bind(x), bind(dy), bind(stats), bind(w), bind(b), bind(dw), bind(db), bind(dx)],
-        dims, planes, { TRAINING: batchStats ? 1 : 0, RELU, WG: BN_WG });
+        dims, positions, { TRAINING: batchStats ? 1 : 0, RELU, WG: BN_WG });
     }
     if (!weight) dw.dispose();
     if (!bias) db.dispose();

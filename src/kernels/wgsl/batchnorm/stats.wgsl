@@ -42,7 +42,6 @@ struct Params {
 
 var<workgroup> part: array<f32, 256>;
 
-
 // Element k (0 <= k < M) of the channel is position q = k % HW of image n = k / HW. An
 // invocation walks k = t, t + 256, ...; it divides once, then steps n and q by 256's
 // quotient and remainder (a CPU driver has no SIMD integer division).
