@@ -2,7 +2,7 @@
 // The browser benchmark: `npm run bench:browser -- [matmul] [conv] [optim] [forward] [train] [nn]
 //   [--browsers chromium,firefox] [--layers conv1,conv3] [--versions 03_implicit_gemm,vec4]
 //   [--batch 8] [--repeats N] [--warmup N] [--quick] [--peers tfjs,ort | --no-peers] [--no-node]
-//   [--json] [--profile] [--tolerance 1e-3] [--job-timeout 7200]`
+//   [--node-without-subgroups] [--json] [--profile] [--tolerance 1e-3] [--job-timeout 7200]`
 // The same workloads as `npm run bench` (bench/workloads.ts: the same code) in Node on Dawn, then
 // in Debian's Chromium (SwiftShader) and Firefox ESR (lavapipe), each engine (this library,
 // TF.js, onnxruntime-web) in a fresh headless browser, launched as the browser tests launch
@@ -28,6 +28,8 @@ export interface BrowserBenchOptions {
   browsers: BrowserName[];
   peers: { tfjs: boolean; ort: boolean };
   node: boolean;
+  /** Node's device does not ask for subgroups (the kernels Firefox gets) */
+  nodeWithoutSubgroups?: boolean;
   /** what every job gets: batch, layers, versions, repeats, warmup, quick */
   work: Omit<WorkloadOptions, 'log'>;
   tolerance: number;
@@ -90,6 +92,7 @@ export function parseBrowserBenchArgs(argv: string[]): BrowserBenchOptions {
       }
       case '--no-peers': o.peers = { tfjs: false, ort: false }; break;
       case '--no-node': o.node = false; break;
+      case '--node-without-subgroups': o.nodeWithoutSubgroups = true; break;
       case '--layers': o.work.layers = list(i++); break;
       case '--versions': o.work.versions = list(i++); break;
       case '--batch': o.work.batch = num(i++, true); break;
@@ -123,7 +126,8 @@ function enginesFor(o: BrowserBenchOptions): { engine: Engine; workloads: Worklo
 async function runNode(o: BrowserBenchOptions, log: (s: string) => void): Promise<{ rows: ResultRow[]; facts: EngineFacts }> {
   const { initDevice } = await import('../../src/node/device.js');
   const { runWorkload } = await import('../workloads.js');
-  const device = await initDevice();
+  // --node-without-subgroups: Node on the kernels a browser without subgroups (Firefox) gets
+  const device = await initDevice({ without: o.nodeWithoutSubgroups ? ['subgroups'] : [] });
   const rows: ResultRow[] = [];
   try {
     for (const w of o.workloads) {
@@ -132,7 +136,7 @@ async function runNode(o: BrowserBenchOptions, log: (s: string) => void): Promis
       rows.push(...r.map((row) => ({ ...row, where: 'node' as const, engine: 'library' as const, workload: w })));
       log(`[node library] ${w}: ${r.length} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
-    const dawn = `Node ${process.version}, npm webgpu (Dawn)`;
+    const dawn = `Node ${process.version}, npm webgpu (Dawn)${o.nodeWithoutSubgroups ? ', without subgroups' : ''}`;
     return { rows, facts: { where: 'node', engine: 'library', version: dawn, adapter: device.describe(), timestamp: device.features.timestamp, lpThreads: process.env.LP_NUM_THREADS ?? '?' } };
   } finally {
     device.destroy();

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { create, globals } from 'webgpu';
 import { Device, setDevice, getDevice, hasDevice } from '../tensor/device.js';
+import type { OptionalFeature } from '../tensor/adapter.js';
 
 let installed = false;
 
@@ -11,6 +12,8 @@ export interface NodeDeviceOptions {
   /** extra Dawn toggles, e.g. 'enable-dawn-features=disable_robustness' */
   dawnFlags?: string[];
   powerPreference?: GPUPowerPreference;
+  /** optional features not to ask for even where the adapter has them, e.g. ['subgroups'] */
+  without?: readonly OptionalFeature[];
   /** make it the default device for tensor constructors (default true) */
   setDefault?: boolean;
 }
@@ -36,7 +39,7 @@ export async function initDevice(opts: NodeDeviceOptions = {}): Promise<Device> 
   }
   const flags = ['disable-dawn-features=timestamp_quantization', ...(opts.dawnFlags ?? [])];
   const gpu = create(flags) as unknown as GPU;
-  const d = await Device.create(gpu, { powerPreference: opts.powerPreference });
+  const d = await Device.create(gpu, { powerPreference: opts.powerPreference, without: opts.without });
   if (opts.setDefault !== false) setDevice(d);
   return d;
 }

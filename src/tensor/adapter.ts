@@ -29,12 +29,16 @@ export interface DeviceFeatures {
   subgroupSize: number;
 }
 
+/** The optional features the library asks for when the adapter has them. */
+export type OptionalFeature = 'timestamp-query' | 'subgroups' | 'shader-f16';
+
 /**
  * Acquires an adapter and a device from a `GPU` object (`navigator.gpu` in a browser, or
  * `create()` from the `webgpu` package in Node) with the adapter's real limits and the
- * optional features we can use.
+ * optional features we can use, less those in `without` (e.g. 'subgroups', to run Node with
+ * the kernels a browser without subgroups gets).
  */
-export async function openAdapter(gpu: GPU | undefined | null, powerPreference: GPUPowerPreference): Promise<{ gpu: GPU; adapter: GPUAdapter; device: GPUDevice; info: DeviceInfo; features: DeviceFeatures }> {
+export async function openAdapter(gpu: GPU | undefined | null, powerPreference: GPUPowerPreference, without: readonly OptionalFeature[] = []): Promise<{ gpu: GPU; adapter: GPUAdapter; device: GPUDevice; info: DeviceInfo; features: DeviceFeatures }> {
   if (!gpu) throw new Error(NO_ADAPTER_HELP);
   const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) throw new Error(NO_ADAPTER_HELP);
@@ -50,8 +54,8 @@ export async function openAdapter(gpu: GPU | undefined | null, powerPreference: 
     maxComputeWorkgroupsPerDimension: a.maxComputeWorkgroupsPerDimension,
     maxTextureDimension2D: a.maxTextureDimension2D,
   };
-  const want: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
-  const requiredFeatures = want.filter((f) => adapter.features.has(f));
+  const want: OptionalFeature[] = ['timestamp-query', 'subgroups', 'shader-f16'];
+  const requiredFeatures: GPUFeatureName[] = want.filter((f) => adapter.features.has(f) && !without.includes(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const ai = adapter.info;
   const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();

@@ -17,7 +17,7 @@
 import { WGSL, type KernelPath } from '../kernels/wgsl.generated.js';
 import { BindGroupCache } from './bind-groups.js';
 import { BufferPool, BufferUsage, STORAGE_USAGE } from './buffer-pool.js';
-import { openAdapter, NO_ADAPTER_HELP } from './adapter.js';
+import { openAdapter, NO_ADAPTER_HELP, type OptionalFeature } from './adapter.js';
 import { GpuErrors } from './gpu-errors.js';
 import { copyIntoImage, ImagePool, type OperandImage } from './image-pool.js';
 import { QuietWaits } from './quiet-waits.js';
@@ -123,10 +123,11 @@ export class Device {
   /**
    * Acquires an adapter and a device from a `GPU` object (`navigator.gpu` in a browser, or
    * `create()` from the `webgpu` package in Node) with the adapter's real limits and the
-   * optional features we can use.
+   * optional features we can use, less those named in `without` (`['subgroups']` runs the
+   * kernels an adapter without subgroups gets, as in Firefox).
    */
-  static async create(gpu: GPU | undefined | null, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<Device> {
-    const r = await openAdapter(gpu, opts.powerPreference ?? 'high-performance');
+  static async create(gpu: GPU | undefined | null, opts: { powerPreference?: GPUPowerPreference; without?: readonly OptionalFeature[] } = {}): Promise<Device> {
+    const r = await openAdapter(gpu, opts.powerPreference ?? 'high-performance', opts.without);
     return new Device(r.device, r.info, r.features, [r.gpu, r.adapter]);
   }
 

@@ -29,6 +29,8 @@ describe('bench:browser command line', () => {
     expect(o.peers).toEqual({ tfjs: false, ort: true });
     expect([o.node, o.json]).toEqual([false, true]);
     expect(parseBrowserBenchArgs(['--no-peers']).peers).toEqual({ tfjs: false, ort: false });
+    expect(parseBrowserBenchArgs(['--node-without-subgroups']).nodeWithoutSubgroups).toBe(true);
+    expect(parseBrowserBenchArgs([]).nodeWithoutSubgroups).toBeUndefined();
   });
 
   it('names what it cannot read', () => {

@@ -3,8 +3,28 @@ import { gpu } from '../helpers/gpu.js';
 import { expectClose, randomArray } from '../helpers/check.js';
 import { matmulRef } from '../../src/tensor/reference/matmul.js';
 import * as T from '../../src/tensor/index.js';
+import { initDevice } from '../../src/node/device.js';
 
 describe.skipIf(!gpu)('runtime: chunking, memory, scopes, autograd mechanics', () => {
+  it('a device can decline an optional feature: without subgroups a CPU driver runs 08, not 09, and gets the same product', async () => {
+    const d = await initDevice({ without: ['subgroups'], setDefault: false });
+    try {
+      expect(d.features.subgroups).toBe(false);
+      expect(d.features.subgroupSize).toBe(0);
+      const [m, n, k] = [37, 132, 68];
+      const shape = { m, n, k, batch: 1, aSm: k, aSk: 1, bSk: n, bSn: 1 };
+      if (d.info.isCpu) expect(T.selectMatmul(shape, d).version).toBe('08_image_operands');
+      const a = randomArray(m * k, 3);
+      const b = randomArray(k * n, 4);
+      const c = T.matmul(T.Tensor.fromArray(Float32Array.from(a), [m, k], 'float32', d), T.Tensor.fromArray(Float32Array.from(b), [k, n], 'float32', d));
+      expectClose(await c.data(), matmulRef(a, b, 1, m, n, k), { atol: 1e-4 });
+    } finally {
+      d.destroy();
+    }
+    // the default device still asks for every optional feature its adapter has
+    if (gpu!.info.isCpu) expect(gpu!.features.subgroups).toBe(true);
+  });
+
   it('tensors larger than one storage binding are processed in chunks (elementwise, reduce, random)', async () => {
     const d = gpu!;
     d.setBindingLimitForTesting(4096); // 1024 floats per binding
