@@ -7,14 +7,15 @@ import { batchNormBackwardRef, batchNormRef, channelStats } from '../../src/tens
 import { toFloat32 } from '../../src/io/safetensors.js';
 import { readSafetensorsFile } from '../../src/node/weights-file.js';
 import * as T from '../../src/tensor/index.js';
-import { batchNorm2d } from '../../src/tensor/ops/batchnorm.js';
+import { BATCHNORM_TUNING, batchNorm2d } from '../../src/tensor/ops/batchnorm.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const f32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
 
 describe.skipIf(!gpu)('batchNorm2d', () => {
-  // HW from 1 to 323: positions per channel below and above a stats workgroup's 256
+  // HW from 1 to 323: positions per channel below and above a reduction workgroup's 8 (on
+  // a CPU driver) and 256 (on a GPU)
   const shapes = [[2, 3, 5, 7], [1, 5, 3, 3], [6, 5], [3, 4, 7], [4, 1, 13, 1], [2, 3, 17, 19]];
   for (const shape of shapes) {
     const [N, C] = shape as [number, number];
@@ -31,6 +32,29 @@ describe.skipIf(!gpu)('batchNorm2d', () => {
       await checkOp({ name: 'batchNorm eval', shapes: [shape, [C], [C]],
         gpu: (x, w, b) => batchNorm2d(x, w, b, T.Tensor.fromArray(Float32Array.from(rm)), T.Tensor.fromArray(Float32Array.from(rv)), { training: false }),
         ref: (x, w, b) => batchNormRef(x, w, b, N, C, HW, { mean: rm, variance: rv }) });
+    });
+  }
+
+  // the reductions' workgroup size (8 on a CPU driver, 256 on a GPU) changes only the order of
+  // the sums: every size gives the float64 result, channels shorter and longer than it
+  for (const wg of [2, 64, 256]) {
+    it(`reductions with ${wg} invocations per channel: training forward and gradients against float64`, async () => {
+      const before = BATCHNORM_TUNING.reduceWgCpu;
+      const beforeGpu = BATCHNORM_TUNING.reduceWgGpu;
+      BATCHNORM_TUNING.reduceWgCpu = BATCHNORM_TUNING.reduceWgGpu = wg;
+      try {
+        for (const shape of [[2, 3, 17, 19], [6, 5], [4, 1, 13, 1]]) {
+          const [N, C] = shape as [number, number];
+          const HW = size(shape.slice(2));
+          await checkOp({ name: `batchNorm train (${wg} per channel)`, shapes: [shape, [C], [C]], lo: -2, hi: 2,
+            data: [randomArray(size(shape), 13, -2, 2), randomArray(C, 14, 0.5, 1.5), randomArray(C, 15, -1, 1)],
+            gpu: (x, w, b) => batchNorm2d(x, w, b, T.zeros([C]), T.ones([C]), { training: true, relu: wg === 64 }),
+            ref: (x, w, b) => batchNormRef(x, w, b, N, C, HW, null).map((v) => (wg === 64 ? Math.max(v, 0) : v)), atol: 1e-4, gradAtol: 2e-4, gradRtol: 2e-3 });
+        }
+      } finally {
+        BATCHNORM_TUNING.reduceWgCpu = before;
+        BATCHNORM_TUNING.reduceWgGpu = beforeGpu;
+      }
     });
   }
 

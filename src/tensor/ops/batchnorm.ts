@@ -18,6 +18,14 @@ import { assertFloat, assertSameDevice, bind, grid, grid1 } from './util.js';
 /** workgroup size of the elementwise batch-norm kernels (along a channel's positions) */
 const BN_WG = 64;
 
+/**
+ * Invocations per channel of the two reductions (stats.wgsl, backward_reduce.wgsl), whose
+ * trees in workgroup memory wait at a barrier per level: 256 on a GPU; on a CPU driver one
+ * SIMD batch of 8, since there every barrier switches between all the workgroup's batches.
+ * Exported so the benchmark can compare sizes.
+ */
+export const BATCHNORM_TUNING = { reduceWgCpu: 8, reduceWgGpu: 256 };
+
 export interface BatchNormOptions {
   /** true: batch statistics and a running-stat update; false: running statistics */
   training: boolean;
@@ -68,6 +76,7 @@ export function batchNorm2d(
   const dims = [{ u: N }, { u: C }, { u: HW }, { u: 0 }];
   // the elementwise kernels: invocation c * HW + s loops over the N images (forward.wgsl)
   const positions = grid(C * HW, BN_WG);
+  const reduceWg = d.info.isCpu ? BATCHNORM_TUNING.reduceWgCpu : BATCHNORM_TUNING.reduceWgGpu;
 
   // ---- statistics: mean and invstd per channel, in one [2C] tensor (mean, then invstd) ----
   const stats = Tensor.empty([2 * C], 'float32', d);
@@ -78,7 +87,7 @@ export function batchNorm2d(
   const rv = runningVar ?? Tensor.empty([1], 'float32', d);
   d.dispatch('batchnorm/stats.wgsl', [bind(x), bind(stats), bind(rm), bind(rv)],
     [{ u: N }, { u: C }, { u: HW }, { f: momentum }, { f: eps }, { u: 0 }, { u: 0 }, { u: 0 }],
-    grid1(C), { UPDATE: update ? 1 : 0, RUNNING: batchStats ? 0 : 1 });
+    grid1(C), { UPDATE: update ? 1 : 0, RUNNING: batchStats ? 0 : 1, WG: reduceWg });
   if (!runningMean) {
     rm.dispose();
     rv.dispose();
@@ -99,7 +108,7 @@ export function batchNorm2d(
     const dw = (weight && gradTarget(weight)) || Tensor.empty([C], 'float32', d);
     const db = (bias && gradTarget(bias)) || Tensor.empty([C], 'float32', d);
     d.dispatch('batchnorm/backward_reduce.wgsl', [bind(x), bind(dy), bind(stats), bind(w), bind(b), bind(dw), bind(db)],
-      dims, grid1(C), { RELU });
+      dims, grid1(C), { RELU, WG: reduceWg });
     // training: dx = w invstd (g - db/M - xhat dw/M); eval: dx = g w invstd
     let dx: Tensor | null = null;
     if (x.requiresGrad) {

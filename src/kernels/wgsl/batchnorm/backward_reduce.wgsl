@@ -9,15 +9,17 @@
 //           forward's expression, so no mask and no separate ReLU gradient go through memory.
 // Layout:   x, dy [N, C, HW] contiguous; stats [2C] (mean, then invstd); weight, bias,
 //           dweight, dbias [C].
-// Threads:  one WORKGROUP of 256 per channel; both sums are reduced together by a tree in
-//           workgroup memory.
-// Work:     M / 256 pairs of loads per invocation (M = N * HW).
+// Threads:  one WORKGROUP of WG per channel; both sums are reduced together by a tree in
+//           workgroup memory. WG (a power of two, at most 256): 256 on a GPU, 8 (one SIMD
+//           batch, so the tree's barriers switch nothing) on a CPU driver, as in stats.wgsl.
+// Work:     M / WG pairs of loads per invocation (M = N * HW).
 // Memory:   2 x 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier.
 // Changed from the unfused kernel: the optional ReLU mask, mean and invstd in one binding, and
 //           one division per invocation instead of one per element.
 
 override RELU: bool = false;
+override WG: u32 = 256u;   // invocations per channel: a power of two <= 256
 
 struct Params {
   N: u32,
@@ -38,7 +40,7 @@ struct Params {
 var<workgroup> part_dy: array<f32, 256>;
 var<workgroup> part_dyx: array<f32, 256>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) t: u32) {
   let c = wid.x + wid.y * nwg.x;
@@ -49,14 +51,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let b = bias[c];
   var s = 0.0;
   var sx = 0.0;
-  // elements k = t, t + 256, ... of the channel: image n = k / HW, position q = k % HW,
+  // elements k = t, t + WG, ... of the channel: image n = k / HW, position q = k % HW,
   // divided once and then stepped (a CPU driver has no SIMD integer division)
   let M = p.N * p.HW;
-  let dn = 256u / p.HW;
-  let dq = 256u % p.HW;
+  let dn = WG / p.HW;
+  let dq = WG % p.HW;
   var n = t / p.HW;
   var q = t % p.HW;
-  for (var k = t; k < M; k += 256u) {
+  for (var k = t; k < M; k += WG) {
     let i = (n * p.C + c) * p.HW + q;
     let xhat = (x[i] - mu) * inv;
     var g = dy[i];
@@ -73,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   part_dy[t] = s;
   part_dyx[t] = sx;
   workgroupBarrier();
-  for (var h = 128u; h > 0u; h >>= 1u) {
+  for (var h = WG / 2u; h > 0u; h >>= 1u) {
     if (t < h) {
       part_dy[t] = part_dy[t] + part_dy[t + h];
       part_dyx[t] = part_dyx[t] + part_dyx[t + h];

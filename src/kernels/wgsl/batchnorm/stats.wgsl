@@ -8,13 +8,19 @@
 //                     invstd[c] = 1 / sqrt(running_var[c] + eps); x is not read
 //
 // Math:     two passes (mean first, then squared deviations from it): no cancellation of
-//           E[x^2] - E[x]^2 when |mean| >> std. Running variance is unbiased, as in PyTorch.
+//           E[x^2] - E[x]^2 when |mean| >> std. The first pass sums x - x0, x0 the channel's
+//           first element, and adds x0 back: with values far from zero and few invocations
+//           per channel (long running sums) the sums would otherwise round away the
+//           deviations. Running variance is unbiased, as in PyTorch.
 // Layout:   x [N, C, HW] contiguous (NCHW, or [N, C] with HW = 1); running stats [C];
 //           stats [2C]: mean[c] at c, invstd[c] at C + c (one binding, so that the backward
 //           kernels stay within 8 storage bindings, WebGPU's default per stage).
-// Threads:  one WORKGROUP of 256 per channel c: invocation t adds up elements t, t+256, ...
+// Threads:  one WORKGROUP of WG per channel c: invocation t adds up elements t, t+WG, ...
 //           of the channel; the partial sums are combined by a tree in workgroup memory.
-// Work:     2 * M / 256 loads per invocation. Memory: 256 floats of workgroup memory.
+//           WG (a power of two, at most 256) is 256 on a GPU; on a CPU driver 8, one SIMD
+//           batch: each barrier there switches between the workgroup's batches, so a tree over
+//           256 invocations costs 8 levels x 32 switches, over 8 it costs 3 levels x 1.
+// Work:     2 * M / WG loads per invocation. Memory: 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier (uniform per workgroup).
 // UPDATE:   override; true in training with running stats.
 // RUNNING:  override; true in evaluation with running stats (one invocation per workgroup
@@ -22,6 +28,7 @@
 
 override UPDATE: bool = false;
 override RUNNING: bool = false;
+override WG: u32 = 256u;   // invocations per channel: a power of two <= 256
 
 struct Params {
   N: u32,
@@ -43,7 +50,7 @@ struct Params {
 var<workgroup> part: array<f32, 256>;
 
 // Element k (0 <= k < M) of the channel is position q = k % HW of image n = k / HW. An
-// invocation walks k = t, t + 256, ...; it divides once, then steps n and q by 256's
+// invocation walks k = t, t + WG, ...; it divides once, then steps n and q by WG's
 // quotient and remainder (a CPU driver has no SIMD integer division).
 struct Walk {
   k: u32,
@@ -56,7 +63,7 @@ fn first(t: u32) -> Walk {
 }
 
 fn next(e: Walk) -> Walk {
-  var r = Walk(e.k + 256u, e.n + 256u / p.HW, e.q + 256u % p.HW);
+  var r = Walk(e.k + WG, e.n + WG / p.HW, e.q + WG % p.HW);
   if (r.q >= p.HW) {
     r.q -= p.HW;
     r.n += 1u;
@@ -69,14 +76,14 @@ fn at(c: u32, e: Walk) -> u32 {
 }
 
 fn tree_sum(t: u32) -> f32 {
-  for (var s = 128u; s > 0u; s >>= 1u) {
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (t < s) { part[t] = part[t] + part[t + s]; }
     workgroupBarrier();
   }
   return part[0];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) t: u32) {
   let c = wid.x + wid.y * nwg.x;
@@ -90,11 +97,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   let M = p.N * p.HW;
 
+  let x0 = x[c * p.HW];                   // x[0, c, 0]: the shift of the first pass
   var s = 0.0;
-  for (var e = first(t); e.k < M; e = next(e)) { s += x[at(c, e)]; }
+  for (var e = first(t); e.k < M; e = next(e)) { s += x[at(c, e)] - x0; }
   part[t] = s;
   workgroupBarrier();
-  let mu = tree_sum(t) / f32(M);
+  let mu = x0 + tree_sum(t) / f32(M);
   workgroupBarrier();                     // everyone has read part[0] before it is reused
 
   var q = 0.0;
