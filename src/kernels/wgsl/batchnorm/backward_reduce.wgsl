@@ -20,6 +20,7 @@
 
 override RELU: bool = false;
 override WG: u32 = 256u;   // invocations per channel: a power of two <= 256
+const BLOCK: u32 = 64u;     // terms per block of an invocation's sums
 
 struct Params {
   N: u32,
@@ -49,8 +50,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let inv = stats[p.C + c];
   let w = weight[c];
   let b = bias[c];
+  // both sums run in blocks of BLOCK terms, each block added to the total when full (as in
+  // stats.wgsl: a running sum over thousands of terms would lose digits)
   var s = 0.0;
   var sx = 0.0;
+  var bs = 0.0;
+  var bsx = 0.0;
+  var m = 0u;
   // elements k = t, t + WG, ... of the channel: image n = k / HW, position q = k % HW,
   // divided once and then stepped (a CPU driver has no SIMD integer division)
   let M = p.N * p.HW;
@@ -63,8 +69,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let xhat = (x[i] - mu) * inv;
     var g = dy[i];
     if (RELU && !(xhat * w + b > 0.0)) { g = 0.0; }
-    s += g;
-    sx += g * xhat;
+    bs += g;
+    bsx += g * xhat;
+    m += 1u;
+    if (m == BLOCK) { s += bs; sx += bsx; bs = 0.0; bsx = 0.0; m = 0u; }
     n += dn;
     q += dq;
     if (q >= p.HW) {
@@ -72,8 +80,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       n += 1u;
     }
   }
-  part_dy[t] = s;
-  part_dyx[t] = sx;
+  part_dy[t] = s + bs;
+  part_dyx[t] = sx + bsx;
   workgroupBarrier();
   for (var h = WG / 2u; h > 0u; h >>= 1u) {
     if (t < h) {

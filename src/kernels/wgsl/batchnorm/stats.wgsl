@@ -29,6 +29,7 @@
 override UPDATE: bool = false;
 override RUNNING: bool = false;
 override WG: u32 = 256u;   // invocations per channel: a power of two <= 256
+const BLOCK: u32 = 64u;     // terms per block of an invocation's sums
 
 struct Params {
   N: u32,
@@ -98,19 +99,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let M = p.N * p.HW;
 
   let x0 = x[c * p.HW];                   // x[0, c, 0]: the shift of the first pass
+  // every sum runs in blocks of BLOCK terms, each block added to the total when full: one
+  // running sum over the thousands of terms an invocation gets with WG = 8 would lose digits
+  // (an error growing like n·ε, against (BLOCK + n/BLOCK)·ε in blocks)
   var s = 0.0;
-  for (var e = first(t); e.k < M; e = next(e)) { s += x[at(c, e)] - x0; }
-  part[t] = s;
+  var blk = 0.0;
+  var m = 0u;
+  for (var e = first(t); e.k < M; e = next(e)) {
+    blk += x[at(c, e)] - x0;
+    m += 1u;
+    if (m == BLOCK) { s += blk; blk = 0.0; m = 0u; }
+  }
+  part[t] = s + blk;
   workgroupBarrier();
   let mu = x0 + tree_sum(t) / f32(M);
   workgroupBarrier();                     // everyone has read part[0] before it is reused
 
   var q = 0.0;
+  blk = 0.0;
+  m = 0u;
   for (var e = first(t); e.k < M; e = next(e)) {
     let d = x[at(c, e)] - mu;
-    q += d * d;
+    blk += d * d;
+    m += 1u;
+    if (m == BLOCK) { q += blk; blk = 0.0; m = 0u; }
   }
-  part[t] = q;
+  part[t] = q + blk;
   workgroupBarrier();
   let v = tree_sum(t) / f32(M);
 
