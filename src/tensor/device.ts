@@ -239,9 +239,19 @@ export class Device {
       throw new Error(`${kernel}: dispatch ${x}x${y}x${z} exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
+    if (this.timesEachKernel()) {
+      // its own timestamped pass (profileKernels): recorded into the pass that timed() opens
+      this.timestamps.timed(kernel, () => {
+        const own = this.ensurePass();
+        own.setPipeline(pipeline);
+        own.setBindGroup(0, bindGroup);
+        own.dispatchWorkgroups(x, y, z);
+      });
+    } else {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+    }
     this.pending++;
     this.waits.noteDispatch(pipelineId, x, y, z);
     this.stats.dispatches++;
@@ -249,9 +259,11 @@ export class Device {
 
   /** Records a buffer-to-buffer copy (closes the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    this.ensurePass();
-    this.endPass();
-    this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.timedIf('(buffer copy)', () => {
+      this.ensurePass();
+      this.endPass();
+      this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    });
     this.pending++;
   }
 
@@ -263,15 +275,35 @@ export class Device {
   image(buf: GPUBuffer, byteOffset: number, texels: number): OperandImage {
     const img = this.images.acquire(texels);
     this.stats.texturesCreated = this.images.texturesCreated;
-    this.ensurePass();
-    this.endPass();
-    copyIntoImage(this.encoder!, img, buf, byteOffset, texels);
+    this.timedIf('(copy into an operand image)', () => {
+      this.ensurePass();
+      this.endPass();
+      copyIntoImage(this.encoder!, img, buf, byteOffset, texels);
+    });
     this.pending++;
     return img;
   }
 
   releaseImage(img: OperandImage): void {
     if (!this.destroyed) this.images.release(img);
+  }
+
+  /**
+   * While true, every dispatch and copy is recorded in its own timestamped region labelled
+   * with its kernel file (or '(buffer copy)', '(copy into an operand image)'), unless a
+   * region is already open: the per-kernel table of `alexnet profile --kernels`
+   * (profileTrainStep's `kernels`). Each then runs in a pass of its own, which costs a little.
+   */
+  profileKernels = false;
+
+  private timesEachKernel(): boolean {
+    return this.profileKernels && this.timestamps.supported && this.timestamps.open === null;
+  }
+
+  /** Runs `record` in a timed region of its own when profileKernels asks for it. */
+  private timedIf(label: string, record: () => void): void {
+    if (this.timesEachKernel()) this.timestamps.timed(label, record);
+    else record();
   }
 
   /** True inside timed(): a flush there would split the region, so callers skip it. */

@@ -21,6 +21,16 @@ export interface LayerProfile {
   share: number;
 }
 
+/** One kernel's GPU time in a training step, summed over its dispatches (profile --kernels). */
+export interface KernelProfile {
+  /** the kernel file under src/kernels/wgsl, or '(buffer copy)' / '(copy into an operand image)' */
+  kernel: string;
+  dispatches: number;
+  ms: number;
+  /** of the sum over all kernels (each in a pass of its own, so slightly above a plain step) */
+  share: number;
+}
+
 export interface StepProfile {
   device: string;
   batch: number;
@@ -52,6 +62,8 @@ export interface StepProfile {
   gradientsWrittenInPlace: number;
   /** parameter gradients per step copied into their slot after the op (an op without `out`) */
   gradientsCopied: number;
+  /** with `kernels`: one more step with every dispatch timed alone, summed per kernel, slowest first */
+  kernels?: KernelProfile[];
 }
 
 export interface ProfileOptions {
@@ -69,6 +81,8 @@ export interface ProfileOptions {
    */
   warmup?: number;
   seed?: number;
+  /** also time every dispatch of one more step alone and sum them per kernel file */
+  kernels?: boolean;
 }
 
 /** One training step on fixed data; returns the JS encode time and the loss. */
@@ -140,6 +154,7 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       setProfiling(null);
     }
     const timings = await d.readTimings();
+    const kernels = opts.kernels ? await profileKernels(model, optimizer, x, y) : undefined;
     const fwdShapes = layerShapes(model, [batch, ...inputShape]);
     const byName = new Map<string, LayerProfile>();
     for (const t of timings) {
@@ -181,11 +196,35 @@ export async function profileTrainStep(model: Module, opts: ProfileOptions): Pro
       optimizerDispatches,
       gradientsWrittenInPlace: slotWrites.direct,
       gradientsCopied: slotWrites.copied,
+      ...(kernels ? { kernels } : {}),
     };
   } finally {
     x.dispose();
     y.dispose();
   }
+}
+
+/** One step with every dispatch and copy in its own timed pass, summed per kernel file. */
+async function profileKernels(model: Module, optimizer: Optimizer, x: Tensor, y: Tensor): Promise<KernelProfile[]> {
+  const d = getDevice();
+  d.profileKernels = true;
+  try {
+    await step(model, optimizer, x, y);
+  } finally {
+    d.profileKernels = false;
+  }
+  const byKernel = new Map<string, KernelProfile>();
+  let total = 0;
+  for (const t of await d.readTimings()) {
+    const k = byKernel.get(t.label) ?? { kernel: t.label, dispatches: 0, ms: 0, share: 0 };
+    k.dispatches++;
+    k.ms += t.ms;
+    total += t.ms;
+    byKernel.set(t.label, k);
+  }
+  const out = [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+  for (const k of out) k.share = total > 0 ? k.ms / total : 0;
+  return out;
 }
 
 /** Forward FLOPs per image of every leaf layer, keyed by its dotted name. */
@@ -226,5 +265,14 @@ export function formatProfile(p: StepProfile): string {
   lines.push(p.flatOptimizer
     ? `optimizer: flat arenas, ${p.optimizerDispatches} update dispatches/step; parameter gradients written in place ${p.gradientsWrittenInPlace.toFixed(0)}, copied in ${p.gradientsCopied.toFixed(0)} per step`
     : `optimizer: per parameter tensor, ${p.optimizerDispatches} update dispatches/step`);
+  if (p.kernels) {
+    const sum = p.kernels.reduce((a, k) => a + k.ms, 0);
+    lines.push('');
+    lines.push(`Per kernel, one more step with every dispatch in a pass of its own (sum ${sum.toFixed(1)} ms):`);
+    lines.push('');
+    lines.push('| kernel | dispatches | ms | share |');
+    lines.push('|---|---:|---:|---:|');
+    for (const k of p.kernels) lines.push(`| ${k.kernel} | ${k.dispatches} | ${k.ms.toFixed(2)} | ${(100 * k.share).toFixed(1)}% |`);
+  }
   return lines.join('\n');
 }

@@ -158,6 +158,24 @@ describe.skipIf(!hasGpu)('alexnet train / predict / evaluate', () => {
     expect(r.out).toMatch(/ms\/step/);
   });
 
+  it('profile --kernels: one more step timed dispatch by dispatch, summed per kernel file', async () => {
+    const r = await run('profile', '--model', 'keras-bn', '--input-size', '67', '--width', '0.125', '--batch-size', '2', '--classes', '2', '--steps', '1', '--kernels', '--json');
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.out) as { dispatchesPerStep: number; kernels: { kernel: string; dispatches: number; ms: number; share: number }[] };
+    const copies = ['(buffer copy)', '(copy into an operand image)'];
+    const kernels = p.kernels.filter((k) => !copies.includes(k.kernel));
+    for (const k of kernels) expect(k.kernel).toMatch(/^[a-z0-9_]+\/[\w]+\.wgsl$/);
+    // every dispatch of the step is there once
+    expect(kernels.reduce((a, k) => a + k.dispatches, 0)).toBe(p.dispatchesPerStep);
+    for (const k of p.kernels) expect(Number.isFinite(k.ms) && k.ms >= 0).toBe(true);
+    expect(p.kernels.reduce((a, k) => a + k.share, 0)).toBeCloseTo(1, 6);
+    expect(p.kernels.map((k) => k.ms)).toEqual([...p.kernels.map((k) => k.ms)].sort((a, b) => b - a));
+    // the text form prints the table
+    const t = await run('profile', '--model', 'keras-bn', '--input-size', '67', '--width', '0.125', '--batch-size', '2', '--classes', '2', '--steps', '1', '--kernels');
+    expect(t.out).toMatch(/^\| kernel \| dispatches \| ms \| share \|$/m);
+    expect(t.out).toMatch(/^\| conv2d\/\S+\.wgsl \| \d+ \|/m);
+  });
+
   it('summary prints the layer table', async () => {
     const r = await run('summary', '--model', 'keras-bn', '--input-size', '67', '--width', '0.125', '--classes', '2');
     expect(r.code).toBe(0);
