@@ -64,6 +64,8 @@ export interface AlexnetBenchOptions {
   steps?: number;
   warmup?: number;
   profile?: boolean;
+  /** the profile also times each dispatch alone and sums it per kernel file (alexnet profile --kernels) */
+  kernels?: boolean;
   /** the optimizer's flat arenas (default true; --no-flat) */
   flat?: boolean;
   /** autotune the model's problems on this device first and use the table (--tune) */
@@ -97,7 +99,7 @@ export async function benchAlexnet(device: Device, opts: AlexnetBenchOptions = {
     // training step: forward + backward + SGD, with the per-layer profile
     model.train();
     const opt = new SGD(model.parameters(), { lr: 0.01, flat: opts.flat ?? true });
-    const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup });
+    const p = await profileTrainStep(model, { batch, inputShape: [3, size, size], numClasses: 2, optimizer: opt, steps, warmup: opts.warmup, kernels: opts.kernels });
     // a training step is forward + data gradient (except conv1) + weight gradient ≈ 3x forward
     rows.push({ bench: `AlexNet train step b${batch}`, shape: `${size}x${size}`, version: 'default', ms: p.stepMs,
       gflops: (3 * flopsFwd) / p.stepMs / 1e6, maxRelError: null,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Benchmark runner: `npm run bench -- [matmul] [conv] [train] [optim] [nn] [pipeline] [--json] [--quick]
-//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad] [--no-flat] [--tune]`.
+//   [--batch 8] [--steps 3] [--warmup 2] [--gemm tiled|prefetch] [--bk 8|16] [--no-winograd-wgrad] [--no-flat] [--tune] [--kernels]`.
+// --kernels: the train row's profile also sums one step's dispatches per kernel file.
 // --no-flat: the train step's optimizer updates each parameter tensor alone (no arenas).
 // --tune: the train bench first autotunes its model's problems on this device (alexnet tune's
 // measurement) and runs with the measured choices.
@@ -88,6 +89,7 @@ async function benchAlexnetRunner(a: { device: Device; quick: boolean; json: boo
     torch,
     batch: num('--batch', 8), steps: num('--steps', a.quick ? 1 : 3), warmup: num('--warmup', undefined),
     flat: !process.argv.includes('--no-flat'),
+    kernels: process.argv.includes('--kernels'),
     tune: process.argv.includes('--tune'),
     onTuned: (adapter, entries) => log(formatTuneTable(adapter, entries)),
     log,

@@ -34,6 +34,8 @@ export interface WorkloadOptions {
   warmup?: number;
   /** fewer matmul sizes, 01_naive left out of the conv rows */
   quick?: boolean;
+  /** the training step's profile also sums each kernel file's dispatches (one more step) */
+  kernels?: boolean;
   /** AlexNet's per-layer profile and other notes, line by line */
   log?: (s: string) => void;
 }
@@ -71,7 +73,7 @@ export async function runWorkload(name: Workload, device: Device, opts: Workload
       break;
     case 'forward':
     case 'train': {
-      const r = await benchAlexnet(device, { batch, steps: opts.repeats ?? 3, warmup: opts.warmup, passes: [name], log: opts.log });
+      const r = await benchAlexnet(device, { batch, steps: opts.repeats ?? 3, warmup: opts.warmup, passes: [name], log: opts.log, kernels: opts.kernels });
       // images/s as a figure of its own; the note (images/s, ratios to peer figures recorded in
       // Node) says nothing more in a table that has the peers measured beside it
       return r.map((row) => ({ ...row, note: '', timing: 'wall', imagesPerSec: (batch * 1000) / row.ms }));

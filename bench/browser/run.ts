@@ -2,7 +2,7 @@
 // The browser benchmark: `npm run bench:browser -- [matmul] [conv] [optim] [forward] [train] [nn]
 //   [--browsers chromium,firefox] [--layers conv1,conv3] [--versions 03_implicit_gemm,vec4]
 //   [--batch 8] [--repeats N] [--warmup N] [--quick] [--peers tfjs,ort | --no-peers] [--no-node]
-//   [--node-without-subgroups] [--json] [--profile] [--tolerance 1e-3] [--job-timeout 7200]`
+//   [--node-without-subgroups] [--json] [--profile] [--kernels] [--tolerance 1e-3] [--job-timeout 7200]`
 // The same workloads as `npm run bench` (bench/workloads.ts: the same code) in Node on Dawn, then
 // in Debian's Chromium (SwiftShader) and Firefox ESR (lavapipe), each engine (this library,
 // TF.js, onnxruntime-web) in a fresh headless browser, launched as the browser tests launch
@@ -93,6 +93,7 @@ export function parseBrowserBenchArgs(argv: string[]): BrowserBenchOptions {
       case '--no-peers': o.peers = { tfjs: false, ort: false }; break;
       case '--no-node': o.node = false; break;
       case '--node-without-subgroups': o.nodeWithoutSubgroups = true; break;
+      case '--kernels': o.work.kernels = true; o.profile = true; break;
       case '--layers': o.work.layers = list(i++); break;
       case '--versions': o.work.versions = list(i++); break;
       case '--batch': o.work.batch = num(i++, true); break;

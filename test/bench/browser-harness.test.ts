@@ -31,6 +31,8 @@ describe('bench:browser command line', () => {
     expect(parseBrowserBenchArgs(['--no-peers']).peers).toEqual({ tfjs: false, ort: false });
     expect(parseBrowserBenchArgs(['--node-without-subgroups']).nodeWithoutSubgroups).toBe(true);
     expect(parseBrowserBenchArgs([]).nodeWithoutSubgroups).toBeUndefined();
+    const k = parseBrowserBenchArgs(['train', '--kernels']);
+    expect([k.work.kernels, k.profile]).toEqual([true, true]);
   });
 
   it('names what it cannot read', () => {
