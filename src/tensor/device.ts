@@ -11,10 +11,11 @@
 // Its parts, one file each: the buffer pool (buffer-pool.ts), the bind-group cache
 // (bind-groups.ts), the uniform arena (uniform-arena.ts), the sleep before a wait on a CPU
 // driver (quiet-waits.ts), timestamp-query timing (timestamps.ts), the operand images some
-// CPU-driver kernels read (image-pool.ts) and opening the adapter (adapter.ts).
+// CPU-driver kernels read (image-pool.ts), the pipeline cache (pipelines.ts) and opening the
+// adapter (adapter.ts).
 // This file never imports a Node module: it works on `navigator.gpu` too.
 
-import { WGSL, type KernelPath } from '../kernels/wgsl.generated.js';
+import type { KernelPath } from '../kernels/wgsl.generated.js';
 import { BindGroupCache } from './bind-groups.js';
 import { BufferPool, BufferUsage, STORAGE_USAGE } from './buffer-pool.js';
 import { openAdapter, NO_ADAPTER_HELP, type OptionalFeature } from './adapter.js';
@@ -23,7 +24,7 @@ import { copyIntoImage, ImagePool, type OperandImage } from './image-pool.js';
 import { QuietWaits } from './quiet-waits.js';
 import { Timestamps } from './timestamps.js';
 import { UniformArena, type Params } from './uniform-arena.js';
-import { unrollWgsl } from './unroll.js';
+import { PipelineCache } from './pipelines.js';
 
 export type { Params } from './uniform-arena.js';
 export { NO_ADAPTER_HELP, type DeviceInfo, type DeviceFeatures } from './adapter.js';
@@ -71,9 +72,7 @@ export class Device {
   readonly images: ImagePool;
   readonly stats: DeviceStats = { dispatches: 0, submits: 0, bytesRead: 0, buffersCreated: 0, bindGroupsCreated: 0, pipelinesCreated: 0, sleptMs: 0, texturesCreated: 0 };
 
-  private pipelines = new Map<string, GPUComputePipeline>();
-  private modules = new Map<string, GPUShaderModule>();
-  private pipelineIds = new Map<GPUComputePipeline, number>();
+  private readonly pipelines: PipelineCache;
   private readonly bindGroups: BindGroupCache;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -111,6 +110,7 @@ export class Device {
       },
       read: (buf, offset, bytes) => this.read(buf, offset, bytes),
     });
+    this.pipelines = new PipelineCache(gpu, this.stats);
     this.bindGroups = new BindGroupCache(gpu, this.stats);
     this.pool = new BufferPool(gpu);
     this.images = new ImagePool(gpu, gpu.limits.maxTextureDimension2D);
@@ -161,28 +161,7 @@ export class Device {
 
   /** The compute pipeline for a WGSL file (path under src/kernels/wgsl) and override constants. */
   pipeline(kernel: KernelPath, constants: Record<string, number> = {}): GPUComputePipeline {
-    const keys = Object.keys(constants).sort();
-    const key = kernel + '|' + keys.map((k) => `${k}=${constants[k]}`).join(',');
-    let p = this.pipelines.get(key);
-    if (p) return p;
-    const code = WGSL[kernel];
-    if (code === undefined) throw new Error(`unknown kernel '${kernel}' (no src/kernels/wgsl/${kernel})`);
-    // a kernel with `// @unroll` loops is expanded for its constants (unroll.ts): a module per pipeline
-    const moduleKey = code.includes('@unroll') ? key : kernel;
-    let module = this.modules.get(moduleKey);
-    if (!module) {
-      module = this.gpu.createShaderModule({ code: unrollWgsl(code, constants), label: kernel });
-      this.modules.set(moduleKey, module);
-    }
-    p = this.gpu.createComputePipeline({
-      label: key,
-      layout: 'auto',
-      compute: { module, entryPoint: 'main', constants },
-    });
-    this.pipelines.set(key, p);
-    this.stats.pipelinesCreated++;
-    this.pipelineIds.set(p, this.pipelineIds.size + 1);
-    return p;
+    return this.pipelines.get(kernel, constants);
   }
 
   // ---- recording ----------------------------------------------------------------------
@@ -222,7 +201,7 @@ export class Device {
       const { offset, size } = this.uniforms.write(params, () => this.flush());
       entries.push({ binding: binding++, resource: { buffer: this.uniforms.buffer, offset, size } });
     }
-    const pass = this.ensurePass();
+    this.ensurePass();
     for (const b of buffers) {
       if ('view' in b) {
         entries.push({ binding: binding++, resource: b.view });
@@ -231,7 +210,7 @@ export class Device {
       const bb = 'buffer' in b ? b : { buffer: b };
       entries.push({ binding: binding++, resource: { buffer: bb.buffer, offset: bb.offset ?? 0, size: bb.size } });
     }
-    const pipelineId = this.pipelineIds.get(pipeline)!;
+    const pipelineId = this.pipelines.id(pipeline);
     const bindGroup = this.bindGroups.get(pipeline, pipelineId, entries);
     const [x, y = 1, z = 1] = workgroups;
     const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
@@ -239,19 +218,12 @@ export class Device {
       throw new Error(`${kernel}: dispatch ${x}x${y}x${z} exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    if (this.timesEachKernel()) {
-      // its own timestamped pass (profileKernels): recorded into the pass that timed() opens
-      this.timestamps.timed(kernel, () => {
-        const own = this.ensurePass();
-        own.setPipeline(pipeline);
-        own.setBindGroup(0, bindGroup);
-        own.dispatchWorkgroups(x, y, z);
-      });
-    } else {
+    this.timestamps.around(kernel, () => {
+      const pass = this.ensurePass(); // with profileKernels, the pass around() opens
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(x, y, z);
-    }
+    });
     this.pending++;
     this.waits.noteDispatch(pipelineId, x, y, z);
     this.stats.dispatches++;
@@ -259,7 +231,7 @@ export class Device {
 
   /** Records a buffer-to-buffer copy (closes the open compute pass). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    this.timedIf('(buffer copy)', () => {
+    this.timestamps.around('(buffer copy)', () => {
       this.ensurePass();
       this.endPass();
       this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
@@ -275,7 +247,7 @@ export class Device {
   image(buf: GPUBuffer, byteOffset: number, texels: number): OperandImage {
     const img = this.images.acquire(texels);
     this.stats.texturesCreated = this.images.texturesCreated;
-    this.timedIf('(copy into an operand image)', () => {
+    this.timestamps.around('(copy into an operand image)', () => {
       this.ensurePass();
       this.endPass();
       copyIntoImage(this.encoder!, img, buf, byteOffset, texels);
@@ -288,23 +260,9 @@ export class Device {
     if (!this.destroyed) this.images.release(img);
   }
 
-  /**
-   * While true, every dispatch and copy is recorded in its own timestamped region labelled
-   * with its kernel file (or '(buffer copy)', '(copy into an operand image)'), unless a
-   * region is already open: the per-kernel table of `alexnet profile --kernels`
-   * (profileTrainStep's `kernels`). Each then runs in a pass of its own, which costs a little.
-   */
-  profileKernels = false;
-
-  private timesEachKernel(): boolean {
-    return this.profileKernels && this.timestamps.supported && this.timestamps.open === null;
-  }
-
-  /** Runs `record` in a timed region of its own when profileKernels asks for it. */
-  private timedIf(label: string, record: () => void): void {
-    if (this.timesEachKernel()) this.timestamps.timed(label, record);
-    else record();
-  }
+  /** Each dispatch and copy in a timed region of its own, labelled by kernel (`alexnet profile --kernels`). */
+  get profileKernels(): boolean { return this.timestamps.each; }
+  set profileKernels(on: boolean) { this.timestamps.each = on; }
 
   /** True inside timed(): a flush there would split the region, so callers skip it. */
   get inTimedRegion(): boolean {

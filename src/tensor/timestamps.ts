@@ -30,6 +30,20 @@ export class Timestamps {
 
   constructor(private readonly gpu: GPUDevice, readonly supported: boolean, private readonly ctl: PassControl) {}
 
+  /**
+   * While true, work recorded through around() outside any region gets a region of its own:
+   * the device labels each dispatch with its kernel file and each copy with what it copies
+   * (the per-kernel table of `alexnet profile --kernels`). Each then runs in a pass of its own,
+   * which costs a little.
+   */
+  each = false;
+
+  /** Runs `record` in a region of its own when `each` is on and no region is open, else as is. */
+  around(label: string, record: () => void): void {
+    if (this.each && this.supported && this.openRegion === null) this.timed(label, record);
+    else record();
+  }
+
   /** The label of the region being recorded, or null. */
   get open(): string | null {
     return this.openRegion?.label ?? null;
