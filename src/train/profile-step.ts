@@ -268,6 +268,10 @@ export function formatProfile(p: StepProfile): string {
   if (p.kernels) {
     const sum = p.kernels.reduce((a, k) => a + k.ms, 0);
     lines.push('');
+    if (p.kernels.length === 0) {
+      lines.push('Per kernel: nothing timed (this adapter has no timestamp queries).');
+      return lines.join('\n');
+    }
     lines.push(`Per kernel, one more step with every dispatch in a pass of its own (sum ${sum.toFixed(1)} ms):`);
     lines.push('');
     lines.push('| kernel | dispatches | ms | share |');

@@ -25,6 +25,10 @@
 // UPDATE:   override; true in training with running stats.
 // RUNNING:  override; true in evaluation with running stats (one invocation per workgroup
 //           does the work; C workgroups of a few floats each).
+// Changed from the first version: WG invocations per channel instead of always 256, each
+//           invocation's sums in blocks of BLOCK terms, the first pass shifted by x0, one
+//           division per invocation instead of one per element, mean and invstd in one
+//           [2C] binding, and RUNNING (evaluation wrote its stats with elementwise ops before).
 
 override UPDATE: bool = false;
 override RUNNING: bool = false;
