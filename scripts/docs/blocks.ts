@@ -24,7 +24,7 @@ export const WHERE = [
 
 const at = (s: ConvShape, n: number): ConvShape => ({ ...s, n });
 /** The rungs built from other ops: space-to-depth, then a stride-1 rung (autograd runs its gradients). */
-const S2D_RUNGS = ['04_winograd_s2d', '06_winograd_gemm_s2d'];
+const S2D_RUNGS = ['04_winograd_s2d'];
 
 /** What a training step runs for each pass of a layer on a device: the rung, or why none. */
 export function stepRungs(s: ConvShape, device: Device): Record<'forward' | 'dgrad' | 'wgrad', string> {

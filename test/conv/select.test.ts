@@ -41,7 +41,16 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(explainConv2d(conv1, fake(true))).toMatch(/^space-to-depth \(block 4\): 3x11x11 taps at stride 4 become 48x3x3 at stride 1, then Winograd F\(4x4, 3x3\).*3\.24x fewer multiplies/);
     expect(selectConv2d(conv1, fake(false)).version).toBe('05_tiled_gemm');
     expect(selectConv2dBackwardData(conv1, fake(true)).version).toBe('03_implicit_gemm');
-    expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('03_implicit_gemm');
+    // its weight gradient reads x through space-to-depth too (no x' is written)
+    expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('06_winograd_gemm_s2d');
+    expect(selectConv2dBackwardWeight(conv1, fake(true)).why).toMatch(/^space-to-depth \(block 4\).*Winograd F\(3x3, 4x4\).*x read through space-to-depth/);
+    expect(selectConv2dBackwardWeight(conv1, fake(false)).version).toBe('05_tiled_gemm');
+    CONV_TUNING.winogradWgrad = false;
+    try {
+      expect(selectConv2dBackwardWeight(conv1, fake(true)).version).toBe('03_implicit_gemm');
+    } finally {
+      CONV_TUNING.winogradWgrad = true;
+    }
     // few channels: the transforms would cost as much as they save
     const thin = convShape([8, 8, 27, 27], [64, 8, 3, 3], { padding: 1 });
     expect(selectConv2d(thin, fake(true)).version).toBe('03_implicit_gemm');

@@ -43,7 +43,8 @@ describe('conv2dVersions', () => {
       else names.wgrad.push(v.name);
     }
     expect(names.dgrad).toEqual(['01_naive', '03_implicit_gemm', '04_winograd', '05_tiled_gemm', '06_winograd_gemm']);
-    expect(names.wgrad).toEqual(names.dgrad);
+    // the weight gradient of a strided conv also reads x through space-to-depth
+    expect(names.wgrad).toEqual([...names.dgrad, '06_winograd_gemm_s2d']);
   });
 
   it('says why a version cannot run a shape (Winograd needs stride 1; s2d a stride)', () => {
@@ -62,6 +63,10 @@ describe('conv2dVersions', () => {
     expect(why('04_winograd', 'dgrad', conv1)).toMatch(/needs stride 1/);
     expect(why('04_winograd_s2d', 'forward', conv1)).toBeNull();
     expect(why('03_implicit_gemm', 'wgrad', conv1)).toBeNull();
+    expect(why('06_winograd_gemm_s2d', 'wgrad', conv1)).toBeNull();
+    expect(why('06_winograd_gemm_s2d', 'wgrad', conv2)).toMatch(/stride 1x1/);
+    // 2 channels in 3x3 blocks make 18 channels of x', not a multiple of 4
+    expect(why('06_winograd_gemm_s2d', 'wgrad', convShape([2, 2, 35, 35], [16, 2, 7, 7], { stride: 3 }))).toMatch(/18 input channels per group/);
   });
 });
 

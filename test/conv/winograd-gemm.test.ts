@@ -96,6 +96,68 @@ describe.skipIf(!gpu)("Winograd with one batched GEMM ('06_winograd_gemm') again
     });
   });
 
+  // The input transform reads x through space-to-depth (S > 1), in the forward and in the
+  // weight gradient. Strides 2, 3 and 4; padding; groups; inputs whose last rows and columns
+  // fall past x' (dropped), and tiles that overhang x'.
+  const S2D_CASES: Case[] = [
+    { name: 'stride 2, 3x3 p1, 2 -> 20 channels on 17x18', x: [2, 2, 17, 18], w: [20, 2, 3, 3], opts: { stride: 2, padding: 1 } },
+    { name: 'stride 2, 5x5 p2, groups 2, on 19x16', x: [3, 4, 19, 16], w: [16, 2, 5, 5], opts: { stride: 2, padding: 2, groups: 2 } },
+    { name: 'stride 3, 7x7 p3, 4 channels on 23x20', x: [1, 4, 23, 20], w: [12, 4, 7, 7], opts: { stride: 3, padding: [3, 2] } },
+    { name: 'stride 4, 11x11 on 38x37 (rows and columns past x\' dropped)', x: [3, 3, 38, 37], w: [24, 3, 11, 11], opts: { stride: 4 } },
+  ];
+  for (const c of S2D_CASES) {
+    it(`space-to-depth then 06 without writing x': forward + bias + ReLU, weight gradient: ${c.name}`, async () => {
+      const s = convShape(c.x, c.w, c.opts);
+      const x = f32(product(c.x), 81);
+      const w = f32(product(c.w), 82);
+      const b = f32(c.w[0]!, 83);
+      const dy = f32(s.n * s.k * s.oh * s.ow, 84);
+      await tidy(async () => {
+        const X = Tensor.fromArray(x, c.x);
+        const W = Tensor.fromArray(w, c.w);
+        const B = Tensor.fromArray(b, [s.k]);
+        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+        const version = '06_winograd_gemm_s2d';
+        expectClose(await conv2d(X, W, B, { ...c.opts, relu: true, version }).data(), conv2dRef(s, x, w, b, true), { atol: 1e-4, rtol: 1e-4, name: `s2d 06 relu ${c.name}` });
+        expectClose(await conv2d(X, W, null, { ...c.opts, version }).data(), conv2dRef(s, x, w, null), { atol: 1e-4, rtol: 1e-4, name: `s2d 06 ${c.name}` });
+        // poisoned: every element of dw is written
+        const out = Tensor.fromArray(new Float32Array(product(c.w)).fill(NaN), c.w);
+        conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version, out });
+        expectClose(await out.data(), conv2dWeightGradRef(s, x, dy), { atol: 1e-4, rtol: 1e-4, name: `s2d 06 wgrad ${c.name}` });
+      });
+    });
+  }
+
+  it('space-to-depth then 06: batch chunks under a small binding limit, the weight gradient summed over them', async () => {
+    const c = S2D_CASES[3]!;
+    const xs = [5, ...c.x.slice(1)];
+    const s = convShape(xs, c.w, c.opts);
+    const x = f32(product(xs), 91);
+    const w = f32(product(c.w), 92);
+    const dy = f32(s.n * s.k * s.oh * s.ow, 93);
+    const d = gpu!;
+    // two images of the largest per-image tensor: V, 36 points x 48 channels x (4 tiles + 3)
+    const limit = 36 * 48 * 7 * 4 * 2 + d.alignment;
+    Object.defineProperty(d, 'maxBinding', { get: () => limit, configurable: true });
+    try {
+      const out = await tidy(async () => {
+        const X = Tensor.fromArray(x, xs);
+        const W = Tensor.fromArray(w, c.w);
+        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+        const before = d.stats.dispatches;
+        const y = await conv2d(X, W, null, { ...c.opts, version: '06_winograd_gemm_s2d' }).data();
+        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: '06_winograd_gemm_s2d' }).data();
+        return { y, dw, dispatched: d.stats.dispatches - before };
+      });
+      expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: 'chunked s2d 06 y' });
+      expectClose(out.dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, name: 'chunked s2d 06 dw' });
+      // 3 chunks: the forward 2 + 3 x 3 dispatches, the weight gradient 3 x 3 + 2
+      expect(out.dispatched).toBeGreaterThanOrEqual(11 + 11);
+    } finally {
+      delete (d as unknown as Record<string, unknown>).maxBinding;
+    }
+  });
+
   it('splits the batch into chunks under a small binding limit (the weight gradient sums them)', async () => {
     const c = CASES[0]!;
     const xs = [5, ...c.x.slice(1)];

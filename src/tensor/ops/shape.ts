@@ -65,12 +65,26 @@ export function spaceToDepth(x: Tensor, block: number, opts: SpaceToDepthOptions
     if (sizeOf(sh) * 4 > x.device.maxBinding) throw new Error(`spaceToDepth: ${fmtShape(sh)} exceeds one storage binding`);
   }
   const out = Tensor.empty(outShape, 'float32', x.device);
-  const params = (total: number) => [{ u: total }, { u: c }, { u: h }, { u: w }, { u: block }, { u: ph }, { u: pw }, { u: oh }, { u: ow }, { u: 0 }, { u: 0 }, { u: 0 }];
-  x.device.dispatch('shape/space_to_depth.wgsl', [bind(x), bind(out)], params(out.size), grid(out.size), { MODE: 0 });
+  const geometry: S2dGeometry = { c, h, w, block, ph, pw, oh, ow };
+  spaceToDepthInto(0, x, out, geometry);
   return record(out, 'spaceToDepth', [x], (g) => {
     // every element is written (a gather), so an offered arena slot can take it directly
     const dx = gradTarget(x) ?? Tensor.empty(x.shape, 'float32', x.device);
-    x.device.dispatch('shape/space_to_depth.wgsl', [bind(g), bind(dx)], params(dx.size), grid(dx.size), { MODE: 1 });
+    spaceToDepthInto(1, g, dx, geometry);
     return [dx];
   });
+}
+
+/** spaceToDepth's sizes: x's channels and pixels, the block, the padding and the output's pixels. */
+export interface S2dGeometry { c: number; h: number; w: number; block: number; ph: number; pw: number; oh: number; ow: number }
+
+/**
+ * space_to_depth.wgsl without a graph (shapes are the caller's to check): mode 0 writes
+ * dst = spaceToDepth(src) ([N, C·s², OH, OW]); mode 1 writes dst ([N, C, H, W]) from src, the
+ * gradient of such an output (spaceToDepth's backward). Every element of dst is written once.
+ */
+export function spaceToDepthInto(mode: 0 | 1, src: Tensor, dst: Tensor, g: S2dGeometry): void {
+  src.device.dispatch('shape/space_to_depth.wgsl', [bind(src), bind(dst)],
+    [{ u: dst.size }, { u: g.c }, { u: g.h }, { u: g.w }, { u: g.block }, { u: g.ph }, { u: g.pw }, { u: g.oh }, { u: g.ow }, { u: 0 }, { u: 0 }, { u: 0 }],
+    grid(dst.size), { MODE: mode });
 }

@@ -26,6 +26,12 @@
 //           zeros past the last tile), so each transform point's V is one [C, cols] matrix
 //           for a batched GEMM.
 //           Bᵀ_y then Bᵀ_x in `mats` (row-major, 4 per vec4).
+// S > 1:    (06_winograd_gemm_s2d) x is read through space-to-depth (shape/space_to_depth.wgsl)
+//           without that pass: the tiles are cut from x' = spaceToDepth(x, S, padding p),
+//           whose channel c = (ci*S + sy)*S + sx holds pixel (sy, sx) of every S x S block
+//           of x's channel ci: x'[n, c, u, v] = x[n, ci, u*S + sy - ph, v*S + sx - pw], 0
+//           outside x and past x's SH x SW rows and columns. C, the tiles and the padding
+//           of the Math line are then x''s (the padding is 0: ph, pw are x's own).
 // Threads:  one invocation per (n, c, ty, tx), tx fastest (LAYOUT 1: per (n, ty, tx, g,
 //           j < cols), j fastest; LAYOUT 2: per (c, col < cols), col fastest); 256 per
 //           workgroup on a 2-D grid.
@@ -52,12 +58,14 @@ override AX: u32 = 6u;   // tile columns (mx + rx - 1), at most 8
 override IY: u32 = 6u;   // rows read per tile (AY, or my for dy's tiles)
 override IX: u32 = 6u;   // columns read per tile
 override LAYOUT: u32 = 0u;
+override S: u32 = 1u;    // space-to-depth block: 1 reads x as it is
 
 struct Params {
   n: u32, c: u32, h: u32, w: u32,
   th: u32, tw: u32, my: u32, mx: u32,
   ph: i32, pw: i32, x_off: u32, total: u32,
-  groups: u32, cols: u32, _pad0: u32, _pad1: u32,   // LAYOUT 1 and 2 only
+  groups: u32, cols: u32,   // LAYOUT 1 and 2 only
+  sh: u32, sw: u32,         // S > 1 only: x''s rows and columns (c, h, w, ph, pw: x's)
   mats: array<vec4f, 32>,   // Bᵀ_y (AY x IY) at 0, Bᵀ_x (AX x IX) at AY*IY
 }
 
@@ -114,16 +122,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     c = div(cw, p.cols) * cg + min(j, cg - 1u);
   }
   let ty = div(t, p.tw);
-  let y0 = i32(ty * p.my) - p.ph;
-  let x0 = i32((t - ty * p.tw) * p.mx) - p.pw;
-  let base = p.x_off + (n * p.c + c) * p.h * p.w;
+  let y0 = i32(ty * p.my);                // the tile's first row and column (of x' when S > 1)
+  let x0 = i32((t - ty * p.tw) * p.mx);
+  // S > 1: x' channel c is pixel (sy, sx) of the S x S blocks of x channel ci (S is a
+  // constant, so these divisions are shifts or multiplies); S = 1: ci = c, sy = sx = 0
+  let ci = c / (S * S);
+  let sy = (c / S) % S;
+  let sx = c % S;
+  let base = p.x_off + (n * (p.c / (S * S)) + ci) * p.h * p.w;
 
   var d: array<f32, 64>;   // the input tile, d[a*8 + b]
   for (var a = 0u; a < IY; a++) {  // @unroll
-    let iy = y0 + i32(a);
+    let vy = y0 + i32(a);                             // row of x (of x' when S > 1)
+    let iy = vy * i32(S) + i32(sy) - p.ph;            // row of x
     for (var b = 0u; b < IX; b++) {  // @unroll
-      let ix = x0 + i32(b);
-      let ok = live && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      let vx = x0 + i32(b);
+      let ix = vx * i32(S) + i32(sx) - p.pw;
+      var ok = live && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      if (S > 1u) { ok = ok && vy < i32(p.sh) && vx < i32(p.sw); }   // x' ends at SH x SW
       d[a * 8u + b] = select(0.0, x[select(0u, base + u32(iy) * p.w + u32(ix), ok)], ok);
     }
   }

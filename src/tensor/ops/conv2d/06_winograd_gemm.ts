@@ -44,12 +44,25 @@ export function winogradGemmDgradUnsupported(s: ConvShape): string | null {
 export const colsFor = (nb: number, tiles: number) => Math.ceil((nb * tiles) / 4) * 4;
 
 /**
+ * How the input transform reads the tensor it cuts into tiles: as it is (the stride-1
+ * convolution e itself), or, given `real` (06_winograd_gemm_s2d), through space-to-depth:
+ * the tensor is the strided convolution's x and e is the stride-1 convolution on
+ * x' = spaceToDepth(x, real.sh, padding real.ph/pw) that it becomes (s2dShape), read without
+ * writing x' (04_winograd_2_input.wgsl, "S > 1"). Returns x's values per image, the
+ * transform's sizes and padding uniforms, and its S override.
+ */
+function inputRead(e: ConvShape, real?: ConvShape) {
+  if (!real) return { image: xImage(e), dims: [{ u: e.h }, { u: e.w }], pad: [{ i: e.ph }, { i: e.pw }], s2d: [{ u: 0 }, { u: 0 }], S: 1 };
+  return { image: xImage(real), dims: [{ u: real.h }, { u: real.w }], pad: [{ i: real.ph }, { i: real.pw }], s2d: [{ u: e.h }, { u: e.w }], S: real.sh };
+}
+
+/**
  * out = the stride-1 convolution e of inp (bias, ReLU): U = the filters transformed into
  * [xi, g, Kg, Cg]; per batch chunk V = the input tiles transformed into [xi, C, cols], one
  * batched GEMM M = U·V over the xi*groups products, and M's tiles transformed back into
  * pixels (+ bias, ReLU). mode 1: the data gradient's turned filters.
  */
-function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1): void {
+export function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1, real?: ConvShape): void {
   const d = inp.device;
   const fy = winogradFor(e.kh);
   const fx = winogradFor(e.kw);
@@ -68,16 +81,17 @@ function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | nu
     grid(uTotal), { ...shape, KH: e.kh, KW: e.kw, MODE: mode, LAYOUT: 1 });
 
   const epilogue = bias ? (relu ? 2 : 1) : 0;
+  const r = inputRead(e, real);
   // bytes per image of x, y, V and M (V and M: a tile column per tile, plus at most 3 of rounding)
-  const perImage = [xImage(e) * 4, yImage(e) * 4, xi * e.c * (tiles + 3) * 4, xi * e.k * (tiles + 3) * 4];
+  const perImage = [r.image * 4, yImage(e) * 4, xi * e.c * (tiles + 3) * 4, xi * e.k * (tiles + 3) * 4];
   for (const [b0, nb] of planBatchChunks(e.n, perImage, d.maxBinding, d.alignment)) {
     const cols = colsFor(nb, tiles);
-    const X = span(d, inp, b0 * xImage(e), nb * xImage(e));
+    const X = span(d, inp, b0 * r.image, nb * r.image);
     const V = Tensor.empty([xi, e.c, cols], 'float32', d);
     d.dispatch(KERNELS.input, [X.binding, whole(V)],
-      [{ u: nb }, { u: e.c }, { u: e.h }, { u: e.w }, { u: th }, { u: tw }, { u: fy.m }, { u: fx.m },
-        { i: e.ph }, { i: e.pw }, { u: X.rel }, { u: e.c * cols }, { u: e.groups }, { u: cols }, { u: 0 }, { u: 0 }, ...mats(fy.BT, fx.BT)],
-      grid(e.c * cols), { ...shape, IY: fy.alpha, IX: fx.alpha, LAYOUT: 2 });
+      [{ u: nb }, { u: e.c }, ...r.dims, { u: th }, { u: tw }, { u: fy.m }, { u: fx.m },
+        ...r.pad, { u: X.rel }, { u: e.c * cols }, { u: e.groups }, { u: cols }, ...r.s2d, ...mats(fy.BT, fx.BT)],
+      grid(e.c * cols), { ...shape, IY: fy.alpha, IX: fx.alpha, LAYOUT: 2, S: r.S });
     const M = Tensor.empty([xi, e.k, cols], 'float32', d);
     gemm({
       m: kg, n: cols, k: cg, batch: xi * e.groups,
@@ -102,7 +116,7 @@ function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | nu
  * over tiles as a batched GEMM with Bᵀ: P[xi, g] = D[xi, g] · X[xi, g]ᵀ, accumulated over
  * batch chunks; the output kernel turns each point's sums into the KH x KW taps.
  */
-function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape): void {
+export function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape, real?: ConvShape): void {
   const d = x.device;
   const fy = winogradCached(s.kh, winogradTileFor(s.kh)); // F(KH, my): dy's my x mx tiles are the "filters"
   const fx = winogradCached(s.kw, winogradTileFor(s.kw));
@@ -116,16 +130,17 @@ function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape): voi
   const kg = s.k / s.groups;
   const shape = { AY: fy.alpha, AX: fx.alpha };
   const P = Tensor.empty([xi * s.k, cg], 'float32', d);
-  const perImage = [xImage(s) * 4, yImage(s) * 4, xi * s.c * (tiles + 3) * 4, xi * s.k * (tiles + 3) * 4];
+  const r = inputRead(s, real);
+  const perImage = [r.image * 4, yImage(s) * 4, xi * s.c * (tiles + 3) * 4, xi * s.k * (tiles + 3) * 4];
   let first = true;
   for (const [b0, nb] of planBatchChunks(s.n, perImage, d.maxBinding, d.alignment)) {
     const cols = colsFor(nb, tiles);
-    const X = span(d, x, b0 * xImage(s), nb * xImage(s));
+    const X = span(d, x, b0 * r.image, nb * r.image);
     const X1 = Tensor.empty([xi, s.c, cols], 'float32', d);
     d.dispatch(KERNELS.input, [X.binding, whole(X1)],
-      [{ u: nb }, { u: s.c }, { u: s.h }, { u: s.w }, { u: th }, { u: tw }, { u: my }, { u: mx },
-        { i: s.ph }, { i: s.pw }, { u: X.rel }, { u: s.c * cols }, { u: s.groups }, { u: cols }, { u: 0 }, { u: 0 }, ...mats(fy.BT, fx.BT)],
-      grid(s.c * cols), { ...shape, IY: fy.alpha, IX: fx.alpha, LAYOUT: 2 });
+      [{ u: nb }, { u: s.c }, ...r.dims, { u: th }, { u: tw }, { u: my }, { u: mx },
+        ...r.pad, { u: X.rel }, { u: s.c * cols }, { u: s.groups }, { u: cols }, ...r.s2d, ...mats(fy.BT, fx.BT)],
+      grid(s.c * cols), { ...shape, IY: fy.alpha, IX: fx.alpha, LAYOUT: 2, S: r.S });
     const Y = span(d, dy, b0 * yImage(s), nb * yImage(s));
     const D1 = Tensor.empty([xi, s.k, cols], 'float32', d);
     d.dispatch(KERNELS.input, [Y.binding, whole(D1)],

@@ -12,7 +12,7 @@
 //   05_tiled_gemm     every pass, im2col + the workgroup-memory GEMM (the GPU path)
 //   06_winograd_gemm  every pass, 04's transforms around one batched GEMM on matmul 09/08
 //                     (operands read as images: what a CPU driver runs)
-//   06_winograd_gemm_s2d  forward: spaceToDepth, then 06
+//   06_winograd_gemm_s2d  forward and weight gradient: 06 reading x through space-to-depth
 // versions.ts holds the table from name to passes; select.ts picks a version per problem and
 // says why; shape.ts checks shapes; chunks.ts splits a batch whose activations are larger
 // than one storage binding. This file is the op: checks, dispatch through the table, autograd.

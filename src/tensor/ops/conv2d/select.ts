@@ -15,7 +15,7 @@ import { s2dGemmUnsupported } from './06_winograd_gemm_s2d.js';
 import { subgroupUnsupported } from '../matmul/versions.js';
 import type { ConvShape } from './shape.js';
 import { CONV_TUNING, fit } from './tuning.js';
-import { ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, type ConvVersion, type DgradVersion, type WgradVersion } from './versions.js';
+import { ALL_CONV_VERSIONS, ALL_DGRAD_VERSIONS, ALL_WGRAD_VERSIONS, passOf, type ConvVersion, type DgradVersion, type WgradVersion } from './versions.js';
 import { winogradSaving, winogradTileFor } from './winograd_matrices.js';
 
 /**
@@ -91,6 +91,10 @@ export function ruleConv2dBackwardWeight(s: ConvShape, device?: Device): Choice<
   if (wino) {
     const why = `${wino.replace(/^Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, the taps as the outputs)`;
     return (s.c / s.groups) % 4 ? { version: '04_winograd', why: `${why}; ${PER_POINT_GEMM}, not 06's batched GEMM: ${s.c / s.groups} input channels per group are not a multiple of 4` } : { version: '06_winograd_gemm', why: `${why}; ${batchedGemm(device!)}` };
+  }
+  const s2d = CONV_TUNING.winogradWgrad ? s2dWorth(s, device) : null;
+  if (s2d && !passOf('conv2d', '06_winograd_gemm_s2d', 'wgrad').unsupported!(s)) {
+    return { version: '06_winograd_gemm_s2d', why: `${s2d.replace(/Winograd F\((\d+)x(\d+), (\d+)x(\d+)\)/, 'Winograd F($3x$4, $1x$2)')} (dy's tiles as the filters, x read through space-to-depth); ${batchedGemm(device!)}` };
   }
   if (s.k * (s.c / s.groups) * s.kh * s.kw < 256 && s.n * s.oh * s.ow < 256) return { version: '01_naive', why: 'naive wgrad: a tiny problem' };
   return { version: '03_implicit_gemm', why: `split-K wgrad: ${planWgrad({ maxBinding: 2 ** 31, alignment: 256 }, s).slices} pixel slices per chunk, reduced in a fixed order` };

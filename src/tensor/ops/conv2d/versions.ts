@@ -20,7 +20,7 @@ export type ConvVersion =
   | '01_naive' | '02_im2col' | '03_implicit_gemm' | '04_winograd' | '04_winograd_s2d' | '05_tiled_gemm'
   | '06_winograd_gemm' | '06_winograd_gemm_s2d';
 export type DgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm' | '06_winograd_gemm';
-export type WgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm' | '06_winograd_gemm';
+export type WgradVersion = '01_naive' | '03_implicit_gemm' | '04_winograd' | '05_tiled_gemm' | '06_winograd_gemm' | '06_winograd_gemm_s2d';
 
 /** Every rung, by version name, in reading order. */
 export const CONV_LADDER: Readonly<Record<ConvVersion, Rung>> = {
