@@ -27,6 +27,11 @@ const poolCases: [Img, PoolRef][] = [
   [[1, 5, 7, 9], { kernel: [2, 3], stride: [2, 1], padding: [1, 0] }],
   [[3, 2, 6, 6], { kernel: [2, 2], stride: [2, 2], padding: [0, 0] }],
   [[1, 3, 5, 5], { kernel: [5, 5], stride: [1, 1], padding: [2, 2] }],
+  // max_backward_blocked.wgsl: blocks of 3x2 and 4x4 elements, the last ones overhanging
+  [[2, 3, 17, 14], { kernel: [4, 3], stride: [3, 2], padding: [1, 1] }],
+  [[1, 2, 18, 17], { kernel: [4, 4], stride: [4, 4], padding: [0, 2] }],
+  // a 5x4 stride: 20 elements per block, more than its 16 accumulators: max_backward.wgsl
+  [[1, 2, 23, 22], { kernel: [5, 6], stride: [5, 4], padding: [2, 3] }],
 ];
 const desc = (s: Img, o: PoolRef) => `x=${JSON.stringify(s)} k=${o.kernel} s=${o.stride} p=${o.padding}`;
 const opts = (o: PoolRef) => ({ kernelSize: o.kernel, stride: o.stride, padding: o.padding });
@@ -38,6 +43,30 @@ describe.skipIf(!gpu)('maxPool2d', () => {
         gpu: (x) => maxPool2d(x, opts(o)), ref: (x) => maxPool2dRef(x, s, o) });
     });
   }
+
+  it('the backward takes a block of SH x SW elements per invocation up to 16 of them, else one per element', async () => {
+    const kernels: string[] = [];
+    const dispatch = gpu!.dispatch.bind(gpu);
+    const spy = vi.spyOn(gpu!, 'dispatch').mockImplementation((...a: Parameters<typeof dispatch>) => {
+      kernels.push(a[0]);
+      dispatch(...a);
+    });
+    try {
+      for (const [s, o] of [poolCases[0]!, poolCases[7]!]) {
+        kernels.length = 0;
+        await T.tidy(async () => {
+          const x = T.Tensor.fromArray(Float32Array.from(distinct(size(s), 3)), s).requiresGrad_();
+          T.sum(maxPool2d(x, opts(o))).backward();
+          await x.grad!.data();
+          x.grad!.dispose();
+        });
+        expect(kernels).toContain(o.stride[0] * o.stride[1] <= 16 ? 'pool/max_backward_blocked.wgsl' : 'pool/max_backward.wgsl');
+        expect(kernels).not.toContain(o.stride[0] * o.stride[1] <= 16 ? 'pool/max_backward.wgsl' : 'pool/max_backward_blocked.wgsl');
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('ties: the gradient goes to the first maximum in the window only', async () => {
     // all equal: each window's dY lands on its top-left element

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Pooling over NCHW images: max, average and adaptive average, each with a gather-style
-// backward (one invocation per input element, no atomics). Kernels: src/kernels/wgsl/pool/.
+// backward (no atomics: one invocation per input element, or for max pooling one per block of
+// SH x SW of them). Kernels: src/kernels/wgsl/pool/.
 //
 // Legend: N batch, C channels, H W input size, OH OW output size, KH KW window,
 // SH SW stride, PH PW padding. Every kernel sees the image as [planes = N*C, H, W].
@@ -68,15 +69,17 @@ export function* batchChunks(op: string, d: Device, N: number, perSample: number
 /**
  * Records a pool kernel over the batch, a chunk of images at a time when the tensors exceed
  * one binding. `bindings` lists the kernel's buffers in order, each through `xb` (an
- * input-shaped tensor) or `yb` (output-shaped); one invocation per element of `per`'s shape.
+ * input-shaped tensor) or `yb` (output-shaped); one invocation per element of `per`'s shape,
+ * or per block of SH x SW input elements ('blocks', max_backward_blocked.wgsl).
  */
 function dispatchPool(
-  d: Device, op: string, kernel: KernelPath, g: PoolGeometry, N: number, C: number, per: 'x' | 'y',
+  d: Device, op: string, kernel: KernelPath, g: PoolGeometry, N: number, C: number, per: 'x' | 'y' | 'blocks',
   bindings: (xb: (t: Tensor) => Binding, yb: (t: Tensor) => Binding) => Binding[],
   constants: Record<string, number> = {},
 ): void {
   const xPer = C * g.H * g.W;
   const yPer = C * g.OH * g.OW;
+  const invocations = { x: xPer, y: yPer, blocks: C * Math.ceil((g.H + g.PH) / g.SH) * Math.ceil((g.W + g.PW) / g.SW) }[per];
   for (const [n0, nc] of batchChunks(op, d, N, [xPer, yPer])) {
     let xOff = 0;
     let yOff = 0;
@@ -91,7 +94,7 @@ function dispatchPool(
       return r.binding;
     };
     const b = bindings(xb, yb);
-    d.dispatch(kernel, b, packPool(g, nc * C, xOff, yOff), grid(nc * (per === 'x' ? xPer : yPer)), constants);
+    d.dispatch(kernel, b, packPool(g, nc * C, xOff, yOff), grid(nc * invocations), constants);
   }
 }
 
@@ -152,7 +155,14 @@ export function maxPool2d(x: Tensor, opts: PoolOptions): Tensor {
   // tidy scope (like every saved tensor) and is freed early once the backward has used it.
   return record(y, 'maxPool2d', [x], (dy) => {
     const dx = Tensor.empty(x.shape, 'float32', d);
-    dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)], geometry);
+    // a block of SH x SW elements per invocation shares its windows' loads, up to 16 elements
+    // (its accumulators' private array); larger strides take one invocation per element
+    if (g.SH * g.SW <= 16) {
+      const windows = { NY: Math.ceil(g.KH / g.SH), NX: Math.ceil(g.KW / g.SW) };
+      dispatchPool(d, 'maxPool2d', 'pool/max_backward_blocked.wgsl', g, N, C, 'blocks', (xb, yb) => [yb(dy), yb(arg), xb(dx)], { ...geometry, ...windows });
+    } else {
+      dispatchPool(d, 'maxPool2d', 'pool/max_backward.wgsl', g, N, C, 'x', (xb, yb) => [yb(dy), yb(arg), xb(dx)], geometry);
+    }
     arg.dispose();
     return [dx];
   });
