@@ -200,7 +200,7 @@ function tiledGemm(): string {
 /** 04: Winograd's output tiles and their overlapping input tiles (conv3, F(4x4, 3x3)). */
 function winograd(): string {
   const s = CONV3;
-  const m = winogradTileFor(s.kh);
+  const m = winogradTileFor(s.kh, s.oh);
   const f = winograd1D(m, s.kh);
   const a = f.alpha;
   const tiles = Math.ceil(s.oh / m);
@@ -280,7 +280,7 @@ function spaceToDepth(): string {
 /** 06: the point-major matrices and the one batched GEMM (conv3 at lavapipe's batch of 8). */
 function winogradGemm(): string {
   const s = { ...CONV3, n: 8 };
-  const fy = winogradFor(s.kh);
+  const fy = winogradFor(s.kh, s.oh);
   const xi = fy.alpha * fy.alpha;
   const tiles = Math.ceil(s.oh / fy.m) * Math.ceil(s.ow / fy.m);
   const cols = colsFor(s.n, tiles);

@@ -28,7 +28,12 @@ describe('Winograd F(m, r) matrices (pure, float64)', () => {
     expect(() => winograd1D(0, 3)).toThrow(/positive integers/);
   });
   it('chooses alpha = 6 tiles and counts the saving with the edge overhang', () => {
-    expect([1, 2, 3, 4, 5].map(winogradTileFor)).toEqual([1, 5, 4, 3, 2]);
+    expect([1, 2, 3, 4, 5].map((r) => winogradTileFor(r))).toEqual([1, 5, 4, 3, 2]);
+    // given the outputs, the tile that needs the fewest transform points, overhang counted:
+    // 6 outputs of 3 taps: F(3, 3) twice (10 points) beats F(4, 3) twice (12) and F(2, 3) three times (12)
+    expect([2, 3, 4, 6, 13, 30, 55].map((o) => winogradTileFor(3, o))).toEqual([2, 3, 4, 3, 4, 4, 4]);
+    expect([14, 27].map((o) => winogradTileFor(5, o))).toEqual([2, 2]);
+    expect(winogradSaving(3, 3, 6, 6)).toBeCloseTo((9 * 36) / (25 * 4), 10);
     // AlexNet conv3-5 (3x3 on 13x13): 9*169 / (36 * 16 tiles) = 2.64
     expect(winogradSaving(3, 3, 13, 13)).toBeCloseTo((9 * 169) / (36 * 16), 10);
     // conv2 (5x5 on 27x27): 25*729 / (36 * 196)

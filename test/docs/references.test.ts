@@ -245,7 +245,7 @@ describe('conv docs: rung 06 and matmul 08, 09 as the code has them', () => {
 
   it('06: conv3\'s batched GEMM, and who gets rung 06 rather than 04', () => {
     const s = { ...LAYERS.conv3!, n: 8 };
-    const f = winogradFor(s.kh);
+    const f = winogradFor(s.kh, s.oh);
     const tiles = Math.ceil(s.oh / f.m) * Math.ceil(s.ow / f.m);
     const xi = f.alpha * f.alpha;
     expect(text).toContain(`For conv3 at batch 8 that is ${xi} products of ${s.k}×${s.c} by ${s.c}×${colsFor(s.n, tiles)} (${tiles} tiles per image, ${s.n} images)`);

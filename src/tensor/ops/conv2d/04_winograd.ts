@@ -60,8 +60,8 @@ export function winogradCached(m: number, r: number): Winograd1D {
   if (!f) winogradCache.set(`${m},${r}`, (f = winograd1D(m, r)));
   return f;
 }
-/** The forward's F(m, r) for an r-tap dimension (m from winogradTileFor). */
-export const winogradFor = (r: number): Winograd1D => winogradCached(winogradTileFor(r), r);
+/** The forward's F(m, r) for an r-tap dimension of `out` outputs (m from winogradTileFor). */
+export const winogradFor = (r: number, out: number): Winograd1D => winogradCached(winogradTileFor(r, out), r);
 
 /** Two row-major matrices as the 128 floats of a Winograd kernel's `mats` (zero padded),
  *  built once per pair: they are passed with every dispatch. */
@@ -100,8 +100,8 @@ function winogradBlock(pixels: number, channels: number): typeof CONV_TUNING.for
  */
 function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1): void {
   const d = inp.device;
-  const fy = winogradFor(e.kh);
-  const fx = winogradFor(e.kw);
+  const fy = winogradFor(e.kh, e.oh);
+  const fx = winogradFor(e.kw, e.ow);
   const xi = fy.alpha * fx.alpha;
   const th = Math.ceil(e.oh / fy.m);
   const tw = Math.ceil(e.ow / fx.m);
@@ -159,8 +159,8 @@ function winogradInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, 
  */
 function winogradWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape): void {
   const d = x.device;
-  const fy = winogradCached(s.kh, winogradTileFor(s.kh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
-  const fx = winogradCached(s.kw, winogradTileFor(s.kw));
+  const fy = winogradCached(s.kh, winogradTileFor(s.kh, s.oh)); // F(KH, my): KH outputs (taps), my-tap "filter" (dy's tile)
+  const fx = winogradCached(s.kw, winogradTileFor(s.kw, s.ow));
   const my = fy.r;
   const mx = fx.r;
   const xi = fy.alpha * fx.alpha;

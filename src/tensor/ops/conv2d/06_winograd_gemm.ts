@@ -64,8 +64,8 @@ function inputRead(e: ConvShape, real?: ConvShape) {
  */
 export function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tensor | null, e: ConvShape, relu: boolean, mode: 0 | 1, real?: ConvShape): void {
   const d = inp.device;
-  const fy = winogradFor(e.kh);
-  const fx = winogradFor(e.kw);
+  const fy = winogradFor(e.kh, e.oh);
+  const fx = winogradFor(e.kw, e.ow);
   const xi = fy.alpha * fx.alpha;
   const th = Math.ceil(e.oh / fy.m);
   const tw = Math.ceil(e.ow / fx.m);
@@ -118,8 +118,8 @@ export function winogradGemmInto(out: Tensor, inp: Tensor, w: Tensor, bias: Tens
  */
 export function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShape, real?: ConvShape): void {
   const d = x.device;
-  const fy = winogradCached(s.kh, winogradTileFor(s.kh)); // F(KH, my): dy's my x mx tiles are the "filters"
-  const fx = winogradCached(s.kw, winogradTileFor(s.kw));
+  const fy = winogradCached(s.kh, winogradTileFor(s.kh, s.oh)); // F(KH, my): dy's my x mx tiles are the "filters"
+  const fx = winogradCached(s.kw, winogradTileFor(s.kw, s.ow));
   const my = fy.r;
   const mx = fx.r;
   const xi = fy.alpha * fx.alpha;

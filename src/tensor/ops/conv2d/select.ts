@@ -126,8 +126,8 @@ function winogradWorth(s: ConvShape, device?: Device): string | null {
   if (!device?.info.isCpu || winogradUnsupported(s)) return null;
   const saving = winogradSaving(s.kh, s.kw, s.oh, s.ow);
   if (saving < 1.5 || s.c / s.groups < 16 || s.k / s.groups < 16) return null;
-  const my = winogradTileFor(s.kh);
-  const mx = winogradTileFor(s.kw);
+  const my = winogradTileFor(s.kh, s.oh);
+  const mx = winogradTileFor(s.kw, s.ow);
   return `Winograd F(${my}x${mx}, ${s.kh}x${s.kw}): ${s.kh * s.kw} multiplies per output and channel pair become ${((my + s.kh - 1) * (mx + s.kw - 1) / (my * mx)).toFixed(2)} ` +
     `(${saving.toFixed(2)}x fewer with the tiles' edge overhang), multiplied point by point between an input and an output transform`;
 }

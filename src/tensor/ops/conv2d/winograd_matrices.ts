@@ -115,17 +115,25 @@ export function winogradCorrelate1D(f: Winograd1D, g: ArrayLike<number>, x: Arra
  * Outputs per tile for an r-tap dimension: the largest m with alpha = m + r - 1 <= 6
  * (F(4,3), F(3,4), F(2,5)); r = 1 takes m = 1 (no transform along that dimension).
  * Beyond alpha = 6 float32 error grows several-fold per extra point.
+ * Given the dimension's `out` outputs, a smaller m where it needs fewer transform points
+ * ceil(out / m) * alpha, counting the last tile's overhang: 6 outputs of a 3-tap filter take
+ * two F(3, 3) tiles, 10 points, where two F(4, 3) tiles take 12 (ties keep the larger m).
  */
-export function winogradTileFor(r: number): number {
+export function winogradTileFor(r: number, out?: number): number {
   if (r === 1) return 1;
-  return Math.max(1, 7 - r);
+  const most = Math.max(1, 7 - r);
+  if (out === undefined) return most;
+  const points = (m: number) => Math.ceil(out / m) * (m + r - 1);
+  let best = most;
+  for (let m = most - 1; m >= 1; m--) if (points(m) < points(best)) best = m;
+  return best;
 }
 
 /** Multiplies per output of direct correlation over those of F(my x mx, ry x rx), with the
  *  tiles' overhang at the edge of an oh x ow output counted against Winograd. */
 export function winogradSaving(ry: number, rx: number, oh: number, ow: number): number {
-  const my = winogradTileFor(ry);
-  const mx = winogradTileFor(rx);
+  const my = winogradTileFor(ry, oh);
+  const mx = winogradTileFor(rx, ow);
   const tiles = Math.ceil(oh / my) * Math.ceil(ow / mx);
   return (ry * rx * oh * ow) / ((my + ry - 1) * (mx + rx - 1) * tiles);
 }
