@@ -21,6 +21,9 @@ const CASES: Case[] = [
   // groups: one GEMM per (transform point, group); 3 images x 30 tiles = 90 columns, rounded to 92
   { name: '5x5 p2 groups 2 on 9x10', x: [3, 8, 9, 10], w: [16, 4, 5, 5], opts: { padding: 2, groups: 2 } },
   { name: '2x3 filter, groups 2, padding (1, 0)', x: [2, 8, 10, 11], w: [8, 4, 2, 3], opts: { padding: [1, 0], groups: 2 } },
+  // 16 filters of 4 channels per group: the weight gradient computes its sums transposed
+  // (4 x 16 blocks, then shape/permute.wgsl), per group
+  { name: '3x3 p1 groups 2, 16 filters per group', x: [2, 8, 9, 9], w: [32, 4, 3, 3], opts: { padding: 1, groups: 2 } },
   // 6x6 outputs (the recipe's conv3-5 at 128 px): F(3x3, 3x3), two tiles a side, no overhang
   { name: '3x3 p1 on 6x6: F(3x3, 3x3) tiles', x: [4, 16, 6, 6], w: [20, 16, 3, 3], opts: { padding: 1 } },
   // 40 output channels: the GEMM's M crosses 09's 16-row blocks; 7x5 outputs (F(4x3, 3x3))

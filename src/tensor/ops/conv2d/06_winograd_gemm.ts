@@ -19,6 +19,8 @@
 import { Tensor } from '../../tensor.js';
 import { gemm } from '../matmul/dispatch.js';
 import { imageGemm } from '../matmul/select.js';
+import { imageGemmArea } from '../matmul/versions.js';
+import { permuteInto } from '../shape.js';
 import { grid } from '../util.js';
 import { dgradAsConv, mats, WINOGRAD_KERNELS as KERNELS, winogradCached, winogradFor, winogradUnsupported } from './04_winograd.js';
 import { planBatchChunks, span, whole, xImage, yImage } from './chunks.js';
@@ -129,6 +131,10 @@ export function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShap
   const cg = s.c / s.groups;
   const kg = s.k / s.groups;
   const shape = { AY: fy.alpha, AX: fx.alpha };
+  // P[xi, g] = D·Xᵀ (Kg x Cg), or Pᵀ = X·Dᵀ (Cg x Kg) where the GEMM's blocks fit that shape
+  // better (09 computes blocks 64 columns wide: Cg = 24 would fill 3/8 of each)
+  const version = imageGemm(d);
+  const swap = imageGemmArea(version, cg, kg) < imageGemmArea(version, kg, cg);
   const P = Tensor.empty([xi * s.k, cg], 'float32', d);
   const r = inputRead(s, real);
   const perImage = [r.image * 4, yImage(s) * 4, xi * s.c * (tiles + 3) * 4, xi * s.k * (tiles + 3) * 4];
@@ -147,27 +153,38 @@ export function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShap
       [{ u: nb }, { u: s.k }, { u: s.oh }, { u: s.ow }, { u: th }, { u: tw }, { u: my }, { u: mx },
         { i: 0 }, { i: 0 }, { u: Y.rel }, { u: s.k * cols }, { u: s.groups }, { u: cols }, { u: 0 }, { u: 0 }, ...mats(fy.G, fx.G)],
       grid(s.k * cols), { ...shape, IY: my, IX: mx, LAYOUT: 2 });
+    const [A, B, m, n] = swap ? [X1, D1, cg, kg] : [D1, X1, kg, cg];
     gemm({
-      m: kg, n: cg, k: cols, batch: xi * s.groups,
-      a: D1, aOff: 0, aSm: cols, aSk: 1, aSb: kg * cols,
-      b: X1, bOff: 0, bSk: 1, bSn: cols, bSb: cg * cols,
-      c: P, cOff: 0, cSm: cg, cSb: kg * cg,
+      m, n, k: cols, batch: xi * s.groups,
+      a: A, aOff: 0, aSm: cols, aSk: 1, aSb: m * cols,
+      b: B, bOff: 0, bSk: 1, bSn: cols, bSb: n * cols,
+      c: P, cOff: 0, cSm: n, cSb: kg * cg,
       alpha: 1, accumulate: !first, bias: null, relu: false,
-    }, imageGemm(d));
+    }, version);
     first = false;
     X1.dispose();
     D1.dispose();
   }
   const outputs = s.k * cg;
-  d.dispatch(KERNELS.output, [whole(P), whole(P), whole(dw)],
+  // swapped, the taps come out as [groups, Cg, Kg, KH, KW] and are put in dw's order after
+  const taps = swap ? Tensor.empty([s.groups, cg, kg, s.kh, s.kw], 'float32', d) : dw;
+  d.dispatch(KERNELS.output, [whole(P), whole(P), whole(taps)],
     [{ u: 1 }, { u: outputs }, { u: s.kh }, { u: s.kw }, { u: 1 }, { u: 1 }, { u: 0 }, { u: 0 },
       { u: 0 }, { u: outputs }, { u: 0 }, { u: 0 }, ...mats(fy.AT, fx.AT)],
     grid(outputs), { ...shape, MY: s.kh, MX: s.kw, EPILOGUE: 0 });
+  if (swap) {
+    const view = dw.reshape([s.groups, kg, cg, s.kh, s.kw]);
+    permuteInto(taps, view, [0, 2, 1, 3, 4]);
+    view.dispose();
+    taps.dispose();
+  }
   P.dispose();
 }
 
 /** The GEMM step's kernel as listed: 09, which is 08 on an adapter without subgroups of 8 (imageGemm). */
 const GEMM = 'matmul/09_subgroup_broadcast.wgsl';
+/** What the weight gradient runs besides its listed kernels, and when. */
+export const WGRAD_NOTE = 'shape/permute.wgsl only where the GEMM computes the transposed sums (Cg x Kg fits its blocks better)';
 const WGSL = [KERNELS.weight, KERNELS.input, GEMM, KERNELS.output];
 const NOTE = 'matmul/08_image_operands.wgsl instead of 09 where subgroups are not 8 invocations wide';
 
@@ -185,8 +202,8 @@ export const winogradGemm: Rung = {
     run(dx, dy, w, s) { winogradGemmInto(dx, dy, w, null, dgradAsConv(s)!, false, 1); },
   },
   wgrad: {
-    wgsl: [KERNELS.input, GEMM, KERNELS.output],
-    note: NOTE,
+    wgsl: [KERNELS.input, GEMM, KERNELS.output, 'shape/permute.wgsl'],
+    note: `${NOTE}; ${WGRAD_NOTE}`,
     unsupported: (s) => winogradUnsupported(s) ?? ((s.c / s.groups) % 4 ? `${s.c / s.groups} input channels per group (the GEMM's N: a multiple of 4)` : null),
     run: winogradGemmWgrad,
   },

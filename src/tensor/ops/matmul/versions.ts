@@ -192,6 +192,17 @@ function imageLaunch(g: Gemm, width: number): Launch {
   return { constants: { RB: rb, SG_M: sgM, SG_N: sgN, TB: tb }, wg: [Math.ceil(g.n / (width * sgN)), Math.ceil(g.m / (8 * rb * sgM)), g.batch] };
 }
 
+/**
+ * The part of C that 08 or 09 computes for an m x n product: whole blocks of 8·RB rows by
+ * `width` columns (rows and columns past the edge are computed too, and not stored). A caller
+ * that can compute Cᵀ instead (a weight gradient) compares the two.
+ */
+export function imageGemmArea(version: '08_image_operands' | '09_subgroup_broadcast', m: number, n: number): number {
+  const width = version === '08_image_operands' ? 128 : 64;
+  const rows = 8 * (m <= 8 ? 1 : 2);
+  return Math.ceil(m / rows) * rows * Math.ceil(n / width) * width;
+}
+
 export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>> = {
   '01_naive': (g) => ({ constants: {}, wg: [Math.ceil(g.n / 8), Math.ceil(g.m / 8), g.batch] }),
   '02_register_blocked': blockedLaunch,
