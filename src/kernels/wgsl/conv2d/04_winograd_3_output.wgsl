@@ -8,6 +8,10 @@
 // Layout:   M [nb, AY*AX*K, TH, TW] (channel xi*K + k); LAYOUT 1 (06_winograd_gemm):
 //           point-major, M[xi, k, n*TH*TW + t] with rows of `cols` values; y NCHW [N, K, OH,
 //           OW] (y_off: a batch chunk's start). Aᵀ_y (MY x AY) then Aᵀ_x (MX x AX) in `mats`.
+//           TRANSPOSED (LAYOUT 0, a weight gradient's taps: one image, one 1x1 "tile" per
+//           (k, c) of each group): M's channels hold each group's sums as Cg x Kg instead of
+//           Kg x Cg (06_winograd_gemm's GEMM computes them that way where they fit its blocks
+//           better); output channel (g, k, c) reads M's channel (g, c, k).
 // Threads:  one invocation per (n, k, ty, tx), tx fastest; 256 per workgroup, 2-D grid.
 // Work:     AY*AX loads, my*AY*AX + my*mx*AX multiply-adds, up to my*mx stores.
 // Loops:    the loops over a tile are marked `// @unroll`: the host expands them for the
@@ -26,11 +30,12 @@ override MY: u32 = 4u;         // output rows per tile (AY = MY + KH - 1)
 override MX: u32 = 4u;         // output columns per tile
 override EPILOGUE: u32 = 0u;   // 0 none, 1 + bias, 2 + bias then ReLU
 override LAYOUT: u32 = 0u;
+override TRANSPOSED: bool = false;
 
 struct Params {
   n: u32, k: u32, oh: u32, ow: u32,
   th: u32, tw: u32, cols: u32, _pad3: u32,   // cols: LAYOUT 1 only
-  y_off: u32, total: u32, _pad0: u32, _pad1: u32,
+  y_off: u32, total: u32, kg: u32, cg: u32,   // kg, cg: TRANSPOSED only
   mats: array<vec4f, 32>,   // Aᵀ_y (MY x AY) at 0, Aᵀ_x (MX x AX) at MY*AY
 }
 
@@ -63,7 +68,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let plane = p.k * tiles;
 
   var mv: array<f32, 64>;   // M[a*8 + b]
-  var src = n * AY * AX * plane + k * tiles + t;
+  var kk = k;   // M's channel
+  if (TRANSPOSED) {
+    let per = p.kg * p.cg;
+    let g = div(k, per);
+    let kc = k - g * per;
+    let kq = div(kc, p.cg);
+    kk = g * per + (kc - kq * p.cg) * p.kg + kq;   // (g, c, k) for output channel (g, k, c)
+  }
+  var src = n * AY * AX * plane + kk * tiles + t;
   var step = plane;
   if (LAYOUT == 1u) {
     src = k * p.cols + n * tiles + t;

@@ -20,7 +20,6 @@ import { Tensor } from '../../tensor.js';
 import { gemm } from '../matmul/dispatch.js';
 import { imageGemm } from '../matmul/select.js';
 import { imageGemmArea } from '../matmul/versions.js';
-import { permuteInto } from '../shape.js';
 import { grid } from '../util.js';
 import { dgradAsConv, mats, WINOGRAD_KERNELS as KERNELS, winogradCached, winogradFor, winogradUnsupported } from './04_winograd.js';
 import { planBatchChunks, span, whole, xImage, yImage } from './chunks.js';
@@ -166,25 +165,16 @@ export function winogradGemmWgrad(dw: Tensor, x: Tensor, dy: Tensor, s: ConvShap
     D1.dispose();
   }
   const outputs = s.k * cg;
-  // swapped, the taps come out as [groups, Cg, Kg, KH, KW] and are put in dw's order after
-  const taps = swap ? Tensor.empty([s.groups, cg, kg, s.kh, s.kw], 'float32', d) : dw;
-  d.dispatch(KERNELS.output, [whole(P), whole(P), whole(taps)],
+  // swapped, the output step reads each group's sums as Cg x Kg (TRANSPOSED)
+  d.dispatch(KERNELS.output, [whole(P), whole(P), whole(dw)],
     [{ u: 1 }, { u: outputs }, { u: s.kh }, { u: s.kw }, { u: 1 }, { u: 1 }, { u: 0 }, { u: 0 },
-      { u: 0 }, { u: outputs }, { u: 0 }, { u: 0 }, ...mats(fy.AT, fx.AT)],
-    grid(outputs), { ...shape, MY: s.kh, MX: s.kw, EPILOGUE: 0 });
-  if (swap) {
-    const view = dw.reshape([s.groups, kg, cg, s.kh, s.kw]);
-    permuteInto(taps, view, [0, 2, 1, 3, 4]);
-    view.dispose();
-    taps.dispose();
-  }
+      { u: 0 }, { u: outputs }, { u: kg }, { u: cg }, ...mats(fy.AT, fx.AT)],
+    grid(outputs), { ...shape, MY: s.kh, MX: s.kw, EPILOGUE: 0, TRANSPOSED: swap ? 1 : 0 });
   P.dispose();
 }
 
 /** The GEMM step's kernel as listed: 09, which is 08 on an adapter without subgroups of 8 (imageGemm). */
 const GEMM = 'matmul/09_subgroup_broadcast.wgsl';
-/** What the weight gradient runs besides its listed kernels, and when. */
-export const WGRAD_NOTE = 'shape/permute.wgsl only where the GEMM computes the transposed sums (Cg x Kg fits its blocks better)';
 const WGSL = [KERNELS.weight, KERNELS.input, GEMM, KERNELS.output];
 const NOTE = 'matmul/08_image_operands.wgsl instead of 09 where subgroups are not 8 invocations wide';
 
@@ -202,8 +192,8 @@ export const winogradGemm: Rung = {
     run(dx, dy, w, s) { winogradGemmInto(dx, dy, w, null, dgradAsConv(s)!, false, 1); },
   },
   wgrad: {
-    wgsl: [KERNELS.input, GEMM, KERNELS.output, 'shape/permute.wgsl'],
-    note: `${NOTE}; ${WGRAD_NOTE}`,
+    wgsl: [KERNELS.input, GEMM, KERNELS.output],
+    note: NOTE,
     unsupported: (s) => winogradUnsupported(s) ?? ((s.c / s.groups) % 4 ? `${s.c / s.groups} input channels per group (the GEMM's N: a multiple of 4)` : null),
     run: winogradGemmWgrad,
   },

@@ -12,7 +12,7 @@
 
 import { Tensor } from '../../tensor.js';
 import { spaceToDepthInto, type S2dGeometry } from '../shape.js';
-import { WGRAD_NOTE, winogradGemmInto, winogradGemmUnsupported, winogradGemmWgrad } from './06_winograd_gemm.js';
+import { winogradGemmInto, winogradGemmUnsupported, winogradGemmWgrad } from './06_winograd_gemm.js';
 import { s2dShape } from './04_winograd_s2d.js';
 import type { Rung } from './rung.js';
 import type { ConvShape } from './shape.js';
@@ -48,8 +48,8 @@ export const winogradGemmS2d: Rung = {
     },
   },
   wgrad: {
-    wgsl: ['conv2d/04_winograd_2_input.wgsl', 'matmul/09_subgroup_broadcast.wgsl', 'conv2d/04_winograd_3_output.wgsl', 'shape/permute.wgsl', 'shape/space_to_depth.wgsl'],
-    note: `${NOTE}; ${WGRAD_NOTE}`,
+    wgsl: ['conv2d/04_winograd_2_input.wgsl', 'matmul/09_subgroup_broadcast.wgsl', 'conv2d/04_winograd_3_output.wgsl', 'shape/space_to_depth.wgsl'],
+    note: NOTE,
     unsupported: s2dGemmUnsupported, // the forward's conditions: x''s channels per group are also the GEMM's N
     run(dw, x, dy, s) {
       const e = s2dShape(s) as ConvShape;
