@@ -9,9 +9,12 @@
 // forward, loss, backward, `optimizer.step()`, and copy the batch's loss and accuracy into a
 // small 2-float tensor that outlives the scope. Its readback is started at once but awaited
 // only after the NEXT step has been recorded and submitted, so the GPU always has queued work
-// while the CPU waits, and the CPU reads the metrics once per step (one step late).
+// while the CPU waits, and the CPU reads the metrics once per step (one step late). On a CPU
+// driver (lavapipe, SwiftShader) the "GPU" runs on the same cores, and recording a step while
+// the driver runs the one before slows both: there each step is read before the next is
+// recorded (FIT_TUNING).
 
-import { keep, manualSeed, Tensor, tidy } from '../tensor/index.js';
+import { getDevice, keep, manualSeed, Tensor, tidy } from '../tensor/index.js';
 import { mixSeed, mulberry32 } from '../tensor/rng.js';
 import { checkMixOptions, mixBatch, mixEnabled, type MixOptions } from '../data/mix.js';
 import { asSource, sampleShapeOf, type ArrayData } from './array-dataset.js';
@@ -24,6 +27,14 @@ import { disposeSnapshot, restoreWeights, snapshotWeights } from './snapshot.js'
 import { evaluate } from './evaluate.js';
 
 // ---- fit -----------------------------------------------------------------------------------------
+
+/**
+ * overlapStepsOnCpu: read a step's metrics only after the next step is recorded on a CPU
+ * driver too (a GPU always does). Off: with lavapipe on 2 cores, recording the next step while
+ * the driver ran this one made fit's steps 10-20% slower, not faster (BENCHMARKS.md,
+ * "Overlapping steps on a CPU driver"). evaluate() keeps overlapping: there it measured level.
+ */
+export const FIT_TUNING = { overlapStepsOnCpu: false };
 
 export type Verbosity = 0 | 1 | 2;
 
@@ -166,6 +177,7 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
         await callbacks.onBatchEnd(p.step, { ...logs, loss: loss! });
       };
 
+      const overlap = FIT_TUNING.overlapStepsOnCpu || !getDevice().info.isCpu;
       let step = 0;
       for await (const batch of train.batches(batchSize, { epoch })) {
         await callbacks.onBatchBegin(step);
@@ -185,6 +197,10 @@ export async function fit(model: TrainableModel, trainData: DataSource | ArrayDa
         read.catch(() => {}); // awaited below; this only stops an early rejection being "unhandled"
         if (pending) await consume(pending);
         pending = { read, n, step };
+        if (!overlap) {
+          await consume(pending);
+          pending = undefined;
+        }
         step++;
         if (nanAt !== undefined || handle.stopTraining) break;
       }

@@ -7,7 +7,7 @@ import { Linear } from '../../src/layers/linear.js';
 import { ReLU } from '../../src/layers/activation.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, type Logs } from '../../src/train/callbacks.js';
-import { arrayDataset, compile, evaluate, fit, predict, type FitOptions } from '../../src/train/index.js';
+import { arrayDataset, compile, evaluate, fit, FIT_TUNING, predict, type FitOptions } from '../../src/train/index.js';
 import { fill_, type Tensor } from '../../src/tensor/index.js';
 
 const FEATURES = 4;
@@ -118,6 +118,27 @@ describe.skipIf(!gpu)('fit', () => {
     const b = await fit(makeModel().model, train(), quiet({ epochs: 3 }));
     expect(b.history['loss']).toEqual(a.history['loss']);
     expect(b.history['val_loss']).toEqual(a.history['val_loss']);
+  });
+
+  it('reads each step before the next (a CPU driver) or one step late (a GPU): the same losses, batch by batch', async () => {
+    const run = async (overlap: boolean) => {
+      const was = FIT_TUNING.overlapStepsOnCpu;
+      FIT_TUNING.overlapStepsOnCpu = overlap;
+      try {
+        const batches: Array<[number, number]> = [];
+        const cb = new LambdaCallback({ onBatchEnd: (b, logs) => void batches.push([b, logs['loss']!]) });
+        const h = await fit(makeModel().model, train(), quiet({ epochs: 2, callbacks: [cb] }));
+        return { batches, loss: h.history['loss'] };
+      } finally {
+        FIT_TUNING.overlapStepsOnCpu = was;
+      }
+    };
+    const late = await run(true);
+    const now = await run(false);
+    // 96 samples in batches of 16: 6 steps an epoch, each reported once, in order
+    expect(late.batches.map(([b]) => b)).toEqual([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]);
+    expect(now.batches).toEqual(late.batches);
+    expect(now.loss).toEqual(late.loss);
   });
 
   it('mixes batches with mixup when asked: seeded, changes the training loss, never the validation data', async () => {
