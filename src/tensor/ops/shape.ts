@@ -16,23 +16,14 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (r > 8) throw new Error(`permute: rank ${r} > 8 is not supported`);
   if (x.byteLength > x.device.maxBinding) throw new Error(`permute: ${fmtShape(x.shape)} exceeds one storage binding`);
   const outShape = p.map((a) => x.shape[a]!);
+  const inStrides = x.strides;
   const out = Tensor.empty(outShape, x.dtype, x.device);
-  permuteInto(x, out, p);
+  x.device.dispatch('shape/permute.wgsl', [bind(x), bind(out)],
+    [{ u: out.size }, { u: r }, { u: 0 }, { u: 0 }, ...pack8(outShape, r), ...pack8(p.map((a) => inStrides[a]!), r)],
+    grid(out.size));
   const inverse = new Array<number>(r);
   p.forEach((a, i) => (inverse[a] = i));
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
-}
-
-/**
- * permute.wgsl without a graph (the caller checks): writes out = x with its axes reordered,
- * out.shape[i] = x.shape[perm[i]]; every element of out is written once.
- */
-export function permuteInto(x: Tensor, out: Tensor, perm: readonly number[]): void {
-  const r = x.rank;
-  const inStrides = x.strides;
-  x.device.dispatch('shape/permute.wgsl', [bind(x), bind(out)],
-    [{ u: out.size }, { u: r }, { u: 0 }, { u: 0 }, ...pack8(out.shape, r), ...pack8(perm.map((a) => inStrides[a]!), r)],
-    grid(out.size));
 }
 
 /** Swaps two axes (the last two by default). A copy. */

@@ -13,7 +13,8 @@
 //   with U the transformed filters, V the transformed input tiles, cols = the chunk's tiles
 //   (images side by side) rounded up to 4;
 //   weight gradient:  P[xi, g] (Kg x Cg) = D[xi, g] (Kg x cols) · X[xi, g]ᵀ (cols x Cg)
-//   with D dy's transformed tiles and X x's, summed over the chunks.
+//   with D dy's transformed tiles and X x's, summed over the chunks (or Pᵀ = X·Dᵀ, where
+//   Cg x Kg fills the GEMM's blocks better; step 3 then reads it transposed).
 // The matrices and the per-tile math are rung 04's (docs/conv2d.md, "Winograd").
 
 import { Tensor } from '../../tensor.js';
