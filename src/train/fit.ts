@@ -9,10 +9,10 @@
 // forward, loss, backward, `optimizer.step()`, and copy the batch's loss and accuracy into a
 // small 2-float tensor that outlives the scope. Its readback is started at once but awaited
 // only after the NEXT step has been recorded and submitted, so the GPU always has queued work
-// while the CPU waits, and the CPU reads the metrics once per step (one step late). On a CPU
-// driver (lavapipe, SwiftShader) the "GPU" runs on the same cores, and recording a step while
-// the driver runs the one before slows both: there each step is read before the next is
-// recorded (FIT_TUNING).
+// while the CPU waits, and the CPU reads the metrics once per step (one step late). In Node on
+// a CPU driver (lavapipe) the "GPU" runs on the same cores, and recording a step while the
+// driver runs the one before slows both: there each step is read before the next is recorded
+// (FIT_TUNING).
 
 import { getDevice, keep, manualSeed, Tensor, tidy } from '../tensor/index.js';
 import { mixSeed, mulberry32 } from '../tensor/rng.js';
@@ -30,11 +30,13 @@ import { evaluate } from './evaluate.js';
 
 /**
  * overlapStepsOnCpu: read a step's metrics only after the next step is recorded on a CPU
- * driver too (a GPU always does). Off: with lavapipe on 2 cores, recording the next step while
- * the driver ran this one made fit's steps 10-20% slower, not faster (BENCHMARKS.md,
- * "Overlapping steps on a CPU driver"). evaluate() keeps overlapping: there it measured level.
+ * driver too (a GPU always does). Node turns it off (src/node/device.ts): there lavapipe runs
+ * 16 threads on 2 cores, and recording the next step while they ran this one made fit's steps
+ * 10-20% slower, not faster (BENCHMARKS.md, "Overlapping steps on a CPU driver"). Browsers
+ * keep it: their drivers run a thread per core, and the overlap was not measured there.
+ * evaluate() always overlaps: in Node it measured level.
  */
-export const FIT_TUNING = { overlapStepsOnCpu: false };
+export const FIT_TUNING = { overlapStepsOnCpu: true };
 
 export type Verbosity = 0 | 1 | 2;
 

@@ -33,6 +33,39 @@ const CASES: Case[] = [
 const f32 = (n: number, seed: number) => Float32Array.from(randomArray(n, seed));
 const GEMMS = ['08_image_operands', '09_subgroup_broadcast'] as const;
 
+/**
+ * Runs a version's passes (06_winograd_gemm: all three; the s2d form: forward and weight
+ * gradient) on 5 images of case c while one binding holds `limit` bytes (plus an alignment
+ * unit), checks each against float64, and returns how many dispatches they took.
+ */
+async function checkChunked(c: Case, version: '06_winograd_gemm' | '06_winograd_gemm_s2d', limit: number, seed: number): Promise<number> {
+  const xs = [5, ...c.x.slice(1)];
+  const s = convShape(xs, c.w, c.opts);
+  const x = f32(product(xs), seed);
+  const w = f32(product(c.w), seed + 1);
+  const dy = f32(s.n * s.k * s.oh * s.ow, seed + 2);
+  const d = gpu!;
+  Object.defineProperty(d, 'maxBinding', { get: () => limit + d.alignment, configurable: true });
+  try {
+    const out = await tidy(async () => {
+      const X = Tensor.fromArray(x, xs);
+      const W = Tensor.fromArray(w, c.w);
+      const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
+      const before = d.stats.dispatches;
+      const y = await conv2d(X, W, null, { ...c.opts, version }).data();
+      const dx = version === '06_winograd_gemm' ? await conv2dBackwardData(DY, W, xs, { ...c.opts, version }).data() : null;
+      const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version }).data();
+      return { y, dx, dw, dispatched: d.stats.dispatches - before };
+    });
+    expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: `chunked ${version} y` });
+    if (out.dx) expectClose(out.dx, conv2dDataGradRef(s, dy, w), { atol: 1e-4, name: `chunked ${version} dx` });
+    expectClose(out.dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, name: `chunked ${version} dw` });
+    return out.dispatched;
+  } finally {
+    delete (d as unknown as Record<string, unknown>).maxBinding;
+  }
+}
+
 describe.skipIf(!gpu)("Winograd with one batched GEMM ('06_winograd_gemm') against the float64 reference", () => {
   for (const c of CASES) {
     const s = convShape(c.x, c.w, c.opts);
@@ -134,66 +167,18 @@ describe.skipIf(!gpu)("Winograd with one batched GEMM ('06_winograd_gemm') again
   }
 
   it('space-to-depth then 06: batch chunks under a small binding limit, the weight gradient summed over them', async () => {
-    const c = S2D_CASES[3]!;
-    const xs = [5, ...c.x.slice(1)];
-    const s = convShape(xs, c.w, c.opts);
-    const x = f32(product(xs), 91);
-    const w = f32(product(c.w), 92);
-    const dy = f32(s.n * s.k * s.oh * s.ow, 93);
-    const d = gpu!;
     // two images of the largest per-image tensor: V, 36 points x 48 channels x (4 tiles + 3)
-    const limit = 36 * 48 * 7 * 4 * 2 + d.alignment;
-    Object.defineProperty(d, 'maxBinding', { get: () => limit, configurable: true });
-    try {
-      const out = await tidy(async () => {
-        const X = Tensor.fromArray(x, xs);
-        const W = Tensor.fromArray(w, c.w);
-        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
-        const before = d.stats.dispatches;
-        const y = await conv2d(X, W, null, { ...c.opts, version: '06_winograd_gemm_s2d' }).data();
-        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: '06_winograd_gemm_s2d' }).data();
-        return { y, dw, dispatched: d.stats.dispatches - before };
-      });
-      expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: 'chunked s2d 06 y' });
-      expectClose(out.dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, name: 'chunked s2d 06 dw' });
-      // 3 chunks: the forward 2 + 3 x 3 dispatches, the weight gradient 3 x 3 + 2
-      expect(out.dispatched).toBeGreaterThanOrEqual(11 + 11);
-    } finally {
-      delete (d as unknown as Record<string, unknown>).maxBinding;
-    }
+    const dispatched = await checkChunked(S2D_CASES[3]!, '06_winograd_gemm_s2d', 36 * 48 * 7 * 4 * 2, 91);
+    // 3 chunks: the forward 2 + 3 x 3 dispatches, the weight gradient 3 x 3 + 2
+    expect(dispatched).toBeGreaterThanOrEqual(11 + 11);
   });
 
   it('splits the batch into chunks under a small binding limit (the weight gradient sums them)', async () => {
-    const c = CASES[0]!;
-    const xs = [5, ...c.x.slice(1)];
-    const s = convShape(xs, c.w, c.opts);
-    const x = f32(product(xs), 61);
-    const w = f32(product(c.w), 62);
-    const dy = f32(s.n * s.k * s.oh * s.ow, 63);
-    const d = gpu!;
     // two images of the largest transformed tensor: 36 points x 24 channels x 16 tiles (+3 of rounding)
-    const limit = 36 * 24 * 19 * 4 * 2 + d.alignment;
-    Object.defineProperty(d, 'maxBinding', { get: () => limit, configurable: true });
-    try {
-      const out = await tidy(async () => {
-        const X = Tensor.fromArray(x, xs);
-        const W = Tensor.fromArray(w, c.w);
-        const DY = Tensor.fromArray(dy, [s.n, s.k, s.oh, s.ow]);
-        const before = d.stats.dispatches;
-        const y = await conv2d(X, W, null, { ...c.opts, version: '06_winograd_gemm' }).data();
-        const dx = await conv2dBackwardData(DY, W, xs, { ...c.opts, version: '06_winograd_gemm' }).data();
-        const dw = await conv2dBackwardWeight(X, DY, c.w, { ...c.opts, version: '06_winograd_gemm' }).data();
-        return { y, dx, dw, dispatched: d.stats.dispatches - before };
-      });
-      expectClose(out.y, conv2dRef(s, x, w, null), { atol: 1e-4, name: 'chunked 06 y' });
-      expectClose(out.dx, conv2dDataGradRef(s, dy, w), { atol: 1e-4, name: 'chunked 06 dx' });
-      expectClose(out.dw, conv2dWeightGradRef(s, x, dy), { atol: 1e-4, name: 'chunked 06 dw' });
-      // 3 chunks of at most 2 images: forward and data gradient 1 + 3 x 3 dispatches each, the
-      // weight gradient 3 x 3 and the output transform
-      expect(out.dispatched).toBeGreaterThanOrEqual(2 * 10 + 10);
-    } finally {
-      delete (d as unknown as Record<string, unknown>).maxBinding;
-    }
+    const dispatched = await checkChunked(CASES[0]!, '06_winograd_gemm', 36 * 24 * 19 * 4 * 2, 61);
+    // 3 chunks of at most 2 images: forward and data gradient 1 + 3 x 3 dispatches each, the
+    // weight gradient 3 x 3 and the output transform
+    expect(dispatched).toBeGreaterThanOrEqual(2 * 10 + 10);
   });
 
   it('refuses by name, before any dispatch, what it cannot run', () => {
