@@ -15,8 +15,10 @@
 // Work:     M / WG pairs of loads per invocation (M = N * HW).
 // Memory:   2 x 256 floats of workgroup memory.
 // Bounds:   a workgroup with c >= C returns before any barrier.
-// Changed from the unfused kernel: the optional ReLU mask, mean and invstd in one binding, and
-//           one division per invocation instead of one per element.
+// Changed from the unfused kernel: the optional ReLU mask, mean and invstd in one binding,
+//           one division per invocation instead of one per element; then WG invocations per
+//           channel instead of always 256, with each invocation's sums in blocks of BLOCK
+//           terms (as stats.wgsl).
 
 override RELU: bool = false;
 override WG: u32 = 256u;   // invocations per channel: a power of two <= 256

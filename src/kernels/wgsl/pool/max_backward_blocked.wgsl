@@ -42,8 +42,8 @@ override SH: u32;
 override SW: u32;
 override PH: u32;
 override PW: u32;
-override NY: u32 = (KH + SH - 1u) / SH;   // windows over one block row: ceil(KH / SH)
-override NX: u32 = (KW + SW - 1u) / SW;
+override NY: u32;   // windows over one block row: ceil(KH / SH), set by the host too (the
+override NX: u32;   // unrolled loops need its value before compiling); likewise ceil(KW / SW)
 override BH: u32 = (H + PH + SH - 1u) / SH;   // block rows and columns per plane
 override BW: u32 = (W + PW + SW - 1u) / SW;
 

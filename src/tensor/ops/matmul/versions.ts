@@ -184,8 +184,12 @@ function tiledLaunch(g: Gemm, prefetch: boolean): Launch {
  * invocation 4 vec4 columns; 09: 64, 2 vec4 columns), RB = 1 for at most 8 rows; up to 4
  * groups per workgroup along N, and along M when N is narrow.
  */
+/** 08's and 09's block width in columns, and their blocks of 8 rows per subgroup (RB). */
+const IMAGE_WIDTH = { '08_image_operands': 128, '09_subgroup_broadcast': 64 } as const;
+const imageRb = (m: number) => (m <= 8 ? 1 : 2);
+
 function imageLaunch(g: Gemm, width: number): Launch {
-  const rb = g.m <= 8 ? 1 : 2;
+  const rb = imageRb(g.m);
   const sgN = Math.min(4, Math.ceil(g.n / width));
   const sgM = Math.max(1, Math.min(Math.floor(4 / sgN), Math.ceil(g.m / (8 * rb))));
   const tb = g.bSk === 1 && g.bSn !== 1 ? 1 : 0;
@@ -198,8 +202,8 @@ function imageLaunch(g: Gemm, width: number): Launch {
  * that can compute Cᵀ instead (a weight gradient) compares the two.
  */
 export function imageGemmArea(version: '08_image_operands' | '09_subgroup_broadcast', m: number, n: number): number {
-  const width = version === '08_image_operands' ? 128 : 64;
-  const rows = 8 * (m <= 8 ? 1 : 2);
+  const width = IMAGE_WIDTH[version];
+  const rows = 8 * imageRb(m);
   return Math.ceil(m / rows) * rows * Math.ceil(n / width) * width;
 }
 
@@ -225,8 +229,8 @@ export const MATMUL_LAUNCH: Readonly<Record<MatmulVersion, (g: Gemm) => Launch>>
       wg: [Math.ceil(g.n / 4 / (STREAM_TUNING.wg * STREAM_TUNING.cn)), Math.ceil(g.m / rm), g.batch],
     };
   },
-  '08_image_operands': (g) => imageLaunch(g, 128),
-  '09_subgroup_broadcast': (g) => imageLaunch(g, 64),
+  '08_image_operands': (g) => imageLaunch(g, IMAGE_WIDTH['08_image_operands']),
+  '09_subgroup_broadcast': (g) => imageLaunch(g, IMAGE_WIDTH['09_subgroup_broadcast']),
 };
 
 /** One version as `matmulVersions()` lists it. */
