@@ -51,7 +51,7 @@
 // Changed from 03_implicit_gemm: 03 multiplies every tap of every pixel; here the input is
 //           re-expressed so that the GEMM step (03 itself, as a 1x1 conv) does AY*AX/(my*mx)
 //           multiplies per output and channel pair instead of ry*rx: 2.25 instead of 9 for
-//           a 3x3 filter with 4x4 tiles, 9 instead of 25 for 5x5 with 2x2 tiles.
+//           a 3x3 filter with 4x4 tiles, 5.44 instead of 25 for 5x5 with 3x3 tiles.
 
 override AY: u32 = 6u;   // tile rows    (my + ry - 1), at most 8
 override AX: u32 = 6u;   // tile columns (mx + rx - 1), at most 8

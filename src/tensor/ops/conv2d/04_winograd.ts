@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Rung 04 — Winograd's minimal filtering F(4x4, 3x3) / F(2x2, 5x5) for stride-1, dilation-1
+// Rung 04 — Winograd's minimal filtering F(4x4, 3x3) / F(3x3, 5x5) for stride-1, dilation-1
 // convolutions with at most 6x6 taps (src/kernels/wgsl/conv2d/04_winograd_*.wgsl, numbered in
 // execution order): step 1 transforms the filters, step 2 the input's overlapping tiles, the
 // GEMM step runs rung 03's kernel as a 1x1 convolution with one group per transform point,

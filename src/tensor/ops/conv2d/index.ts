@@ -7,7 +7,7 @@
 //   01_naive          every pass, one invocation per output value: the formula written out
 //   02_im2col         forward: im2col, then the matmul ladder's GEMM
 //   03_implicit_gemm  every pass, register-blocked implicit GEMM (the weight gradient split-K)
-//   04_winograd       every pass, Winograd F(4x4, 3x3) / F(2x2, 5x5) for stride-1 convs
+//   04_winograd       every pass, Winograd F(4x4, 3x3) / F(3x3, 5x5) for stride-1 convs
 //   04_winograd_s2d   forward: a strided conv as a stride-1 one on spaceToDepth, then 04
 //   05_tiled_gemm     every pass, im2col + the workgroup-memory GEMM (the GPU path)
 //   06_winograd_gemm  every pass, 04's transforms around one batched GEMM on matmul 09/08

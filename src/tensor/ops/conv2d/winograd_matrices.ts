@@ -31,9 +31,10 @@ export interface Winograd1D {
 }
 
 /**
- * Finite points in the order they are used: alpha = 6 (F(4,3), F(2,5)) takes the first five,
+ * Finite points in the order they are used: alpha = 6 (F(4,3)) takes the first five,
  * {0, 1, -1, 1/2, -2}, a set measured more accurate in float32 than {0, ±1, ±2} (Barabasz
- * et al., "Error analysis and improving the accuracy of Winograd convolution", 2020).
+ * et al., "Error analysis and improving the accuracy of Winograd convolution", 2020);
+ * alpha = 7 (F(3,5)) adds 2.
  */
 export const WINOGRAD_POINTS = [0, 1, -1, 0.5, -2, 2, -0.5] as const;
 
@@ -112,16 +113,27 @@ export function winogradCorrelate1D(f: Winograd1D, g: ArrayLike<number>, x: Arra
 }
 
 /**
- * Outputs per tile for an r-tap dimension: the largest m with alpha = m + r - 1 <= 6
- * (F(4,3), F(3,4), F(2,5)); r = 1 takes m = 1 (no transform along that dimension).
- * Beyond alpha = 6 float32 error grows several-fold per extra point.
- * Given the dimension's `out` outputs, a smaller m where it needs fewer transform points
- * ceil(out / m) * alpha, counting the last tile's overhang: 6 outputs of a 3-tap filter take
- * two F(3, 3) tiles, 10 points, where two F(4, 3) tiles take 12 (ties keep the larger m).
+ * The largest alpha a tile of an r-tap dimension may have: 6 (F(4,3), F(3,4), F(2,5)), and 7
+ * for 5-tap filters (F(3,5)): 1.78x fewer transform points than F(2,5) on conv2's 27x27
+ * outputs, for a float32 error about twice F(2,5)'s (test/conv/winograd-math.test.ts) and of
+ * the same order as F(4,3)'s in the kernels (BENCHMARKS.md). For 3 taps alpha 7 (F(5,3)) is
+ * 3-4x less accurate than F(4,3) and measured no faster: on 13x13 outputs its fewer tiles give
+ * the batched GEMM fewer, padded columns. Alpha 8 is supported by winograd1D but not chosen.
+ */
+export function winogradMaxAlpha(r: number): number {
+  return r === 5 ? 7 : 6;
+}
+
+/**
+ * Outputs per tile for an r-tap dimension: the largest m with alpha = m + r - 1 at most
+ * winogradMaxAlpha(r) (F(4,3), F(3,4), F(3,5)); r = 1 takes m = 1 (no transform along that
+ * dimension). Given the dimension's `out` outputs, a smaller m where it needs fewer transform
+ * points ceil(out / m) * alpha, counting the last tile's overhang: 6 outputs of a 3-tap filter
+ * take two F(3, 3) tiles, 10 points, where two F(4, 3) tiles take 12 (ties keep the larger m).
  */
 export function winogradTileFor(r: number, out?: number): number {
   if (r === 1) return 1;
-  const most = Math.max(1, 7 - r);
+  const most = Math.max(1, winogradMaxAlpha(r) + 1 - r);
   if (out === undefined) return most;
   const points = (m: number) => Math.ceil(out / m) * (m + r - 1);
   let best = most;
