@@ -13,8 +13,9 @@ import { GPU_GEMM, imageUnsupported, MATMUL_ALIASES, MATMUL_VERSIONS, matmulUnsu
  * - per-row bias, folded stores or split-K slices (the convolution's GPU path): 05/06;
  * - on a GPU adapter, few outputs over a long K (AlexNet's fc layers at small batch):
  *   04_splitk_dot (on lavapipe 03 with flat workgroups beat it on every fc shape);
- * - on a CPU driver, at most 8 rows times a big [K, N] B (a small batch's fc data gradient):
- *   07_row_stream, which reads B once where the image kernels would copy it first;
+ * - on a CPU driver without subgroups of 8, at most 8 rows times a big [K, N] B (a small
+ *   batch's fc data gradient): 07_row_stream, which reads B once where 08 would copy it
+ *   first (with subgroups of 8, 09 with the copy measured faster);
  * - on a CPU driver, any other GEMM whose layout allows it (K, N and the strides 4-aligned)
  *   and that is not tiny: 09_subgroup_broadcast where subgroups are 8 wide, else
  *   08_image_operands (both read their operands as images);
@@ -69,8 +70,8 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
     return { version: '04_splitk_dot', why: `04_splitk_dot: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
   const stream = device?.info.isCpu && g.n >= 256 && streamUnsupported(full) === null;
-  if (stream && g.m <= 8 && g.n * g.k >= 1 << 20) {
-    return { version: '07_row_stream', why: `07_row_stream: ${g.m} rows and a big [K, N] B (${((g.n * g.k * 4) / 2 ** 20).toFixed(0)} MiB) on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch, and reads B once where the image kernels would first copy all of it (on lavapipe as fast as 09 with its copy for AlexNet's batch-8 fc data gradients)` };
+  if (stream && g.m <= 8 && g.n * g.k >= 1 << 20 && subgroupUnsupported(device!) !== null) {
+    return { version: '07_row_stream', why: `07_row_stream: ${g.m} rows and a big [K, N] B (${((g.n * g.k * 4) / 2 ** 20).toFixed(0)} MiB) on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch, and reads B once where 08 would first copy all of it; not 09, because ${subgroupUnsupported(device!)}` };
   }
   if (device && device.info.isCpu && imageUnsupported(full) === null && g.m * g.n * g.k * g.batch >= 1 << 18) {
     const sub = subgroupUnsupported(device);
