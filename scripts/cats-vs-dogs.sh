@@ -34,7 +34,7 @@ fi
 #   random resized crops (area 35-100 %, ratio 3/4-4/3) + mirror; EMA of the weights (0.998)
 #   for validation and checkpoints; decoded photos cached in memory (~1.4 GB for 3000 photos);
 #   no early stopping (the cosine schedule ends the run). On a 2-core machine without a GPU
-#   (lavapipe) the 70 epochs take about 25 minutes.
+#   (lavapipe) the 70 epochs take about 22 minutes.
 # shellcheck disable=SC2086
 $ALEXNET train --data "$DATA_DIR/train" --val "$DATA_DIR/validation" \
   --model keras-bn --width 0.25 --input-size 128 --epochs "$EPOCHS" --batch-size 32 \
