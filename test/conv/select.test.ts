@@ -28,7 +28,7 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     // channels per group that are not a multiple of 4: Winograd with rung 03 as its GEMM
     expect(selectConv2d(convShape([8, 18, 27, 27], [32, 18, 3, 3], { padding: 1 }), fake(true)).version).toBe('04_winograd');
     expect(selectConv2dBackwardWeight(convShape([8, 18, 27, 27], [32, 18, 3, 3], { padding: 1 }), fake(true)).version).toBe('04_winograd');
-    expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 2x2\).*dy's tiles as the filters/);
+    expect(selectConv2dBackwardWeight(conv2, fake(true)).why).toMatch(/^Winograd F\(5x5, 3x3\).*dy's tiles as the filters/);
     // CONV_TUNING.winogradWgrad = false keeps the direct weight gradient (exact zeros where all products are zero)
     CONV_TUNING.winogradWgrad = false;
     try {
@@ -73,10 +73,12 @@ describe('adapter-aware choices (pure: fake adapters)', () => {
     expect(selectMatmul(fc8, fake(false)).version).toBe('04_splitk_dot');
     expect(selectMatmul(fc8, fake(true)).version).not.toBe('04_splitk_dot');
     // batch 8 fc layers stay off the 128-tiles (measured slower there): on a CPU driver the
-    // forward and the K = 8 weight gradient on 09 (dYᵀ copied into rows), without subgroups 08,
-    // the data gradient on 07 (no copy of the big weight); on a GPU the weight gradient on 03
+    // forward, the data gradient and the K = 8 weight gradient on 09 (dYᵀ copied into rows);
+    // without subgroups 08, but the data gradient on 07 (no copy of the big weight); on a GPU
+    // the weight gradient on 03
     expect(selectMatmul({ m: 8, n: 4096, k: 9216, batch: 1, bSk: 1, bSn: 9216 }, fake(true)).version).toBe('09_subgroup_broadcast');
-    expect(selectMatmul({ m: 8, n: 9216, k: 4096, batch: 1 }, fake(true)).version).toBe('07_row_stream');
+    expect(selectMatmul({ m: 8, n: 9216, k: 4096, batch: 1 }, fake(true)).version).toBe('09_subgroup_broadcast');
+    expect(selectMatmul({ m: 8, n: 9216, k: 4096, batch: 1 }, fake(true, 0)).version).toBe('07_row_stream');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true)).version).toBe('09_subgroup_broadcast');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(true, 0)).version).toBe('08_image_operands');
     expect(selectMatmul({ m: 4096, n: 9216, k: 8, batch: 1, aSm: 1, aSk: 4096 }, fake(false)).version).toBe('03_vec4');
