@@ -69,12 +69,13 @@ export function ruleMatmul(g: GemmShape, device?: Device): Choice<MatmulVersion>
   if (device && !device.info.isCpu && g.m <= 128 && outputs <= 16384 && g.k >= 1024) {
     return { version: '04_splitk_dot', why: `04_splitk_dot: only ${outputs} outputs of K=${g.k} (a GPU adapter: the K loop is shared by a workgroup; measured 2-5x faster than 03 on AlexNet's small fc shapes on an H100)` };
   }
+  // what a CPU driver lacks for 09 (null: it has subgroups of 8; also null off a CPU driver)
+  const sub = device?.info.isCpu ? subgroupUnsupported(device) : null;
   const stream = device?.info.isCpu && g.n >= 256 && streamUnsupported(full) === null;
-  if (stream && g.m <= 8 && g.n * g.k >= 1 << 20 && subgroupUnsupported(device!) !== null) {
-    return { version: '07_row_stream', why: `07_row_stream: ${g.m} rows and a big [K, N] B (${((g.n * g.k * 4) / 2 ** 20).toFixed(0)} MiB) on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch, and reads B once where 08 would first copy all of it; not 09, because ${subgroupUnsupported(device!)}` };
+  if (stream && sub !== null && g.m <= 8 && g.n * g.k >= 1 << 20) {
+    return { version: '07_row_stream', why: `07_row_stream: ${g.m} rows and a big [K, N] B (${((g.n * g.k * 4) / 2 ** 20).toFixed(0)} MiB) on a CPU driver: 07 streams 512 contiguous bytes of each B and C row per SIMD batch, and reads B once where 08 would first copy all of it; not 09, because ${sub}` };
   }
   if (device && device.info.isCpu && imageUnsupported(full) === null && g.m * g.n * g.k * g.batch >= 1 << 18) {
-    const sub = subgroupUnsupported(device);
     if (sub === null) {
       return { version: '09_subgroup_broadcast', why: `09_subgroup_broadcast: a CPU driver, so A and B are read as images (one vectorised load where a buffer load is a loop over the SIMD lanes) and each row of A is loaded once per subgroup of 8 and broadcast (on lavapipe 3-6x faster than 03 for AlexNet's GEMMs)` };
     }
